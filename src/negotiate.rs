@@ -1,0 +1,200 @@
+//! Chooses the maintenance response's format from the request's `content-type` and `Accept`.
+
+/// The format of a maintenance response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// gRPC trailers-only reply: HTTP 200, `grpc-status: 14`.
+    Grpc,
+    Html,
+    /// RFC 9457 `application/problem+json`.
+    Json,
+    Plain,
+}
+
+/// Picks the format: gRPC by content type; otherwise by `Accept`. Only explicit `text/html`
+/// counts for HTML and only explicit `application/json` or `application/problem+json` for JSON,
+/// so `*/*` (curl, scripts) gets plain text. On equal quality: HTML, then JSON, then plain text.
+pub fn choose(content_type: Option<&[u8]>, accept: Option<&[u8]>) -> Format {
+    if content_type.is_some_and(|value| starts_with_ignore_case(trim(value), b"application/grpc")) {
+        return Format::Grpc;
+    }
+    let Some(accept) = accept else {
+        return Format::Plain;
+    };
+    let mut html = 0u16;
+    let mut json = 0u16;
+    // Plain text takes its quality from the most specific range that names it.
+    let mut plain_exact: Option<u16> = None;
+    let mut plain_text_any: Option<u16> = None;
+    let mut plain_any: Option<u16> = None;
+    for entry in accept.split(|&b| b == b',') {
+        let mut parts = entry.split(|&b| b == b';');
+        let media_range = trim(parts.next().unwrap_or_default());
+        let Some(quality) = quality(parts) else {
+            continue;
+        };
+        let is = |name: &[u8]| media_range.eq_ignore_ascii_case(name);
+        if is(b"text/html") {
+            html = html.max(quality);
+        } else if is(b"application/json") || is(b"application/problem+json") {
+            json = json.max(quality);
+        } else if is(b"text/plain") {
+            plain_exact = Some(plain_exact.unwrap_or(0).max(quality));
+        } else if is(b"text/*") {
+            plain_text_any = Some(plain_text_any.unwrap_or(0).max(quality));
+        } else if is(b"*/*") {
+            plain_any = Some(plain_any.unwrap_or(0).max(quality));
+        }
+    }
+    let plain = plain_exact.or(plain_text_any).or(plain_any).unwrap_or(0);
+    if html > 0 && html >= json && html >= plain {
+        Format::Html
+    } else if json > 0 && json >= plain {
+        Format::Json
+    } else {
+        Format::Plain
+    }
+}
+
+/// The `q` parameter in thousandths (1000 when absent); `None` for an unparsable one, which
+/// makes the entry count for nothing.
+fn quality<'a>(parameters: impl Iterator<Item = &'a [u8]>) -> Option<u16> {
+    for parameter in parameters {
+        let parameter = trim(parameter);
+        let Some(value) = parameter
+            .strip_prefix(b"q=")
+            .or_else(|| parameter.strip_prefix(b"Q="))
+        else {
+            continue;
+        };
+        return parse_qvalue(trim(value));
+    }
+    Some(1000)
+}
+
+/// RFC 9110 qvalue: `0`, `0.d{0,3}`, `1` or `1.0{0,3}`.
+fn parse_qvalue(value: &[u8]) -> Option<u16> {
+    let (whole, fraction) = match value.iter().position(|&b| b == b'.') {
+        Some(dot) => (&value[..dot], &value[dot + 1..]),
+        None => (value, &b""[..]),
+    };
+    if fraction.len() > 3 || !fraction.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let mut thousandths = 0u16;
+    for (position, digit) in fraction.iter().enumerate() {
+        thousandths += u16::from(digit - b'0') * [100, 10, 1][position];
+    }
+    match whole {
+        b"0" => Some(thousandths),
+        b"1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
+fn trim(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |last| last + 1);
+    &bytes[start..end]
+}
+
+fn starts_with_ignore_case(value: &[u8], prefix: &[u8]) -> bool {
+    value.len() >= prefix.len() && value[..prefix.len()].eq_ignore_ascii_case(prefix)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn format(accept: &str) -> Format {
+        choose(None, Some(accept.as_bytes()))
+    }
+
+    #[test]
+    fn grpc_by_content_type() {
+        for content_type in [
+            "application/grpc",
+            "application/grpc+proto",
+            "Application/GRPC-web",
+        ] {
+            assert_eq!(
+                choose(Some(content_type.as_bytes()), Some(b"text/html")),
+                Format::Grpc
+            );
+        }
+        assert_eq!(choose(Some(b"application/json"), None), Format::Plain);
+    }
+
+    #[test]
+    fn browsers_get_html() {
+        assert_eq!(
+            format("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+            Format::Html
+        );
+    }
+
+    #[test]
+    fn apis_get_json() {
+        assert_eq!(format("application/json"), Format::Json);
+        assert_eq!(format("application/problem+json"), Format::Json);
+        assert_eq!(format("application/json, */*;q=0.1"), Format::Json);
+        assert_eq!(format("text/html;q=0.5, application/json"), Format::Json);
+    }
+
+    #[test]
+    fn everything_else_gets_plain_text() {
+        assert_eq!(choose(None, None), Format::Plain);
+        assert_eq!(format("*/*"), Format::Plain);
+        assert_eq!(format(""), Format::Plain);
+        assert_eq!(format("image/png"), Format::Plain);
+        assert_eq!(format("text/plain, text/html;q=0.9"), Format::Plain);
+        assert_eq!(format("text/*, application/json;q=0.5"), Format::Plain);
+    }
+
+    #[test]
+    fn ties_go_to_html_then_json() {
+        assert_eq!(format("application/json, text/html"), Format::Html);
+        assert_eq!(format("text/html, */*"), Format::Html);
+        assert_eq!(
+            format("application/json;q=0.8, text/plain;q=0.8"),
+            Format::Json
+        );
+    }
+
+    #[test]
+    fn q_zero_excludes_and_bad_q_is_ignored() {
+        assert_eq!(
+            format("text/html;q=0, application/json;q=0.1"),
+            Format::Json
+        );
+        assert_eq!(format("text/html;q=0.000"), Format::Plain);
+        assert_eq!(
+            format("text/html;q=2, application/json;q=0.1"),
+            Format::Json
+        );
+        assert_eq!(format("text/html;q=abc"), Format::Plain);
+        assert_eq!(
+            format("text/html; charset=utf-8; q=0.9, application/json;q=0.8"),
+            Format::Html
+        );
+        assert_eq!(format(" TEXT/HTML ; Q=1.000"), Format::Html);
+    }
+
+    #[test]
+    fn qvalues_parse_strictly() {
+        assert_eq!(parse_qvalue(b"0.5"), Some(500));
+        assert_eq!(parse_qvalue(b"0.123"), Some(123));
+        assert_eq!(parse_qvalue(b"1"), Some(1000));
+        assert_eq!(parse_qvalue(b"1.000"), Some(1000));
+        assert_eq!(parse_qvalue(b"1.001"), None);
+        assert_eq!(parse_qvalue(b"0.1234"), None);
+        assert_eq!(parse_qvalue(b"-1"), None);
+        assert_eq!(parse_qvalue(b""), None);
+    }
+}

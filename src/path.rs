@@ -1,0 +1,314 @@
+//! Request path normalization for matching.
+//!
+//! The filter matches on the path an upstream would most plausibly understand: the query and
+//! fragment cut off, percent-encoded unreserved characters decoded, hex digits upper-cased, and
+//! dot segments removed (RFC 3986 sections 6.2.2 and 5.2.4). Anything that upstreams, Envoy's router
+//! and this filter could read differently makes the path [`Ambiguous`](NormalizedPath::Ambiguous):
+//! the decision then fails closed (maintenance), so a path trick can never widen a bypass.
+
+/// The outcome of normalizing one request path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NormalizedPath {
+    /// A path every reader agrees on, in normalized form: starts with `/`, no `//`, no dot segments.
+    Clean(String),
+    /// A path that could be read more than one way; never bypassed, always in scope.
+    Ambiguous(Ambiguity),
+}
+
+/// Why a path was judged ambiguous (shown in debug logs and test failures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ambiguity {
+    /// Empty, `*`, or anything else that does not start with `/`.
+    NotOriginForm,
+    /// `\`, `;`, a control character or a raw non-ASCII byte.
+    SuspiciousCharacter,
+    /// `%2F`, `%5C`, `%3B`, `%00` and other encoded controls, or `%25` followed by hex digits.
+    SuspiciousEncoding,
+    /// `%` not followed by two hex digits, or percent-encoded bytes that are not valid UTF-8.
+    InvalidEncoding,
+    /// `//`: servers that merge slashes and servers that do not see different segments.
+    RepeatedSlash,
+    /// A `.` or `..` segment: Envoy's router (without `normalize_path`) and the upstream may
+    /// resolve it differently from each other.
+    DotSegment,
+}
+
+impl NormalizedPath {
+    /// The normalized path, or `None` when it is ambiguous.
+    pub fn clean(&self) -> Option<&str> {
+        match self {
+            NormalizedPath::Clean(path) => Some(path),
+            NormalizedPath::Ambiguous(_) => None,
+        }
+    }
+}
+
+fn is_unreserved(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
+}
+
+fn hex_value(byte: u8) -> Option<u8> {
+    match byte {
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'a'..=b'f' => Some(byte - b'a' + 10),
+        b'A'..=b'F' => Some(byte - b'A' + 10),
+        _ => None,
+    }
+}
+
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Normalizes a raw `:path` header value (request-target in origin form).
+pub fn normalize(raw: &[u8]) -> NormalizedPath {
+    let end = raw
+        .iter()
+        .position(|&b| b == b'?' || b == b'#')
+        .unwrap_or(raw.len());
+    let raw = &raw[..end];
+    if raw.first() != Some(&b'/') {
+        return NormalizedPath::Ambiguous(Ambiguity::NotOriginForm);
+    }
+
+    let mut decoded = String::with_capacity(raw.len());
+    // Bytes of every percent-encoding seen, to check they form valid UTF-8 (rejects overlong forms).
+    let mut encoded_bytes: Vec<u8> = Vec::new();
+    let mut index = 0;
+    while index < raw.len() {
+        let byte = raw[index];
+        match byte {
+            b'%' => {
+                let (Some(high), Some(low)) = (
+                    raw.get(index + 1).copied().and_then(hex_value),
+                    raw.get(index + 2).copied().and_then(hex_value),
+                ) else {
+                    return NormalizedPath::Ambiguous(Ambiguity::InvalidEncoding);
+                };
+                let value = high << 4 | low;
+                if value < 0x20 || value == 0x7f || matches!(value, b'/' | b'\\' | b';') {
+                    return NormalizedPath::Ambiguous(Ambiguity::SuspiciousEncoding);
+                }
+                // `%25` + two hex digits decodes to another encoding: a double-decoding upstream
+                // would read one more layer than we do.
+                if value == b'%'
+                    && raw.get(index + 3).copied().and_then(hex_value).is_some()
+                    && raw.get(index + 4).copied().and_then(hex_value).is_some()
+                {
+                    return NormalizedPath::Ambiguous(Ambiguity::SuspiciousEncoding);
+                }
+                if is_unreserved(value) {
+                    decoded.push(char::from(value));
+                } else {
+                    decoded.push('%');
+                    decoded.push(char::from(HEX_UPPER[usize::from(high)]));
+                    decoded.push(char::from(HEX_UPPER[usize::from(low)]));
+                    if value >= 0x80 {
+                        encoded_bytes.push(value);
+                    } else if !encoded_bytes.is_empty() {
+                        // An ASCII encoding ends a multi-byte run; check the run on its own.
+                        if std::str::from_utf8(&encoded_bytes).is_err() {
+                            return NormalizedPath::Ambiguous(Ambiguity::InvalidEncoding);
+                        }
+                        encoded_bytes.clear();
+                    }
+                }
+                index += 3;
+                continue;
+            }
+            b'\\' | b';' => return NormalizedPath::Ambiguous(Ambiguity::SuspiciousCharacter),
+            0x00..=0x20 | 0x7f..=0xff => {
+                return NormalizedPath::Ambiguous(Ambiguity::SuspiciousCharacter)
+            }
+            _ => decoded.push(char::from(byte)),
+        }
+        // Any raw character ends a run of encoded multi-byte sequences.
+        if !encoded_bytes.is_empty() {
+            if std::str::from_utf8(&encoded_bytes).is_err() {
+                return NormalizedPath::Ambiguous(Ambiguity::InvalidEncoding);
+            }
+            encoded_bytes.clear();
+        }
+        index += 1;
+    }
+    if !encoded_bytes.is_empty() && std::str::from_utf8(&encoded_bytes).is_err() {
+        return NormalizedPath::Ambiguous(Ambiguity::InvalidEncoding);
+    }
+
+    if decoded.contains("//") {
+        return NormalizedPath::Ambiguous(Ambiguity::RepeatedSlash);
+    }
+    if decoded[1..]
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
+        return NormalizedPath::Ambiguous(Ambiguity::DotSegment);
+    }
+    NormalizedPath::Clean(decoded)
+}
+
+/// Normalizes a path written in the configuration. Config paths must be clean: the operator
+/// wrote them, so anything ambiguous is a mistake worth an error rather than a silent rewrite.
+pub fn normalize_config_path(path: &str) -> Result<String, String> {
+    if !path.starts_with('/') {
+        return Err("must start with '/'".into());
+    }
+    if path.contains(['?', '#']) {
+        return Err("must not contain a query or fragment".into());
+    }
+    match normalize(path.as_bytes()) {
+        NormalizedPath::Clean(normalized) => Ok(normalized),
+        NormalizedPath::Ambiguous(why) => Err(format!(
+            "is not a plain path ({}); write it the way clients send it, without dot segments, \
+             '//', ';', '\\', control characters or encoded '/', '\\', ';'",
+            ambiguity_text(why)
+        )),
+    }
+}
+
+fn ambiguity_text(why: Ambiguity) -> &'static str {
+    match why {
+        Ambiguity::NotOriginForm => "does not start with '/'",
+        Ambiguity::SuspiciousCharacter => "has a suspicious character",
+        Ambiguity::SuspiciousEncoding => "has a suspicious percent-encoding",
+        Ambiguity::InvalidEncoding => "has an invalid percent-encoding",
+        Ambiguity::RepeatedSlash => "has '//'",
+        Ambiguity::DotSegment => "has a '.' or '..' segment",
+    }
+}
+
+/// A segment-aware path prefix: `/shop` covers `/shop`, `/shop/` and `/shop/x`, not `/shopping`.
+pub fn is_under_prefix(path: &str, prefix: &str) -> bool {
+    if prefix == "/" {
+        return true;
+    }
+    match path.strip_prefix(prefix) {
+        Some(rest) => rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    }
+}
+
+/// Normalizes a configured prefix: clean, and without a trailing slash (except the root `/`),
+/// so `/shop/` and `/shop` mean the same thing.
+pub fn normalize_config_prefix(prefix: &str) -> Result<String, String> {
+    let mut normalized = normalize_config_path(prefix)?;
+    while normalized.len() > 1 && normalized.ends_with('/') {
+        normalized.pop();
+    }
+    Ok(normalized)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clean(raw: &str) -> Option<String> {
+        normalize(raw.as_bytes()).clean().map(str::to_owned)
+    }
+
+    #[test]
+    fn plain_paths_are_kept() {
+        assert_eq!(clean("/").as_deref(), Some("/"));
+        assert_eq!(clean("/shop/cart").as_deref(), Some("/shop/cart"));
+        assert_eq!(clean("/shop/").as_deref(), Some("/shop/"));
+        assert_eq!(clean("/a...b/..c").as_deref(), Some("/a...b/..c"));
+    }
+
+    #[test]
+    fn query_and_fragment_are_cut() {
+        assert_eq!(clean("/checkout?next=/admin").as_deref(), Some("/checkout"));
+        assert_eq!(clean("/checkout#/admin").as_deref(), Some("/checkout"));
+        assert_eq!(clean("/x?a=%2F;..//").as_deref(), Some("/x"));
+    }
+
+    #[test]
+    fn unreserved_characters_are_decoded_and_hex_uppercased() {
+        assert_eq!(clean("/%61dmin").as_deref(), Some("/admin"));
+        assert_eq!(clean("/a%7e%2D%5f").as_deref(), Some("/a~-_"));
+        assert_eq!(clean("/caf%c3%a9").as_deref(), Some("/caf%C3%A9"));
+        assert_eq!(clean("/a%20b").as_deref(), Some("/a%20b"));
+    }
+
+    #[test]
+    fn dot_segments_are_ambiguous_plain_or_encoded() {
+        for raw in [
+            "/admin/../checkout",
+            "/admin/./x",
+            "/admin/%2e%2e/checkout",
+            "/admin/%2E./checkout",
+            "/..",
+            "/admin/..",
+            "/x/.",
+        ] {
+            assert_eq!(
+                normalize(raw.as_bytes()),
+                NormalizedPath::Ambiguous(Ambiguity::DotSegment),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn suspicious_input_is_ambiguous() {
+        let cases: &[(&[u8], Ambiguity)] = &[
+            (b"", Ambiguity::NotOriginForm),
+            (b"*", Ambiguity::NotOriginForm),
+            (b"http://x/admin", Ambiguity::NotOriginForm),
+            (b"/admin\\..\\checkout", Ambiguity::SuspiciousCharacter),
+            (b"/admin;x/../y", Ambiguity::SuspiciousCharacter),
+            (b"/admin/..;/checkout", Ambiguity::SuspiciousCharacter),
+            (b"/a b", Ambiguity::SuspiciousCharacter),
+            (b"/a\x00", Ambiguity::SuspiciousCharacter),
+            (b"/caf\xc3\xa9", Ambiguity::SuspiciousCharacter),
+            (b"/admin%2Fx", Ambiguity::SuspiciousEncoding),
+            (b"/admin%2fx", Ambiguity::SuspiciousEncoding),
+            (b"/admin%5C..", Ambiguity::SuspiciousEncoding),
+            (b"/admin%3bx", Ambiguity::SuspiciousEncoding),
+            (b"/admin%00", Ambiguity::SuspiciousEncoding),
+            (b"/admin%0a", Ambiguity::SuspiciousEncoding),
+            (b"/%252e%252e/admin", Ambiguity::SuspiciousEncoding),
+            (b"/a%", Ambiguity::InvalidEncoding),
+            (b"/a%4", Ambiguity::InvalidEncoding),
+            (b"/a%zz", Ambiguity::InvalidEncoding),
+            (b"/%c0%ae%c0%ae/admin", Ambiguity::InvalidEncoding),
+            (b"/%ff", Ambiguity::InvalidEncoding),
+            (b"/%c3", Ambiguity::InvalidEncoding),
+            (b"/%c3/%a9", Ambiguity::InvalidEncoding),
+            (b"//admin", Ambiguity::RepeatedSlash),
+            (b"/admin//x", Ambiguity::RepeatedSlash),
+        ];
+        for (raw, why) in cases {
+            assert_eq!(
+                normalize(raw),
+                NormalizedPath::Ambiguous(*why),
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
+        }
+    }
+
+    #[test]
+    fn percent_sign_on_its_own_is_fine() {
+        assert_eq!(clean("/100%25").as_deref(), Some("/100%25"));
+        assert_eq!(clean("/100%25off").as_deref(), Some("/100%25off"));
+    }
+
+    #[test]
+    fn prefixes_are_segment_aware() {
+        assert!(is_under_prefix("/shop", "/shop"));
+        assert!(is_under_prefix("/shop/", "/shop"));
+        assert!(is_under_prefix("/shop/x", "/shop"));
+        assert!(!is_under_prefix("/shopping", "/shop"));
+        assert!(!is_under_prefix("/sho", "/shop"));
+        assert!(is_under_prefix("/anything", "/"));
+    }
+
+    #[test]
+    fn config_paths_must_be_clean() {
+        assert_eq!(normalize_config_prefix("/shop/").as_deref(), Ok("/shop"));
+        assert_eq!(normalize_config_prefix("/").as_deref(), Ok("/"));
+        assert_eq!(normalize_config_prefix("/%61pi").as_deref(), Ok("/api"));
+        assert!(normalize_config_path("shop").is_err());
+        assert!(normalize_config_path("/a/../b").is_err());
+        assert!(normalize_config_path("/a?b").is_err());
+        assert!(normalize_config_path("/a//b").is_err());
+    }
+}

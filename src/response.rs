@@ -1,0 +1,250 @@
+//! The maintenance responses, rendered once per configuration so a request only picks one.
+
+use crate::negotiate::Format;
+
+/// The heading used when the configuration gives no `title`.
+pub const DEFAULT_TITLE: &str = "Down for maintenance";
+
+/// Shown on the HTML page when the configuration gives no `reason`.
+const DEFAULT_HTML_REASON: &str =
+    "We are carrying out maintenance and will be back shortly. Please try again later.";
+
+/// Placeholders a custom `response.html` template may use.
+pub const TEMPLATE_PLACEHOLDERS: &[&str] = &["{{reason}}", "{{title}}", "{{status}}"];
+
+/// The values a page is rendered from.
+#[derive(Debug, Clone)]
+pub struct PageText<'a> {
+    pub title: &'a str,
+    pub reason: &'a str,
+    pub status: u16,
+}
+
+/// One format's ready response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+/// Everything needed to answer a request with maintenance.
+#[derive(Debug, Clone)]
+pub struct MaintenanceResponse {
+    pub status: u16,
+    /// Sent as `grpc-message` (Envoy percent-encodes it on the wire).
+    pub grpc_message: String,
+    /// `cache-control`, `retry-after` (when known) and the configured extra headers.
+    pub headers: Vec<(String, String)>,
+    pub html: Rendered,
+    pub json: Rendered,
+    pub plain: Rendered,
+}
+
+impl MaintenanceResponse {
+    /// Renders every format. `template` replaces the built-in page when given.
+    pub fn render(
+        text: &PageText,
+        template: Option<&str>,
+        retry_after: Option<u64>,
+        extra_headers: &[(String, String)],
+    ) -> MaintenanceResponse {
+        let mut headers = vec![("cache-control".to_string(), "no-store".to_string())];
+        if let Some(seconds) = retry_after {
+            headers.push(("retry-after".to_string(), seconds.to_string()));
+        }
+        headers.extend(extra_headers.iter().cloned());
+        MaintenanceResponse {
+            status: text.status,
+            grpc_message: text.reason.to_string(),
+            headers,
+            html: Rendered {
+                content_type: "text/html; charset=utf-8",
+                body: match template {
+                    Some(template) => fill_template(template, text),
+                    None => builtin_page(text),
+                }
+                .into_bytes(),
+            },
+            json: Rendered {
+                content_type: "application/problem+json",
+                body: problem_json(text).into_bytes(),
+            },
+            plain: Rendered {
+                content_type: "text/plain; charset=utf-8",
+                body: plain_text(text).into_bytes(),
+            },
+        }
+    }
+
+    /// The rendered body for an HTTP format; `None` for gRPC, which has no body.
+    pub fn rendered(&self, format: Format) -> Option<&Rendered> {
+        match format {
+            Format::Html => Some(&self.html),
+            Format::Json => Some(&self.json),
+            Format::Plain => Some(&self.plain),
+            Format::Grpc => None,
+        }
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape_html(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            _ => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+fn fill_template(template: &str, text: &PageText) -> String {
+    template
+        .replace("{{reason}}", &escape_html(text.reason))
+        .replace("{{title}}", &escape_html(text.title))
+        .replace("{{status}}", &text.status.to_string())
+}
+
+fn builtin_page(text: &PageText) -> String {
+    let title = escape_html(text.title);
+    let reason = if text.reason.is_empty() {
+        DEFAULT_HTML_REASON.to_string()
+    } else {
+        escape_html(text.reason)
+    };
+    // Self-contained (no external assets: the upstreams may be down), readable on a phone,
+    // dark-mode aware, with a landmark and a heading for screen readers.
+    format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+<meta name=\"robots\" content=\"noindex\">\n<title>{title}</title>\n<style>\n\
+:root{{color-scheme:light dark}}\n\
+body{{margin:0;min-height:100vh;display:grid;place-items:center;\
+font:1.125rem/1.6 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;\
+background:#f6f7f9;color:#1f2328}}\n\
+main{{max-width:36rem;padding:2rem 1.5rem}}\n\
+h1{{font-size:1.75rem;line-height:1.25;margin:0 0 1rem}}\n\
+p{{margin:0 0 1rem;white-space:pre-line}}\n\
+.status{{color:#59636e;font-size:.875rem}}\n\
+@media (prefers-color-scheme:dark){{body{{background:#0d1117;color:#e6edf3}}.status{{color:#9198a1}}}}\n\
+</style>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n<p>{reason}</p>\n\
+<p class=\"status\">HTTP {status}</p>\n</main>\n</body>\n</html>\n",
+        status = text.status
+    )
+}
+
+/// RFC 9457 problem details; members in the RFC's order for readability.
+#[derive(serde::Serialize)]
+struct Problem<'a> {
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+}
+
+fn problem_json(text: &PageText) -> String {
+    serde_json::to_string(&Problem {
+        title: text.title,
+        status: text.status,
+        detail: text.reason,
+    })
+    .unwrap_or_default()
+}
+
+fn plain_text(text: &PageText) -> String {
+    if text.reason.is_empty() {
+        format!("{}\n", text.title)
+    } else {
+        format!("{}\n\n{}\n", text.title, text.reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NASTY: &str = "<script>alert(\"x\")</script> & 'quotes' \\ \n line2 \u{1F6A7} {{title}}";
+
+    fn text(reason: &str) -> PageText<'_> {
+        PageText {
+            title: "Back soon",
+            reason,
+            status: 503,
+        }
+    }
+
+    #[test]
+    fn html_escapes_the_reason() {
+        let page = MaintenanceResponse::render(&text(NASTY), None, None, &[]);
+        let body = String::from_utf8(page.html.body).unwrap();
+        assert!(!body.contains("<script>"));
+        assert!(body
+            .contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;quotes&#39;"));
+        assert!(body.contains("<title>Back soon</title>"));
+        assert!(body.contains("HTTP 503"));
+        // Placeholders inside the reason are not expanded.
+        assert!(body.contains("{{title}}"));
+    }
+
+    #[test]
+    fn json_round_trips_any_reason() {
+        let page = MaintenanceResponse::render(&text(NASTY), None, None, &[]);
+        let value: serde_json::Value = serde_json::from_slice(&page.json.body).unwrap();
+        assert_eq!(value["detail"], NASTY);
+        assert_eq!(value["title"], "Back soon");
+        assert_eq!(value["status"], 503);
+        assert_eq!(page.json.content_type, "application/problem+json");
+    }
+
+    #[test]
+    fn plain_text_has_title_and_reason() {
+        let page = MaintenanceResponse::render(&text("db upgrade"), None, None, &[]);
+        assert_eq!(page.plain.body, b"Back soon\n\ndb upgrade\n");
+        let page = MaintenanceResponse::render(&text(""), None, None, &[]);
+        assert_eq!(page.plain.body, b"Back soon\n");
+    }
+
+    #[test]
+    fn template_placeholders_are_filled_and_escaped() {
+        let page = MaintenanceResponse::render(
+            &text("<b>"),
+            Some("<h1>{{title}}</h1><p>{{reason}}</p><i>{{status}}</i>{{reason}}"),
+            None,
+            &[],
+        );
+        assert_eq!(
+            page.html.body,
+            b"<h1>Back soon</h1><p>&lt;b&gt;</p><i>503</i>&lt;b&gt;".to_vec()
+        );
+    }
+
+    #[test]
+    fn headers_carry_no_store_retry_after_and_extras() {
+        let extra = vec![("x-maintenance".to_string(), "yes".to_string())];
+        let page = MaintenanceResponse::render(&text("r"), None, Some(120), &extra);
+        assert_eq!(
+            page.headers,
+            vec![
+                ("cache-control".to_string(), "no-store".to_string()),
+                ("retry-after".to_string(), "120".to_string()),
+                ("x-maintenance".to_string(), "yes".to_string()),
+            ]
+        );
+        let page = MaintenanceResponse::render(&text("r"), None, None, &[]);
+        assert!(page.headers.iter().all(|(name, _)| name != "retry-after"));
+    }
+
+    #[test]
+    fn builtin_page_is_small_and_self_contained() {
+        let page = MaintenanceResponse::render(&text("r"), None, None, &[]);
+        let body = String::from_utf8(page.html.body).unwrap();
+        assert!(body.len() < 2048, "{}", body.len());
+        assert!(!body.contains("http://") && !body.contains("https://") && !body.contains("src="));
+        assert!(body.contains("name=\"viewport\""));
+        assert!(body.contains("<html lang=\"en\">"));
+    }
+}
