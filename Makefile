@@ -23,7 +23,7 @@ ECDSCTL  = $(PYTHON) envoy/ecds.py --file "$(ECDS)" --admin "$(ADMIN)" \
 	$(if $(wildcard $(VENV)/bin/envoy),--envoy "$(VENV)/bin/envoy" --wasm "$(WASM)")
 IMAGE   ?= maintenance-mode:$(VERSION)
 
-.PHONY: build venv test test-native test-e2e lint run on off apply show docker-config image clean
+.PHONY: build venv test test-native test-e2e lint run on off apply show docker-config istio-check image clean
 
 ## build: the release wasm
 build:
@@ -80,6 +80,10 @@ show:
 ## docker-config: regenerate envoy/docker/ (envoy.yaml from the template, ECDS file from envoy/maintenance.json)
 docker-config:
 	$(PYTHON) envoy/ecds.py docker-config
+
+## istio-check: check WasmPlugin manifests (FILES=..., default istio/*.yaml): schema, and pluginConfig in the real plugin
+istio-check: build venv
+	$(VENV)/bin/python istio/check.py --envoy "$(VENV)/bin/envoy" --wasm "$(WASM)" $(or $(FILES),istio/*.yaml)
 
 ## image: the OCI image for Istio (FROM scratch, /plugin.wasm); needs a working docker, podman or buildah
 image: build

@@ -10,16 +10,16 @@ applies the new plugin configuration to new requests, with no restart and no
 dropped connection. A configuration the plugin rejects is refused by Envoy,
 which keeps serving with the last good one.
 
-  ecds.py on  [--reason TEXT]   maintenance on (and, if given, the new reason)
-  ecds.py off                   maintenance off (the rest of the configuration is kept)
-  ecds.py apply CONFIG.json     replace the whole plugin configuration
-  ecds.py show                  print the plugin configuration in the file
-  ecds.py render CONFIG.json --wasm PATH   create the resource file
-  ecds.py docker-config [CONFIG.json]      (re)generate envoy/docker/ from the template
+  ecds.py [OPTIONS] on [--reason TEXT]   maintenance on (and, if given, the new reason)
+  ecds.py [OPTIONS] off                  maintenance off (the rest of the configuration is kept)
+  ecds.py [OPTIONS] apply CONFIG.json    replace the whole plugin configuration
+  ecds.py [OPTIONS] show                 print the plugin configuration in the file
+  ecds.py --wasm PATH [--file F] render CONFIG.json   create the resource file
+  ecds.py docker-config [CONFIG.json]    (re)generate envoy/docker/ from the template
 
-Common options: --file (the ECDS resource file), --envoy and --wasm (check the
-new configuration with `envoy --mode validate` before writing it), --admin
-HOST:PORT (wait until that Envoy reports the update applied or rejected).
+OPTIONS (before the command): --file (the ECDS resource file), --envoy and --wasm
+(check the new configuration with `envoy --mode validate` before writing it),
+--admin HOST:PORT (wait until that Envoy reports the update applied or rejected).
 Standard library only; run.py and the tests import it.
 """
 
