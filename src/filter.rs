@@ -10,7 +10,8 @@ use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, GrpcStatusCode, LogLevel, MapType};
 
 use crate::config::{self, Plan};
-use crate::decision::{decide, Decision, RequestFacts};
+use crate::credentials::CookieHeader;
+use crate::decision::{decide, Decision, RequestFacts, Strip};
 use crate::negotiate::Format;
 
 proxy_wasm::main! {{
@@ -86,7 +87,44 @@ fn request_header(name: &str) -> Option<Vec<u8>> {
         .flatten()
 }
 
+/// Removes bypass secrets from a request about to go upstream. False when a removal failed.
+fn strip_secrets(strip: &Strip) -> bool {
+    let mut ok = true;
+    for name in &strip.headers {
+        if let Err(status) = hostcalls::remove_map_value(MapType::HttpRequestHeaders, name) {
+            error!("could not remove bypass header {name}: {status:?}");
+            ok = false;
+        }
+    }
+    let cookie = match &strip.cookie {
+        CookieHeader::Keep => Ok(()),
+        CookieHeader::Remove => hostcalls::remove_map_value(MapType::HttpRequestHeaders, "cookie"),
+        CookieHeader::Replace(rest) => {
+            hostcalls::set_map_value_bytes(MapType::HttpRequestHeaders, "cookie", Some(rest))
+        }
+    };
+    if let Err(status) = cookie {
+        error!("could not remove the bypass cookie: {status:?}");
+        ok = false;
+    }
+    ok
+}
+
 impl MaintenanceHttp {
+    /// The cookie link: `302` to `/` setting the bypass cookie.
+    fn send_grant(&self, set_cookie: &str) {
+        let headers = vec![
+            ("location", "/"),
+            ("set-cookie", set_cookie),
+            ("cache-control", "no-store"),
+            // The link carries the secret in its query: never pass it on as a referrer.
+            ("referrer-policy", "no-referrer"),
+        ];
+        if let Err(status) = hostcalls::send_http_response(302, headers, None) {
+            warn!("could not send the bypass cookie redirect: {status:?}");
+        }
+    }
+
     fn send_maintenance(&self, format: Format) {
         let response = &self.plan.response;
         let sent = match response.rendered(format) {
@@ -133,6 +171,25 @@ impl HttpContext for MaintenanceHttp {
         let path = request_header(":path").unwrap_or_default();
         let content_type = request_header("content-type");
         let accept = request_header("accept");
+        // Bypass inputs only for the kinds configured: each read is a host call.
+        let token_values: Vec<Option<Vec<u8>>> = self
+            .plan
+            .bypass_tokens
+            .headers()
+            .iter()
+            .map(|name| request_header(name))
+            .collect();
+        let cookie = match self.plan.bypass_cookie {
+            Some(_) => request_header("cookie"),
+            None => None,
+        };
+        let source_address = if self.plan.bypass_networks.is_empty() {
+            None
+        } else {
+            hostcalls::get_property(vec!["source", "address"])
+                .ok()
+                .flatten()
+        };
         let decision = decide(
             &self.plan,
             &RequestFacts {
@@ -141,19 +198,40 @@ impl HttpContext for MaintenanceHttp {
                 path: &path,
                 content_type: content_type.as_deref(),
                 accept: accept.as_deref(),
+                token_values: &token_values,
+                cookie: cookie.as_deref(),
+                source_address: source_address.as_deref(),
             },
         );
+        // Without the query: the cookie link carries its secret there.
+        let path_only = path.split(|&b| b == b'?').next().unwrap_or_default();
         debug!(
             "{} {} -> {decision:?}",
             String::from_utf8_lossy(&method),
-            String::from_utf8_lossy(&path)
+            String::from_utf8_lossy(path_only)
         );
         match decision {
             Decision::Maintenance(format) => {
                 self.send_maintenance(format);
                 Action::Pause
             }
-            Decision::Off | Decision::OutOfScope | Decision::Bypassed => Action::Continue,
+            Decision::GrantCookie { set_cookie } => {
+                self.send_grant(&set_cookie.0);
+                Action::Pause
+            }
+            Decision::Bypassed { strip, .. } => {
+                if strip_secrets(&strip) {
+                    Action::Continue
+                } else {
+                    // Fail closed: a bypass secret must not reach the upstream.
+                    self.send_maintenance(crate::negotiate::choose(
+                        content_type.as_deref(),
+                        accept.as_deref(),
+                    ));
+                    Action::Pause
+                }
+            }
+            Decision::Off | Decision::OutOfScope => Action::Continue,
         }
     }
 }
