@@ -103,11 +103,28 @@ pub fn escape_html(text: &str) -> String {
     escaped
 }
 
+/// Fills placeholders in one pass, so placeholder-like text inside the reason or title stays
+/// literal.
 fn fill_template(template: &str, text: &PageText) -> String {
-    template
-        .replace("{{reason}}", &escape_html(text.reason))
-        .replace("{{title}}", &escape_html(text.title))
-        .replace("{{status}}", &text.status.to_string())
+    let mut filled = String::with_capacity(template.len() + text.reason.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        filled.push_str(&rest[..start]);
+        let after = &rest[start..];
+        let (value, length) = if after.starts_with("{{reason}}") {
+            (escape_html(text.reason), "{{reason}}".len())
+        } else if after.starts_with("{{title}}") {
+            (escape_html(text.title), "{{title}}".len())
+        } else if after.starts_with("{{status}}") {
+            (text.status.to_string(), "{{status}}".len())
+        } else {
+            ("{{".to_string(), 2)
+        };
+        filled.push_str(&value);
+        rest = &after[length..];
+    }
+    filled.push_str(rest);
+    filled
 }
 
 fn builtin_page(text: &PageText) -> String {
@@ -206,6 +223,17 @@ mod tests {
         assert_eq!(page.plain.body, b"Back soon\n\ndb upgrade\n");
         let page = MaintenanceResponse::render(&text(""), None, None, &[]);
         assert_eq!(page.plain.body, b"Back soon\n");
+    }
+
+    #[test]
+    fn placeholders_inside_the_reason_stay_literal() {
+        let page = MaintenanceResponse::render(
+            &text("{{title}} {{status}}"),
+            Some("<p>{{reason}}</p>"),
+            None,
+            &[],
+        );
+        assert_eq!(page.html.body, b"<p>{{title}} {{status}}</p>".to_vec());
     }
 
     #[test]
