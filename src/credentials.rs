@@ -136,6 +136,19 @@ fn cookie_pairs(header: &[u8]) -> impl Iterator<Item = (&[u8], &[u8], &[u8])> {
         })
 }
 
+/// All `cookie` header values as one header, joined with `; ` as HTTP/2 does (RFC 9113
+/// section 8.2.3); `None` when there is none. An HTTP/1.1 client may send several.
+pub fn join_cookie_headers<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Option<Vec<u8>> {
+    values.into_iter().fold(None, |joined, value| match joined {
+        None => Some(value.to_vec()),
+        Some(mut joined) => {
+            joined.extend_from_slice(b"; ");
+            joined.extend_from_slice(value);
+            Some(joined)
+        }
+    })
+}
+
 /// Whether any cookie called `name` in the header hashes to one of `digests` (cookie names are
 /// case-sensitive).
 pub fn cookie_matches(header: &[u8], name: &str, digests: &[Digest]) -> bool {
@@ -417,6 +430,21 @@ mod tests {
         assert_eq!(
             without_cookie(b"a=\xff; mm_bypass=x", name),
             CookieHeader::Replace(b"a=\xff".to_vec())
+        );
+    }
+
+    #[test]
+    fn several_cookie_headers_are_one() {
+        assert_eq!(join_cookie_headers([]), None);
+        assert_eq!(
+            join_cookie_headers([&b"a=1"[..]]).as_deref(),
+            Some(&b"a=1"[..])
+        );
+        let joined = join_cookie_headers([&b"a=1"[..], b"mm=x; b=2"]).unwrap();
+        assert_eq!(joined, b"a=1; mm=x; b=2");
+        assert_eq!(
+            without_cookie(&joined, "mm"),
+            CookieHeader::Replace(b"a=1; b=2".to_vec())
         );
     }
 

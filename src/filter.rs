@@ -10,7 +10,7 @@ use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, GrpcStatusCode, LogLevel, MapType};
 
 use crate::config::{self, Plan};
-use crate::credentials::CookieHeader;
+use crate::credentials::{join_cookie_headers, CookieHeader};
 use crate::decision::{decide, Decision, RequestFacts, Strip};
 use crate::negotiate::Format;
 
@@ -85,6 +85,19 @@ fn request_header(name: &str) -> Option<Vec<u8>> {
     hostcalls::get_map_value_bytes(MapType::HttpRequestHeaders, name)
         .ok()
         .flatten()
+}
+
+/// Every `cookie` header, joined. Reading one header by name returns only the first, and a
+/// bypass cookie in a later `cookie` header must be seen (and removed) too.
+fn request_cookies() -> Option<Vec<u8>> {
+    // Envoy's codecs only admit token header names, so the SDK's UTF-8 conversion of names holds.
+    let headers = hostcalls::get_map_bytes(MapType::HttpRequestHeaders).ok()?;
+    join_cookie_headers(
+        headers
+            .iter()
+            .filter(|(name, _)| name == "cookie")
+            .map(|(_, value)| value.as_slice()),
+    )
 }
 
 /// Removes bypass secrets from a request about to go upstream. False when a removal failed.
@@ -180,7 +193,7 @@ impl HttpContext for MaintenanceHttp {
             .map(|name| request_header(name))
             .collect();
         let cookie = match self.plan.bypass_cookie {
-            Some(_) => request_header("cookie"),
+            Some(_) => request_cookies(),
             None => None,
         };
         let source_address = if self.plan.bypass_networks.is_empty() {
