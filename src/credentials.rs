@@ -109,7 +109,7 @@ pub fn is_cookie_value(value: &[u8]) -> bool {
 }
 
 /// What to do with the request's `cookie` header once the request is let through.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum CookieHeader {
     /// No bypass cookie in it (or no header): leave it alone.
     Keep,
@@ -117,6 +117,17 @@ pub enum CookieHeader {
     Remove,
     /// Replace it by this value: the other cookies, in order, without the bypass cookie.
     Replace(Vec<u8>),
+}
+
+/// Shows no cookie values: other people's session cookies have no place in debug logs.
+impl std::fmt::Debug for CookieHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CookieHeader::Keep => f.write_str("Keep"),
+            CookieHeader::Remove => f.write_str("Remove"),
+            CookieHeader::Replace(rest) => write!(f, "Replace(<{} bytes>)", rest.len()),
+        }
+    }
 }
 
 /// The `name=value` pairs of a `cookie` header, split on `;` with surrounding whitespace trimmed;
@@ -431,6 +442,12 @@ mod tests {
             without_cookie(b"a=\xff; mm_bypass=x", name),
             CookieHeader::Replace(b"a=\xff".to_vec())
         );
+    }
+
+    #[test]
+    fn cookie_values_stay_out_of_debug_output() {
+        let rewritten = without_cookie(b"session=abc123; mm_bypass=x", "mm_bypass");
+        assert_eq!(format!("{rewritten:?}"), "Replace(<14 bytes>)");
     }
 
     #[test]
