@@ -24,6 +24,7 @@ proxy_wasm::main! {{
             plan: Rc::new(Plan::default()),
             current: Rc::default(),
             transitions: TransitionLog::default(),
+            transition_key: String::new(),
         })
     });
 }}
@@ -53,11 +54,31 @@ fn unix_now() -> i64 {
 /// How often the windows are checked, to log openings and closings.
 const TICK: Duration = Duration::from_secs(1);
 
+/// FNV-1a, to tell configurations apart in shared-data keys.
+fn fingerprint(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Whether this VM is the first to report `line` for its configuration. Envoy runs a copy of the
+/// plugin per thread and each sees every window change; shared data (process-wide) with a
+/// compare-and-swap lets exactly one of them log it.
+fn first_to_report(key: &str, line: &str) -> bool {
+    match hostcalls::get_shared_data(key) {
+        Ok((Some(last), _)) if last == line.as_bytes() => false,
+        Ok((_, cas)) => hostcalls::set_shared_data(key, Some(line.as_bytes()), cas).is_ok(),
+        Err(_) => true,
+    }
+}
+
 struct MaintenanceRoot {
     plan: Rc<Plan>,
     /// Shared with this configuration's HTTP contexts.
     current: Rc<RefCell<CurrentResponse>>,
     transitions: TransitionLog,
+    /// Shared-data key under which the last logged window change of this configuration is kept.
+    transition_key: String,
 }
 
 impl Context for MaintenanceRoot {}
@@ -82,6 +103,10 @@ impl RootContext for MaintenanceRoot {
             Ok(plan) => {
                 info!("configuration applied: {}", plan.summary());
                 self.transitions = TransitionLog::default();
+                self.transition_key = format!(
+                    "maintenance-mode.window-change.{:016x}",
+                    fingerprint(&bytes)
+                );
                 let ticks = if plan.enabled && plan.schedule.is_some() {
                     let now = unix_now();
                     if let Some(status) = plan.schedule_status(now) {
@@ -108,7 +133,9 @@ impl RootContext for MaintenanceRoot {
 
     fn on_tick(&mut self) {
         if let Some(line) = self.transitions.observe(&self.plan, unix_now()) {
-            info!("{line}");
+            if first_to_report(&self.transition_key, &line) {
+                info!("{line}");
+            }
         }
     }
 
