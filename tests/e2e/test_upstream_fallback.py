@@ -2,9 +2,9 @@
 local reply for one (connection refused, no endpoints), becomes the maintenance response
 for in-scope, non-bypassed requests, in every format, while maintenance is off.
 
-The Envoy here routes to three clusters: the echo upstream (which answers `/status/NNN`
-with NNN), a cluster whose only endpoint refuses connections, and a cluster with no
-endpoints at all.
+The Envoy here routes to four clusters: the echo upstream (which answers `/status/NNN`
+with NNN), a cluster whose only endpoint refuses connections, one with no endpoints at
+all, and one whose endpoint accepts connections but never answers (route timeout 0.5 s).
 """
 
 from __future__ import annotations
@@ -31,6 +31,16 @@ FAILURES = {
 
 
 @pytest.fixture(scope="module")
+def silent_port():
+    """A loopback port that completes TCP handshakes (the kernel's backlog) but never
+    answers: requests to it time out."""
+    with socket.socket() as sock:
+        sock.bind((harness.LOOPBACK, 0))
+        sock.listen(64)
+        yield sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
 def refused_port():
     """A loopback port that is bound (so nobody else takes it) but not listening:
     connecting to it is refused."""
@@ -39,17 +49,18 @@ def refused_port():
         yield sock.getsockname()[1]
 
 
-def failing_clusters_bootstrap(config, upstream_port: int, refused_port: int) -> dict:
+def failing_clusters_bootstrap(config, upstream_port: int, refused_port: int, silent_port: int) -> dict:
     """The harness bootstrap plus routes `/refused…` and `/admin/refused…` to a cluster
     whose endpoint refuses connections, `/empty…` and `/admin/empty…` to one with no
-    endpoints."""
+    endpoints, `/silent…` and `/admin/silent…` to one that never answers."""
     boot = harness.bootstrap(config, upstream_port)
     manager = boot["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
     routes = manager["route_config"]["virtual_hosts"][0]["routes"]
     extra = []
-    for cluster in ("refused", "empty"):
+    for cluster in ("refused", "empty", "silent"):
+        timeout = "0.5s" if cluster == "silent" else "5s"
         for prefix in (f"/{cluster}", f"/admin/{cluster}"):
-            extra.append({"match": {"prefix": prefix}, "route": {"cluster": cluster, "timeout": "5s"}})
+            extra.append({"match": {"prefix": prefix}, "route": {"cluster": cluster, "timeout": timeout}})
     routes[:0] = extra
     echo = boot["static_resources"]["clusters"][0]
     refused = copy.deepcopy(echo)
@@ -59,17 +70,22 @@ def failing_clusters_bootstrap(config, upstream_port: int, refused_port: int) ->
     empty = copy.deepcopy(echo)
     empty["name"] = "empty"
     empty["load_assignment"] = {"cluster_name": "empty", "endpoints": []}
-    boot["static_resources"]["clusters"] += [refused, empty]
+    silent = copy.deepcopy(refused)
+    silent["name"] = silent["load_assignment"]["cluster_name"] = "silent"
+    endpoint = silent["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
+    endpoint["address"]["socket_address"]["port_value"] = silent_port
+    boot["static_resources"]["clusters"] += [refused, empty, silent]
     return boot
 
 
 @pytest.fixture(scope="class")
-def envoy(request, wasm, upstream, envoy_dir, refused_port):
+def envoy(request, wasm, upstream, envoy_dir, refused_port, silent_port):
     """Overrides the conftest fixture: same class-scoped Envoy, with the failing clusters."""
     config = request.cls.CONFIG
     workdir = envoy_dir / f"fallback-{request.cls.__name__}"
     e = harness.Envoy(config, upstream.port, workdir)
-    e.boot_path.write_text(json.dumps(failing_clusters_bootstrap(config, upstream.port, refused_port)))
+    boot = failing_clusters_bootstrap(config, upstream.port, refused_port, silent_port)
+    e.boot_path.write_text(json.dumps(boot))
     with e:
         yield e
 
@@ -169,6 +185,14 @@ class TestFallback:
         r = get(envoy, f"/status/{status}", "html")
         assert r.from_upstream and r.status == status, r
         assert r.header("cache-control") is None, r
+
+    @pytest.mark.parametrize("kind", ["html", "json"])
+    def test_upstream_timeout(self, envoy, kind):
+        assert_maintenance(get(envoy, "/silent/x", kind), kind)
+
+    def test_upstream_timeout_bypassed(self, envoy):
+        r = get(envoy, "/admin/silent/x", "html")
+        assert r.status == 504 and r.text == "upstream request timeout", r
 
     def test_healthy_upstream_untouched(self, envoy):
         r = get(envoy, "/shop/cart")
