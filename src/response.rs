@@ -151,31 +151,30 @@ impl ResponseSpec {
     }
 }
 
+/// Fills placeholders in one pass, so placeholder-like text inside the reason or title stays
+/// literal.
 fn fill_template(template: &str, text: &PageText) -> String {
-    // One pass, so a value containing a placeholder is not expanded again.
     let mut filled = String::with_capacity(template.len() + text.reason.len());
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
         filled.push_str(&rest[..start]);
         let after = &rest[start..];
-        let value = TEMPLATE_PLACEHOLDERS
-            .iter()
-            .find(|placeholder| after.starts_with(**placeholder));
-        match value {
-            Some(placeholder) => {
-                match *placeholder {
-                    "{{reason}}" => filled.push_str(&escape_html(text.reason)),
-                    "{{title}}" => filled.push_str(&escape_html(text.title)),
-                    "{{status}}" => filled.push_str(&text.status.to_string()),
-                    _ => filled.push_str(&escape_html(text.until.unwrap_or_default())),
-                }
-                rest = &after[placeholder.len()..];
-            }
-            None => {
-                filled.push_str("{{");
-                rest = &after[2..];
-            }
-        }
+        let (value, length) = if after.starts_with("{{reason}}") {
+            (escape_html(text.reason), "{{reason}}".len())
+        } else if after.starts_with("{{title}}") {
+            (escape_html(text.title), "{{title}}".len())
+        } else if after.starts_with("{{status}}") {
+            (text.status.to_string(), "{{status}}".len())
+        } else if after.starts_with("{{until}}") {
+            (
+                escape_html(text.until.unwrap_or_default()),
+                "{{until}}".len(),
+            )
+        } else {
+            ("{{".to_string(), 2)
+        };
+        filled.push_str(&value);
+        rest = &after[length..];
     }
     filled.push_str(rest);
     filled
@@ -292,6 +291,17 @@ mod tests {
         assert_eq!(page.plain.body, b"Back soon\n\ndb upgrade\n");
         let page = MaintenanceResponse::render(&text(""), None, None, &[]);
         assert_eq!(page.plain.body, b"Back soon\n");
+    }
+
+    #[test]
+    fn placeholders_inside_the_reason_stay_literal() {
+        let page = MaintenanceResponse::render(
+            &text("{{title}} {{status}}"),
+            Some("<p>{{reason}}</p>"),
+            None,
+            &[],
+        );
+        assert_eq!(page.html.body, b"<p>{{title}} {{status}}</p>".to_vec());
     }
 
     #[test]
