@@ -6,10 +6,12 @@
 pub mod cidr;
 pub mod config;
 pub mod credentials;
+pub mod current;
 pub mod decision;
 pub mod negotiate;
 pub mod path;
 pub mod response;
+pub mod schedule;
 pub mod scope;
 
 #[cfg(target_arch = "wasm32")]

@@ -507,7 +507,7 @@ proptest! {
     #[test]
     fn no_reader_sees_a_bypassed_path_outside_the_bypass(raw in arbitrary_path()) {
         let plan = bypass_paths_plan();
-        let decision = decide(&plan, &facts(&raw));
+        let decision = decide(&plan, &facts(&raw), 0);
         if decision.passes() {
             prop_assert!(
                 matches!(decision, Decision::Bypassed { via: Via::Path, .. }),
@@ -533,7 +533,7 @@ proptest! {
     #[test]
     fn no_reader_sees_an_out_of_scope_path_inside_the_route(raw in arbitrary_path()) {
         let plan = route_plan();
-        if decide(&plan, &facts(&raw)) == Decision::OutOfScope {
+        if decide(&plan, &facts(&raw), 0) == Decision::OutOfScope {
             for reader in READERS.iter().filter(|r| !r.case_insensitive) {
                 let Some(read) = (reader.read)(&raw) else { continue };
                 prop_assert!(
@@ -569,7 +569,7 @@ proptest! {
             token_values: &tokens,
             cookie: cookie.as_deref(),
             source_address: source.as_deref(),
-        });
+        }, 0);
         // Random values never carry a secret, so only a path or a network can let one through.
         if let Decision::Bypassed { via, .. } = decision {
             prop_assert!(matches!(via, Via::Path | Via::Network), "{via:?}");
@@ -596,8 +596,8 @@ proptest! {
             cookie: Some(&cookie),
             ..facts(b"/shop/cart")
         };
-        prop_assert!(!decide(&plan, &request).passes());
-        prop_assert!(!decide(&plan, &facts(&link)).passes());
+        prop_assert!(!decide(&plan, &request, 0).passes());
+        prop_assert!(!decide(&plan, &facts(&link), 0).passes());
     }
 
     #[test]
