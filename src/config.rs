@@ -254,20 +254,27 @@ impl Plan {
             count => format!("{count} route(s)"),
         };
         let mut summary = format!(
-            "maintenance {}; status {}; scope: {routes}; bypass paths: {}; bypass tokens: {}; \
-             bypass cookie: {}; bypass networks: {}; reason: {:?}",
+            "maintenance {}; status {}; scope: {routes}; bypass paths: {}; reason: {:?}",
             if self.enabled { "ENABLED" } else { "disabled" },
             self.response.status,
             self.bypass_paths.len(),
-            self.bypass_tokens.len(),
-            match &self.bypass_cookie {
-                None => "none",
-                Some(cookie) if cookie.set_path.is_some() => "with link",
-                Some(_) => "without link",
-            },
-            self.bypass_networks.len(),
             self.reason,
         );
+        if !self.bypass_tokens.is_empty() {
+            summary.push_str(&format!("; bypass tokens: {}", self.bypass_tokens.len()));
+        }
+        if let Some(cookie) = &self.bypass_cookie {
+            summary.push_str(match cookie.set_path {
+                Some(_) => "; bypass cookie with link",
+                None => "; bypass cookie",
+            });
+        }
+        if !self.bypass_networks.is_empty() {
+            summary.push_str(&format!(
+                "; bypass networks: {}",
+                self.bypass_networks.len()
+            ));
+        }
         if let Some(schedule) = &self.schedule {
             summary.push_str(&format!(
                 "; windows: {} planned, {} weekly",
@@ -978,12 +985,14 @@ mod tests {
         assert_eq!(plan.bypass_networks.len(), 2);
         assert!(plan
             .summary()
-            .contains("bypass tokens: 3; bypass cookie: with link; bypass networks: 2"));
+            .contains("; bypass tokens: 3; bypass cookie with link; bypass networks: 2"));
         let plain = parse_str("{}").unwrap();
         assert!(plain.bypass_tokens.is_empty());
         assert!(plain.bypass_cookie.is_none());
         assert!(plain.bypass_networks.is_empty());
-        assert!(plain.summary().contains("bypass cookie: none"));
+        assert!(!plain.summary().contains("bypass tokens"));
+        assert!(!plain.summary().contains("bypass cookie"));
+        assert!(!plain.summary().contains("bypass networks"));
     }
 
     #[test]

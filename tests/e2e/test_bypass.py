@@ -656,4 +656,4 @@ def test_bad_bypass_config_is_rejected_naming_the_field(validated, index):
 def test_full_bypass_config_is_accepted(validated):
     code, output = validated[1]
     assert code == 0, output[-2000:]
-    assert "bypass tokens: 3; bypass cookie: with link; bypass networks: 2" in output
+    assert "; bypass tokens: 3; bypass cookie with link; bypass networks: 2" in output
