@@ -384,6 +384,21 @@ class TestOutsideMaintenance:
         assert_maintenance(envoy.get("/shop/cart"))
 
 
+class TestOutsideAWindow:
+    """Maintenance enabled for a window in the future; with `upstream_fallback` the filter still
+    looks at every request, but no bypass strips or answers anything."""
+
+    CONFIG = {**ALL, "windows": [{"start": "2099-01-01T00:00:00Z"}], "upstream_fallback": {}}
+
+    def test_nothing_is_stripped_or_answered(self, envoy):
+        r = envoy.get(f"{SET_PATH}?token={QA}", headers=[("x-maintenance-bypass", OPS), ("cookie", f"mm_bypass={QA}")])
+        assert r.header("set-cookie") is None
+        echo = upstream_saw(r)
+        assert echo["headers"]["x-maintenance-bypass"] == OPS
+        assert echo["headers"]["cookie"] == f"mm_bypass={QA}"
+        assert "configuration applied" in envoy.log_text()
+
+
 class TestDisabled:
     CONFIG = {**ALL, "enabled": False}
 
