@@ -7,6 +7,8 @@ use std::rc::Rc;
 
 use serde::Deserialize;
 
+use crate::cidr::{Cidr, Networks};
+use crate::credentials::{is_token, BypassCookie, Digest, Tokens};
 use crate::path::{normalize_config_path, normalize_config_prefix};
 use crate::response::{MaintenanceResponse, ResponseSpec, DEFAULT_TITLE, TEMPLATE_PLACEHOLDERS};
 use crate::schedule::{
@@ -21,6 +23,10 @@ pub const MAX_REASON_BYTES: usize = 4096;
 pub const MAX_TITLE_BYTES: usize = 1024;
 /// Largest accepted `response.html` template, in bytes.
 pub const MAX_TEMPLATE_BYTES: usize = 256 * 1024;
+/// Default lifetime of the bypass cookie, in seconds.
+pub const DEFAULT_COOKIE_MAX_AGE: u64 = 3600;
+/// Longest accepted bypass cookie lifetime: 400 days, what browsers cap `Max-Age` at anyway.
+pub const MAX_COOKIE_MAX_AGE: u64 = 400 * 24 * 3600;
 /// Most entries accepted in `windows`, and in `recurring`.
 pub const MAX_WINDOWS: usize = 256;
 /// Upstream statuses replaced by default when `upstream_fallback` gives no `statuses`.
@@ -117,6 +123,43 @@ pub struct RawBypass {
     /// Segment-aware path prefixes (like `path_prefix`) that reach the upstream untouched.
     #[serde(default)]
     pub paths: Vec<String>,
+    /// Secret request headers: a request passes when the header's value hashes to the digest.
+    /// The header is removed before the request goes upstream.
+    #[serde(default)]
+    pub tokens: Vec<RawToken>,
+    /// A bypass cookie holding a secret, and the link that sets it.
+    pub cookie: Option<RawCookie>,
+    /// IPv4/IPv6 networks (`10.0.0.0/8`, `2001:db8::/32`, or single addresses) whose clients
+    /// pass, judged by Envoy's downstream address (`source.address`).
+    #[serde(default)]
+    pub cidrs: Vec<String>,
+}
+
+/// One bypass token.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawToken {
+    /// The request header carrying the secret, e.g. `x-maintenance-bypass`.
+    pub header: String,
+    /// SHA-256 of the secret, 64 hex digits (`printf %s "$TOKEN" | sha256sum`).
+    pub sha256: String,
+}
+
+/// The bypass cookie.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCookie {
+    /// The cookie name, e.g. `maintenance_bypass`.
+    pub name: String,
+    /// SHA-256 of the secret the cookie holds, 64 hex digits.
+    pub sha256: String,
+    /// Lifetime of the cookie set by the link, in seconds. Default 3600.
+    pub max_age: Option<u64>,
+    /// Whether the cookie set by the link is `Secure` (HTTPS only). Default true.
+    pub secure: Option<bool>,
+    /// A path (e.g. `/__maintenance/bypass`) where `?token=SECRET` sets the cookie and
+    /// redirects to `/`. Absent: no link; the cookie must be set otherwise.
+    pub set_path: Option<String>,
 }
 
 /// The look of maintenance responses.
@@ -161,6 +204,9 @@ pub struct Plan {
     pub reason: String,
     pub scope: Scope,
     pub bypass_paths: BypassPaths,
+    pub bypass_tokens: Tokens,
+    pub bypass_cookie: Option<BypassCookie>,
+    pub bypass_networks: Networks,
     /// The maintenance response with no window end to announce.
     pub response: Rc<MaintenanceResponse>,
     /// What `response` was rendered from, to render it again for each window's end.
@@ -188,6 +234,9 @@ impl Default for Plan {
                 reason: String::new(),
                 scope: Scope::everything(),
                 bypass_paths: BypassPaths::default(),
+                bypass_tokens: Tokens::default(),
+                bypass_cookie: None,
+                bypass_networks: Networks::default(),
                 response: Rc::new(response_spec.render(None)),
                 response_spec,
                 schedule: None,
@@ -211,6 +260,21 @@ impl Plan {
             self.bypass_paths.len(),
             self.reason,
         );
+        if !self.bypass_tokens.is_empty() {
+            summary.push_str(&format!("; bypass tokens: {}", self.bypass_tokens.len()));
+        }
+        if let Some(cookie) = &self.bypass_cookie {
+            summary.push_str(match cookie.set_path {
+                Some(_) => "; bypass cookie with link",
+                None => "; bypass cookie",
+            });
+        }
+        if !self.bypass_networks.is_empty() {
+            summary.push_str(&format!(
+                "; bypass networks: {}",
+                self.bypass_networks.len()
+            ));
+        }
         if let Some(schedule) = &self.schedule {
             summary.push_str(&format!(
                 "; windows: {} planned, {} weekly",
@@ -334,6 +398,21 @@ pub fn compile(raw: RawConfig) -> Result<Plan, ConfigError> {
             .collect::<Result<Vec<_>, _>>()?,
     );
 
+    let bypass_tokens = compile_tokens(&raw.bypass.tokens)?;
+    let bypass_cookie = raw.bypass.cookie.map(compile_cookie).transpose()?;
+    let bypass_networks = Networks::new(
+        raw.bypass
+            .cidrs
+            .iter()
+            .enumerate()
+            .map(|(index, cidr)| {
+                Cidr::parse(cidr).map_err(|why| {
+                    error(format!("bypass.cidrs[{index}]"), format!("{cidr:?} {why}"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    );
+
     let extra_headers = compile_headers(&raw.response.headers)?;
     if let Some(template) = &raw.response.html {
         check_template(template)?;
@@ -356,6 +435,9 @@ pub fn compile(raw: RawConfig) -> Result<Plan, ConfigError> {
         reason: raw.reason,
         scope,
         bypass_paths,
+        bypass_tokens,
+        bypass_cookie,
+        bypass_networks,
         response: Rc::new(response_spec.render(None)),
         response_spec,
         schedule,
@@ -505,6 +587,102 @@ fn compile_fallback_statuses(statuses: Option<Vec<u32>>) -> Result<Vec<u16>, Con
         compiled.push(status);
     }
     Ok(compiled)
+}
+
+/// Headers a bypass token cannot travel in: the request needs them, or (`cookie`) the cookie
+/// bypass handles them.
+const RESERVED_TOKEN_HEADERS: &[&str] = &[
+    "cookie",
+    "host",
+    "content-length",
+    "content-type",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "upgrade",
+    "te",
+    "trailer",
+    "proxy-connection",
+];
+
+fn compile_tokens(raw: &[RawToken]) -> Result<Tokens, ConfigError> {
+    let mut tokens = Tokens::default();
+    for (index, token) in raw.iter().enumerate() {
+        let field = format!("bypass.tokens[{index}]");
+        let header = token.header.to_ascii_lowercase();
+        if header.is_empty() {
+            return Err(error(format!("{field}.header"), "must not be empty"));
+        }
+        if !is_token(&header) {
+            return Err(error(
+                format!("{field}.header"),
+                format!("{:?} is not a valid HTTP header name", token.header),
+            ));
+        }
+        if RESERVED_TOKEN_HEADERS.contains(&header.as_str()) {
+            return Err(error(
+                format!("{field}.header"),
+                format!(
+                    "{:?} cannot carry a bypass token (the header is removed before the request                      goes upstream{})",
+                    token.header,
+                    if header == "cookie" {
+                        "; use bypass.cookie for a cookie"
+                    } else {
+                        ", and the request needs it"
+                    }
+                ),
+            ));
+        }
+        let digest = Digest::parse_hex(&token.sha256)
+            .map_err(|why| error(format!("{field}.sha256"), why))?;
+        tokens.add(header, digest);
+    }
+    Ok(tokens)
+}
+
+fn compile_cookie(raw: RawCookie) -> Result<BypassCookie, ConfigError> {
+    if raw.name.is_empty() {
+        return Err(error("bypass.cookie.name", "must not be empty"));
+    }
+    if !is_token(&raw.name) {
+        return Err(error(
+            "bypass.cookie.name",
+            format!("{:?} is not a valid cookie name", raw.name),
+        ));
+    }
+    let digest =
+        Digest::parse_hex(&raw.sha256).map_err(|why| error("bypass.cookie.sha256", why))?;
+    let max_age = raw.max_age.unwrap_or(DEFAULT_COOKIE_MAX_AGE);
+    if max_age == 0 || max_age > MAX_COOKIE_MAX_AGE {
+        return Err(error(
+            "bypass.cookie.max_age",
+            format!("{max_age} is not between 1 and {MAX_COOKIE_MAX_AGE} seconds (400 days)"),
+        ));
+    }
+    let secure = raw.secure.unwrap_or(true);
+    if !secure && (raw.name.starts_with("__Secure-") || raw.name.starts_with("__Host-")) {
+        return Err(error(
+            "bypass.cookie.secure",
+            format!(
+                "must be true for {:?}: browsers drop __Secure- and __Host- cookies without Secure",
+                raw.name
+            ),
+        ));
+    }
+    let set_path = raw
+        .set_path
+        .map(|path| {
+            normalize_config_path(&path)
+                .map_err(|why| error("bypass.cookie.set_path", format!("{path:?} {why}")))
+        })
+        .transpose()?;
+    Ok(BypassCookie {
+        name: raw.name,
+        digest,
+        max_age,
+        secure,
+        set_path,
+    })
 }
 
 fn compile_route(raw: RawRoute, field: &str) -> Result<Route, ConfigError> {
@@ -781,6 +959,149 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.to_string().contains("`reasn`"), "{err}");
+    }
+
+    const ABC_SHA: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+    #[test]
+    fn bypass_credentials_compile() {
+        let config = format!(
+            r#"{{"enabled": true, "bypass": {{
+                "tokens": [{{"header": "X-Bypass", "sha256": "{upper}"}},
+                           {{"header": "x-bypass", "sha256": "{ABC_SHA}"}},
+                           {{"header": "x-ci", "sha256": "{ABC_SHA}"}}],
+                "cookie": {{"name": "mm", "sha256": "{ABC_SHA}", "set_path": "/%5F_mm"}},
+                "cidrs": ["10.0.0.0/8", "::1"]}}}}"#,
+            upper = ABC_SHA.to_ascii_uppercase()
+        );
+        let plan = parse_str(&config).unwrap();
+        assert_eq!(plan.bypass_tokens.headers(), ["x-bypass", "x-ci"]);
+        assert_eq!(plan.bypass_tokens.len(), 3);
+        let cookie = plan.bypass_cookie.as_ref().unwrap();
+        assert_eq!(cookie.digest.to_hex(), ABC_SHA);
+        assert_eq!(cookie.max_age, DEFAULT_COOKIE_MAX_AGE);
+        assert!(cookie.secure);
+        assert_eq!(cookie.set_path.as_deref(), Some("/__mm"));
+        assert_eq!(plan.bypass_networks.len(), 2);
+        assert!(plan
+            .summary()
+            .contains("; bypass tokens: 3; bypass cookie with link; bypass networks: 2"));
+        let plain = parse_str("{}").unwrap();
+        assert!(plain.bypass_tokens.is_empty());
+        assert!(plain.bypass_cookie.is_none());
+        assert!(plain.bypass_networks.is_empty());
+        assert!(!plain.summary().contains("bypass tokens"));
+        assert!(!plain.summary().contains("bypass cookie"));
+        assert!(!plain.summary().contains("bypass networks"));
+    }
+
+    #[test]
+    fn bad_bypass_config_names_the_field() {
+        let token = |header: &str, sha: &str| {
+            format!(
+                r#"{{"bypass": {{"tokens": [{{"header": "x-ok", "sha256": "{ABC_SHA}"}}, {{"header": "{header}", "sha256": "{sha}"}}]}}}}"#
+            )
+        };
+        let cookie = |extra: &str| {
+            format!(r#"{{"bypass": {{"cookie": {{"name": "mm", "sha256": "{ABC_SHA}"{extra}}}}}}}"#)
+        };
+        let empty_sha = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        let cases = [
+            (token("", ABC_SHA), "bypass.tokens[1].header"),
+            (token("x bypass", ABC_SHA), "bypass.tokens[1].header"),
+            (token(":path", ABC_SHA), "bypass.tokens[1].header"),
+            (token("Cookie", ABC_SHA), "bypass.tokens[1].header"),
+            (token("host", ABC_SHA), "bypass.tokens[1].header"),
+            (token("x-b", &ABC_SHA[1..]), "bypass.tokens[1].sha256"),
+            (
+                token("x-b", &format!("{ABC_SHA}0")),
+                "bypass.tokens[1].sha256",
+            ),
+            (
+                token("x-b", &format!("{}g", &ABC_SHA[1..])),
+                "bypass.tokens[1].sha256",
+            ),
+            (token("x-b", ""), "bypass.tokens[1].sha256"),
+            (token("x-b", empty_sha), "bypass.tokens[1].sha256"),
+            (
+                r#"{"bypass": {"tokens": [{"header": "x"}]}}"#.into(),
+                "bypass.tokens[0]",
+            ),
+            (
+                format!(
+                    r#"{{"bypass": {{"tokens": [{{"header": "x", "sha256": "{ABC_SHA}", "value": "s"}}]}}}}"#
+                ),
+                "bypass.tokens[0].value",
+            ),
+            (r#"{"bypass": {"tokens": {}}}"#.into(), "bypass.tokens"),
+            (
+                r#"{"bypass": {"cookie": {"name": "", "sha256": "00"}}}"#.into(),
+                "bypass.cookie.name",
+            ),
+            (
+                format!(r#"{{"bypass": {{"cookie": {{"name": "a=b", "sha256": "{ABC_SHA}"}}}}}}"#),
+                "bypass.cookie.name",
+            ),
+            (
+                r#"{"bypass": {"cookie": {"name": "mm", "sha256": "abc"}}}"#.into(),
+                "bypass.cookie.sha256",
+            ),
+            (
+                r#"{"bypass": {"cookie": {"name": "mm"}}}"#.into(),
+                "bypass.cookie",
+            ),
+            (cookie(r#", "max_age": 0"#), "bypass.cookie.max_age"),
+            (cookie(r#", "max_age": 34560001"#), "bypass.cookie.max_age"),
+            (cookie(r#", "max_age": -1"#), "bypass.cookie.max_age"),
+            (cookie(r#", "secure": "no""#), "bypass.cookie.secure"),
+            (cookie(r#", "set_path": "enter""#), "bypass.cookie.set_path"),
+            (
+                cookie(r#", "set_path": "/enter?token=x""#),
+                "bypass.cookie.set_path",
+            ),
+            (
+                cookie(r#", "set_path": "/a/../enter""#),
+                "bypass.cookie.set_path",
+            ),
+            (
+                cookie(r#", "set_path": "https://x/enter""#),
+                "bypass.cookie.set_path",
+            ),
+            (cookie(r#", "set_path": """#), "bypass.cookie.set_path"),
+            (cookie(r#", "path": "/enter""#), "bypass.cookie.path"),
+            (
+                format!(
+                    r#"{{"bypass": {{"cookie": {{"name": "__Host-mm", "sha256": "{ABC_SHA}", "secure": false}}}}}}"#
+                ),
+                "bypass.cookie.secure",
+            ),
+            (
+                r#"{"bypass": {"cidrs": ["10.0.0.0/8", "10.0.0.0/33"]}}"#.into(),
+                "bypass.cidrs[1]",
+            ),
+            (
+                r#"{"bypass": {"cidrs": ["10.0.0.1/8"]}}"#.into(),
+                "bypass.cidrs[0]",
+            ),
+            (
+                r#"{"bypass": {"cidrs": ["localhost"]}}"#.into(),
+                "bypass.cidrs[0]",
+            ),
+            (r#"{"bypass": {"cidrs": [""]}}"#.into(), "bypass.cidrs[0]"),
+            (
+                r#"{"bypass": {"cidrs": "10.0.0.0/8"}}"#.into(),
+                "bypass.cidrs",
+            ),
+        ];
+        for (text, field) in &cases {
+            assert_eq!(field_of(text), *field, "{text}");
+        }
+        let err = parse_str(&token("x-b", &ABC_SHA[1..])).err().unwrap();
+        assert!(err.message.contains("64 hex digits"), "{err}");
+        let err = parse_str(r#"{"bypass": {"cidrs": ["10.0.0.1/8"]}}"#)
+            .err()
+            .unwrap();
+        assert!(err.message.contains("10.0.0.0/8"), "{err}");
     }
 
     #[test]

@@ -12,8 +12,9 @@ use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, GrpcStatusCode, LogLevel, MapType};
 
 use crate::config::{self, Plan};
+use crate::credentials::{join_cookie_headers, CookieHeader};
 use crate::current::{CurrentResponse, TransitionLog};
-use crate::decision::{decide, upstream_failed, Decision, RequestFacts};
+use crate::decision::{decide, upstream_failed, Decision, RequestFacts, Strip};
 use crate::negotiate::Format;
 use crate::response::MaintenanceResponse;
 
@@ -172,6 +173,42 @@ fn request_header(name: &str) -> Option<Vec<u8>> {
         .flatten()
 }
 
+/// Every `cookie` header, joined. Reading one header by name returns only the first, and a
+/// bypass cookie in a later `cookie` header must be seen (and removed) too.
+fn request_cookies() -> Option<Vec<u8>> {
+    // Envoy's codecs only admit token header names, so the SDK's UTF-8 conversion of names holds.
+    let headers = hostcalls::get_map_bytes(MapType::HttpRequestHeaders).ok()?;
+    join_cookie_headers(
+        headers
+            .iter()
+            .filter(|(name, _)| name == "cookie")
+            .map(|(_, value)| value.as_slice()),
+    )
+}
+
+/// Removes bypass secrets from a request about to go upstream. False when a removal failed.
+fn strip_secrets(strip: &Strip) -> bool {
+    let mut ok = true;
+    for name in &strip.headers {
+        if let Err(status) = hostcalls::remove_map_value(MapType::HttpRequestHeaders, name) {
+            error!("could not remove bypass header {name}: {status:?}");
+            ok = false;
+        }
+    }
+    let cookie = match &strip.cookie {
+        CookieHeader::Keep => Ok(()),
+        CookieHeader::Remove => hostcalls::remove_map_value(MapType::HttpRequestHeaders, "cookie"),
+        CookieHeader::Replace(rest) => {
+            hostcalls::set_map_value_bytes(MapType::HttpRequestHeaders, "cookie", Some(rest))
+        }
+    };
+    if let Err(status) = cookie {
+        error!("could not remove the bypass cookie: {status:?}");
+        ok = false;
+    }
+    ok
+}
+
 /// Reads a response header as bytes; `None` when absent or unreadable.
 fn response_header(name: &str) -> Option<Vec<u8>> {
     hostcalls::get_map_value_bytes(MapType::HttpResponseHeaders, name)
@@ -180,6 +217,21 @@ fn response_header(name: &str) -> Option<Vec<u8>> {
 }
 
 impl MaintenanceHttp {
+    /// The cookie link: `302` to `/` setting the bypass cookie.
+    fn send_grant(&mut self, set_cookie: &str) {
+        self.replied = true;
+        let headers = vec![
+            ("location", "/"),
+            ("set-cookie", set_cookie),
+            ("cache-control", "no-store"),
+            // The link carries the secret in its query: never pass it on as a referrer.
+            ("referrer-policy", "no-referrer"),
+        ];
+        if let Err(status) = hostcalls::send_http_response(302, headers, None) {
+            warn!("could not send the bypass cookie redirect: {status:?}");
+        }
+    }
+
     /// The response for a request in maintenance at `now`: with windows, the one announcing the
     /// current window's end.
     fn response_at(&self, now: i64) -> Rc<MaintenanceResponse> {
@@ -248,21 +300,50 @@ impl HttpContext for MaintenanceHttp {
         let path = request_header(":path").unwrap_or_default();
         let content_type = request_header("content-type");
         let accept = request_header("accept");
+        // Bypass inputs only while maintenance applies, and only for the kinds configured: each
+        // read is a host call.
+        let plan = Rc::clone(&self.plan);
+        let in_effect = plan.in_effect(now);
+        let token_values: Vec<Option<Vec<u8>>> = match in_effect {
+            true => plan
+                .bypass_tokens
+                .headers()
+                .iter()
+                .map(|name| request_header(name))
+                .collect(),
+            false => Vec::new(),
+        };
+        let cookie = match plan.bypass_cookie {
+            Some(_) if in_effect => request_cookies(),
+            _ => None,
+        };
+        let source_address = if in_effect && !plan.bypass_networks.is_empty() {
+            hostcalls::get_property(vec!["source", "address"])
+                .ok()
+                .flatten()
+        } else {
+            None
+        };
         let decision = decide(
-            &self.plan,
+            &plan,
             &RequestFacts {
                 method: &method,
                 authority: authority.as_deref(),
                 path: &path,
                 content_type: content_type.as_deref(),
                 accept: accept.as_deref(),
+                token_values: &token_values,
+                cookie: cookie.as_deref(),
+                source_address: source_address.as_deref(),
             },
             now,
         );
+        // Without the query: the cookie link carries its secret there.
+        let path_only = path.split(|&b| b == b'?').next().unwrap_or_default();
         debug!(
             "{} {} -> {decision:?}",
             String::from_utf8_lossy(&method),
-            String::from_utf8_lossy(&path)
+            String::from_utf8_lossy(path_only)
         );
         match decision {
             Decision::Maintenance(format) => {
@@ -270,11 +351,27 @@ impl HttpContext for MaintenanceHttp {
                 self.send_maintenance(&response, format, now);
                 Action::Pause
             }
+            Decision::GrantCookie { set_cookie } => {
+                self.send_grant(&set_cookie.0);
+                Action::Pause
+            }
+            Decision::Bypassed { strip, .. } => {
+                if strip_secrets(&strip) {
+                    Action::Continue
+                } else {
+                    // Fail closed: a bypass secret must not reach the upstream.
+                    let format =
+                        crate::negotiate::choose(content_type.as_deref(), accept.as_deref());
+                    let response = self.response_at(now);
+                    self.send_maintenance(&response, format, now);
+                    Action::Pause
+                }
+            }
             Decision::PassWithFallback(format) => {
                 self.fallback = Some(format);
                 Action::Continue
             }
-            Decision::Off | Decision::OutOfScope | Decision::Bypassed => Action::Continue,
+            Decision::Off | Decision::OutOfScope => Action::Continue,
         }
     }
 

@@ -3,7 +3,9 @@
 //! Everything but [`filter`] is pure and host-free, so it is unit-tested natively; `filter` is the
 //! thin proxy-wasm glue, built only for wasm.
 
+pub mod cidr;
 pub mod config;
+pub mod credentials;
 pub mod current;
 pub mod decision;
 pub mod negotiate;
