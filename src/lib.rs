@@ -4,12 +4,16 @@
 //! thin proxy-wasm glue, built only for wasm.
 
 pub mod audit;
+pub mod cidr;
 pub mod config;
+pub mod credentials;
+pub mod current;
 pub mod decision;
 pub mod metrics;
 pub mod negotiate;
 pub mod path;
 pub mod response;
+pub mod schedule;
 pub mod scope;
 
 #[cfg(target_arch = "wasm32")]

@@ -13,9 +13,11 @@ use crate::decision::Decision;
 pub enum Counter {
     /// Requests answered with the maintenance response.
     Responses,
-    /// In-scope requests let through by a bypass rule while maintenance applied.
+    /// In-scope requests let through by a bypass (path, token, cookie, network) while
+    /// maintenance applied, and cookie-link redirects.
     Bypassed,
-    /// Requests passed through because maintenance was off or they were out of scope.
+    /// Requests passed through because maintenance did not apply (off, outside its windows) or
+    /// they were out of scope.
     Passed,
     /// Upstream responses replaced by the maintenance response.
     UpstreamReplaced,
@@ -45,11 +47,16 @@ impl Counter {
     }
 
     /// The counter a request's decision feeds.
-    pub fn for_decision(decision: Decision) -> Counter {
+    /// The counter a request's decision feeds; `in_effect`: whether maintenance applies now
+    /// (outside it, a bypass path only exempts a request from the upstream fallback, and the
+    /// request counts as passed). A bypass that cannot strip its secret ends in the maintenance
+    /// response: the glue counts that as a response instead.
+    pub fn for_decision(decision: &Decision, in_effect: bool) -> Counter {
         match decision {
             Decision::Maintenance(_) => Counter::Responses,
-            Decision::Bypassed => Counter::Bypassed,
-            Decision::Off | Decision::OutOfScope => Counter::Passed,
+            Decision::Bypassed { .. } if !in_effect => Counter::Passed,
+            Decision::Bypassed { .. } | Decision::GrantCookie { .. } => Counter::Bypassed,
+            Decision::Off | Decision::OutOfScope | Decision::PassWithFallback(_) => Counter::Passed,
         }
     }
 }
@@ -60,21 +67,61 @@ pub const ACTIVE_GAUGE: &str = "maintenance.active";
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::credentials::CookieHeader;
+    use crate::decision::{SetCookie, Strip, Via};
     use crate::negotiate::Format;
 
     #[test]
     fn every_decision_feeds_one_counter() {
+        let strip = Strip {
+            headers: vec![],
+            cookie: CookieHeader::Keep,
+        };
+        let cases = [
+            (Decision::Maintenance(Format::Grpc), Counter::Responses),
+            (Decision::Maintenance(Format::Html), Counter::Responses),
+            (
+                Decision::Bypassed {
+                    via: Via::Token,
+                    strip: strip.clone(),
+                },
+                Counter::Bypassed,
+            ),
+            (
+                Decision::Bypassed {
+                    via: Via::Path,
+                    strip,
+                },
+                Counter::Bypassed,
+            ),
+            (
+                Decision::GrantCookie {
+                    set_cookie: SetCookie(String::new()),
+                },
+                Counter::Bypassed,
+            ),
+            (Decision::Off, Counter::Passed),
+            (Decision::OutOfScope, Counter::Passed),
+            (Decision::PassWithFallback(Format::Json), Counter::Passed),
+        ];
+        for (decision, counter) in cases {
+            assert_eq!(
+                Counter::for_decision(&decision, true),
+                counter,
+                "{decision:?}"
+            );
+        }
+        let path_outside_maintenance = Decision::Bypassed {
+            via: Via::Path,
+            strip: Strip {
+                headers: vec![],
+                cookie: CookieHeader::Keep,
+            },
+        };
         assert_eq!(
-            Counter::for_decision(Decision::Maintenance(Format::Grpc)),
-            Counter::Responses
+            Counter::for_decision(&path_outside_maintenance, false),
+            Counter::Passed
         );
-        assert_eq!(
-            Counter::for_decision(Decision::Maintenance(Format::Html)),
-            Counter::Responses
-        );
-        assert_eq!(Counter::for_decision(Decision::Bypassed), Counter::Bypassed);
-        assert_eq!(Counter::for_decision(Decision::Off), Counter::Passed);
-        assert_eq!(Counter::for_decision(Decision::OutOfScope), Counter::Passed);
     }
 
     #[test]

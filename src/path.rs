@@ -20,16 +20,18 @@ pub enum NormalizedPath {
 pub enum Ambiguity {
     /// Empty, `*`, or anything else that does not start with `/`.
     NotOriginForm,
-    /// `\`, `;`, a control character or a raw non-ASCII byte.
+    /// `\`, `;`, `#` (before the query), a control character or a raw non-ASCII byte.
     SuspiciousCharacter,
-    /// `%2F`, `%5C`, `%3B`, `%00` and other encoded controls, or `%25` followed by hex digits.
+    /// `%2F`, `%5C`, `%3B`, `%00` and other encoded controls, `%25` followed by hex digits, or
+    /// a Unicode compatibility form of `.`, `/`, `\`, `;` or `%` (such as the fullwidth `%EF%BC%8E`).
     SuspiciousEncoding,
     /// `%` not followed by two hex digits, or percent-encoded bytes that are not valid UTF-8.
     InvalidEncoding,
     /// `//`: servers that merge slashes and servers that do not see different segments.
     RepeatedSlash,
-    /// A `.` or `..` segment: Envoy's router (without `normalize_path`) and the upstream may
-    /// resolve it differently from each other.
+    /// A `.` or `..` segment, or any segment of only dots and encoded spaces (`...`, `..%20`,
+    /// which Windows servers trim to `..`): Envoy's router (without `normalize_path`) and the
+    /// upstream may resolve it differently from each other.
     DotSegment,
 }
 
@@ -58,13 +60,57 @@ fn hex_value(byte: u8) -> Option<u8> {
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
+/// Characters whose Unicode compatibility form (NFKC, or Windows "best fit") holds `.` only,
+/// `/`, `\`, `;` or `%`: an upstream that folds them would see a dot segment, a separator, a
+/// path parameter or another encoding layer. As the normalized path spells them (UTF-8, upper hex).
+const COMPATIBILITY_FORMS: &[&str] = &[
+    "%CD%BE",    // U+037E greek question mark: ';'
+    "%E2%80%A4", // U+2024 one dot leader: '.'
+    "%E2%80%A5", // U+2025 two dot leader: '..'
+    "%E2%80%A6", // U+2026 horizontal ellipsis: '...'
+    "%E2%84%80", // U+2100 account of: 'a/c'
+    "%E2%84%81", // U+2101 addressed to the subject: 'a/s'
+    "%E2%84%85", // U+2105 care of: 'c/o'
+    "%E2%84%86", // U+2106 cada una: 'c/u'
+    "%EF%B8%94", // U+FE14 vertical semicolon: ';'
+    "%EF%B8%99", // U+FE19 vertical ellipsis: '...'
+    "%EF%B8%B0", // U+FE30 vertical two dot leader: '..'
+    "%EF%B9%92", // U+FE52 small full stop: '.'
+    "%EF%B9%94", // U+FE54 small semicolon: ';'
+    "%EF%B9%A8", // U+FE68 small reverse solidus: '\'
+    "%EF%B9%AA", // U+FE6A small percent sign: '%'
+    "%EF%BC%85", // U+FF05 fullwidth percent sign: '%'
+    "%EF%BC%8E", // U+FF0E fullwidth full stop: '.'
+    "%EF%BC%8F", // U+FF0F fullwidth solidus: '/'
+    "%EF%BC%9B", // U+FF1B fullwidth semicolon: ';'
+    "%EF%BC%BC", // U+FF3C fullwidth reverse solidus: '\'
+];
+
+/// A segment that is `.`, `..`, or only dots and encoded spaces.
+fn is_dot_segment(segment: &str) -> bool {
+    let mut dots = 0;
+    let mut rest = segment;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('.') {
+            dots += 1;
+            rest = after;
+        } else if let Some(after) = rest.strip_prefix("%20") {
+            rest = after;
+        } else {
+            return false;
+        }
+    }
+    dots > 0
+}
+
 /// Normalizes a raw `:path` header value (request-target in origin form).
 pub fn normalize(raw: &[u8]) -> NormalizedPath {
-    let end = raw
-        .iter()
-        .position(|&b| b == b'?' || b == b'#')
-        .unwrap_or(raw.len());
+    let end = raw.iter().position(|&b| b == b'?').unwrap_or(raw.len());
     let raw = &raw[..end];
+    // A request-target has no fragment; an upstream may not cut at `#` as we would.
+    if raw.contains(&b'#') {
+        return NormalizedPath::Ambiguous(Ambiguity::SuspiciousCharacter);
+    }
     if raw.first() != Some(&b'/') {
         return NormalizedPath::Ambiguous(Ambiguity::NotOriginForm);
     }
@@ -133,14 +179,27 @@ pub fn normalize(raw: &[u8]) -> NormalizedPath {
         return NormalizedPath::Ambiguous(Ambiguity::InvalidEncoding);
     }
 
+    // The same once decoded: `%25%32%65` becomes `%252e` here, `%2e` after one more decoding.
+    if decoded
+        .as_bytes()
+        .windows(5)
+        .any(|w| w.starts_with(b"%25") && w[3].is_ascii_hexdigit() && w[4].is_ascii_hexdigit())
+    {
+        return NormalizedPath::Ambiguous(Ambiguity::SuspiciousEncoding);
+    }
     if decoded.contains("//") {
         return NormalizedPath::Ambiguous(Ambiguity::RepeatedSlash);
     }
-    if decoded[1..]
-        .split('/')
-        .any(|segment| segment == "." || segment == "..")
-    {
+    if decoded[1..].split('/').any(is_dot_segment) {
         return NormalizedPath::Ambiguous(Ambiguity::DotSegment);
+    }
+    // Every multi-byte sequence here came from a valid encoding, so a match is a whole character.
+    if (decoded.contains("%E") || decoded.contains("%C"))
+        && COMPATIBILITY_FORMS
+            .iter()
+            .any(|form| decoded.contains(form))
+    {
+        return NormalizedPath::Ambiguous(Ambiguity::SuspiciousEncoding);
     }
     NormalizedPath::Clean(decoded)
 }
@@ -173,6 +232,15 @@ fn ambiguity_text(why: Ambiguity) -> &'static str {
         Ambiguity::RepeatedSlash => "has '//'",
         Ambiguity::DotSegment => "has a '.' or '..' segment",
     }
+}
+
+/// The raw path up to the query, as a reader that does not percent-decode sees it; `None` when
+/// it is not ASCII (such a path is never clean anyway).
+pub fn literal_path(raw: &[u8]) -> Option<&str> {
+    let end = raw.iter().position(|&b| b == b'?').unwrap_or(raw.len());
+    std::str::from_utf8(&raw[..end])
+        .ok()
+        .filter(|path| path.is_ascii())
 }
 
 /// A segment-aware path prefix: `/shop` covers `/shop`, `/shop/` and `/shop/x`, not `/shopping`.
@@ -213,10 +281,72 @@ mod tests {
     }
 
     #[test]
-    fn query_and_fragment_are_cut() {
+    fn query_is_cut() {
         assert_eq!(clean("/checkout?next=/admin").as_deref(), Some("/checkout"));
-        assert_eq!(clean("/checkout#/admin").as_deref(), Some("/checkout"));
         assert_eq!(clean("/x?a=%2F;..//").as_deref(), Some("/x"));
+        assert_eq!(clean("/x?a#/admin").as_deref(), Some("/x"));
+    }
+
+    #[test]
+    fn fragment_before_the_query_is_ambiguous() {
+        // An upstream that does not cut at `#` would resolve `/admin#/../checkout` to /checkout.
+        for raw in [
+            "/admin#/../checkout",
+            "/checkout#/admin",
+            "/admin#",
+            "/a#b?c",
+        ] {
+            assert_eq!(
+                normalize(raw.as_bytes()),
+                NormalizedPath::Ambiguous(Ambiguity::SuspiciousCharacter),
+                "{raw}"
+            );
+        }
+    }
+
+    #[test]
+    fn segments_of_dots_and_spaces_are_ambiguous() {
+        // Windows servers trim trailing dots and spaces: `..%20` and `...` can become `..`.
+        for raw in [
+            "/admin/..%20/checkout",
+            "/admin/.%20./checkout",
+            "/admin/.../checkout",
+            "/admin/%2e%2e%2e",
+            "/admin/%20../x",
+            "/admin/.%20",
+        ] {
+            assert_eq!(
+                normalize(raw.as_bytes()),
+                NormalizedPath::Ambiguous(Ambiguity::DotSegment),
+                "{raw}"
+            );
+        }
+        assert_eq!(clean("/a/%20/b").as_deref(), Some("/a/%20/b"));
+        assert_eq!(clean("/a/..b/.c%20").as_deref(), Some("/a/..b/.c%20"));
+    }
+
+    #[test]
+    fn compatibility_forms_of_separators_and_dots_are_ambiguous() {
+        for raw in [
+            "/admin/%ef%bc%8e%ef%bc%8e/checkout",
+            "/admin%EF%BC%8Fx",
+            "/admin/%ef%bc%bc..",
+            "/admin/%e2%80%a5/checkout",
+            "/admin/%ef%bc%85%32%65",
+            "/admin/x%cd%bex",
+        ] {
+            assert_eq!(
+                normalize(raw.as_bytes()),
+                NormalizedPath::Ambiguous(Ambiguity::SuspiciousEncoding),
+                "{raw}"
+            );
+        }
+        // Ordinary non-ASCII text stays clean.
+        assert_eq!(
+            clean("/caf%c3%a9/%e2%82%ac").as_deref(),
+            Some("/caf%C3%A9/%E2%82%AC")
+        );
+        assert_eq!(clean("/%ef%bc%a1").as_deref(), Some("/%EF%BC%A1"));
     }
 
     #[test]
@@ -265,6 +395,13 @@ mod tests {
             (b"/admin%00", Ambiguity::SuspiciousEncoding),
             (b"/admin%0a", Ambiguity::SuspiciousEncoding),
             (b"/%252e%252e/admin", Ambiguity::SuspiciousEncoding),
+            // Double encoding spelled with encoded unreserved characters.
+            (
+                b"/admin/%25%32%65%25%32%65/x",
+                Ambiguity::SuspiciousEncoding,
+            ),
+            (b"/admin/%25%34%31", Ambiguity::SuspiciousEncoding),
+            (b"/admin/%252%46", Ambiguity::SuspiciousEncoding),
             (b"/a%", Ambiguity::InvalidEncoding),
             (b"/a%4", Ambiguity::InvalidEncoding),
             (b"/a%zz", Ambiguity::InvalidEncoding),

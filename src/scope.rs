@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::path::{is_under_prefix, NormalizedPath};
+use crate::path::{is_under_prefix, literal_path, NormalizedPath};
 
 /// The request's host as matched against `hosts`: lower-case, no port, no trailing dot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -300,6 +300,18 @@ impl BypassPaths {
             _ => false,
         }
     }
+
+    /// Whether the raw `:path`, read literally (no decoding), is under a prefix too. A bypass
+    /// needs both readings: an upstream that does not decode sees `/%61dmin` as another path
+    /// than `/admin`, perhaps one served by a catch-all route.
+    pub fn covers_literally(&self, raw: &[u8]) -> bool {
+        match literal_path(raw) {
+            Some(path) if !self.prefixes.is_empty() && path.starts_with('/') => {
+                prefixes_of(path).any(|prefix| self.prefixes.contains(prefix))
+            }
+            _ => false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -453,6 +465,23 @@ mod tests {
         assert!(!covers("/"));
         let everything = BypassPaths::new(["/".to_string()]);
         assert!(everything.covers(&normalize(b"/x")));
+    }
+
+    #[test]
+    fn literal_reading_of_bypass_paths() {
+        let bypass = BypassPaths::new(["/admin".to_string(), "/caf%C3%A9".to_string()]);
+        assert!(bypass.covers_literally(b"/admin"));
+        assert!(bypass.covers_literally(b"/admin/%7Euser?x=%61"));
+        assert!(bypass.covers_literally(b"/caf%C3%A9/x"));
+        // Readers that do not decode see other paths.
+        assert!(!bypass.covers_literally(b"/%61dmin/x"));
+        assert!(!bypass.covers_literally(b"/admi%6E"));
+        assert!(!bypass.covers_literally(b"/caf%c3%a9/x"));
+        assert!(!bypass.covers_literally(b"/administrator"));
+        assert!(!bypass.covers_literally(b"admin"));
+        assert!(!bypass.covers_literally(b"/admin/\xc3"));
+        assert!(!bypass.covers_literally(b""));
+        assert!(!BypassPaths::default().covers_literally(b"/admin"));
     }
 
     #[test]

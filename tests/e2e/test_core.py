@@ -273,8 +273,6 @@ BYPASSED = [
     "/admin?next=/checkout",
     "/healthz",
     "/healthz?full=1",
-    "/%61dmin",  # %61 = "a" (unreserved): decodes to /admin
-    "/%61dmin/users",
     "/admin/%7Euser",  # %7E = "~" (unreserved)
 ]
 
@@ -302,6 +300,10 @@ IN_MAINTENANCE = [
     "/admin/%2E%2E/checkout",
     "/admin/.%2e/checkout",
     "/%61dmin/../checkout",
+    # %61 = "a": /admin once decoded, but an upstream that does not decode (Express) reads
+    # another path; a bypass needs both readings (issue 3).
+    "/%61dmin",
+    "/%61dmin/users",
     "/healthz/../checkout",
     "/admin%2Fx",  # ambiguous: %2F
     "/admin%2fx",
@@ -365,7 +367,7 @@ class TestMain:
         assert r.status == 503 and r.header("x-upstream") is None, r
         assert r.header("cache-control") == "no-store"
 
-    @pytest.mark.parametrize("target", ["/admin/x", "/%61dmin", "/healthz?x=1"])
+    @pytest.mark.parametrize("target", ["/admin/x", "/admin/%7Euser", "/healthz?x=1"])
     def test_bypassed_http2(self, envoy, target):
         r = envoy.h2("GET", target)
         assert r.status == 200 and r.header("x-upstream") == "echo", r

@@ -456,6 +456,72 @@ def test_metrics_count_each_decision(make_envoy):
     assert re.search(r"^maintenance_active\{\} 1$", text, re.M)
 
 
+def test_metrics_with_tokens_and_the_upstream_fallback(make_envoy):
+    """A bypass token counts as bypassed; a replaced upstream failure as upstream_replaced (and
+    not as a maintenance response); a bypass path outside maintenance as passed."""
+    import hashlib
+
+    token = "s3cret-token"
+    e = make_envoy(
+        {
+            "enabled": False,
+            "reason": REASON,
+            "bypass": {
+                "paths": ["/admin"],
+                "tokens": [{"header": "x-bypass", "sha256": hashlib.sha256(token.encode()).hexdigest()}],
+            },
+            "upstream_fallback": {},
+        }
+    )
+    failed = e.get("/app/status/503", headers={"accept": "application/json"})
+    assert failed.status == 503 and not failed.from_upstream and failed.json()["detail"] == REASON
+    assert e.get("/app/status/200").from_upstream
+    assert e.get("/admin/status/503").from_upstream  # bypass paths are exempt from the fallback
+    stats = e.stats("^wasmcustom[.]maintenance[.]")
+    assert stats[STAT["upstream_replaced"]] == 1
+    assert stats[STAT["passed"]] == 3
+    assert stats[STAT["responses"]] == 0
+    assert stats[STAT["bypassed"]] == 0
+    assert stats[STAT["active"]] == 0
+
+    e2 = make_envoy(
+        {
+            "enabled": True,
+            "reason": REASON,
+            "bypass": {"tokens": [{"header": "x-bypass", "sha256": hashlib.sha256(token.encode()).hexdigest()}]},
+        }
+    )
+    assert e2.get("/x", headers={"x-bypass": token}).from_upstream
+    assert not e2.get("/x", headers={"x-bypass": "wrong"}).from_upstream
+    stats = e2.stats("^wasmcustom[.]maintenance[.]")
+    assert (stats[STAT["bypassed"]], stats[STAT["responses"]], stats[STAT["active"]]) == (1, 1, 1)
+
+
+def test_active_gauge_follows_a_window(make_envoy):
+    """With windows, `active` is 1 only inside one, and changes when a window opens (the
+    windows are checked every second)."""
+    import datetime
+
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    opens = now + datetime.timedelta(seconds=5)
+    e = make_envoy(
+        {
+            "enabled": True,
+            "reason": REASON,
+            "windows": [{"start": opens.isoformat().replace("+00:00", "Z")}],
+        }
+    )
+    before = e.stats("^wasmcustom[.]maintenance[.]active$")[STAT["active"]]
+    if datetime.datetime.now(datetime.timezone.utc) < opens - datetime.timedelta(seconds=1):
+        assert before == 0
+        assert e.get("/").from_upstream
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and e.stats("^wasmcustom[.]maintenance[.]active$")[STAT["active"]] != 1:
+        time.sleep(0.2)
+    assert e.stats("^wasmcustom[.]maintenance[.]active$")[STAT["active"]] == 1
+    assert not e.get("/").from_upstream
+
+
 def test_metrics_when_off(make_envoy):
     e = make_envoy({"enabled": False, "reason": REASON})
     for _ in range(3):
