@@ -100,7 +100,7 @@ class EcdsEnvoy(harness.Envoy):
                 if status == 200:
                     self.port = self._listener_port()
                     return
-            time.sleep(0.08)  # let the load see each state
+            time.sleep(0.05)
         raise harness.EnvoyStartError(f"envoy not ready after {self.start_timeout}s:\n{self.log_tail()}")
 
     # -- toggling ------------------------------------------------------------
