@@ -12,8 +12,18 @@ WASM    := target/$(TARGET)/release/maintenance_mode.wasm
 VENV    := .venv
 VENV_OK := $(VENV)/.installed
 PYTEST_ARGS ?=
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 
-.PHONY: build venv test test-native test-e2e lint run clean
+# `make on/off/apply/show` act on this ECDS resource file and follow this Envoy admin address
+# (defaults: the `make run` demo; for docker-compose use ECDS=envoy/docker/ecds/maintenance-mode.json).
+ECDS    ?= .run/ecds/maintenance-mode.json
+ADMIN   ?= 127.0.0.1:9901
+# Validate with the real plugin before writing, when the pinned Envoy is installed.
+ECDSCTL  = $(PYTHON) envoy/ecds.py --file "$(ECDS)" --admin "$(ADMIN)" \
+	$(if $(wildcard $(VENV)/bin/envoy),--envoy "$(VENV)/bin/envoy" --wasm "$(WASM)")
+IMAGE   ?= maintenance-mode:$(VERSION)
+
+.PHONY: build venv test test-native test-e2e lint run on off apply show docker-config istio-check image clean
 
 ## build: the release wasm
 build:
@@ -50,6 +60,45 @@ lint:
 ## run: Envoy on 127.0.0.1:10000 in front of a demo app, configured from envoy/maintenance.json
 run: build venv
 	$(VENV)/bin/python envoy/run.py --wasm "$(WASM)" --envoy "$(VENV)/bin/envoy" --config envoy/maintenance.json
+
+## on: maintenance on in the running Envoy, no restart (REASON="..." also sets the reason)
+on:
+	$(ECDSCTL) on $${REASON+--reason "$$REASON"}
+
+## off: maintenance off in the running Envoy, no restart
+off:
+	$(ECDSCTL) off
+
+## apply: push envoy/maintenance.json (or CONFIG=file) as it is to the running Envoy
+apply:
+	$(ECDSCTL) apply "$(or $(CONFIG),envoy/maintenance.json)"
+
+## show: the plugin configuration in the ECDS file
+show:
+	@$(PYTHON) envoy/ecds.py --file "$(ECDS)" show
+
+## docker-config: regenerate envoy/docker/ (envoy.yaml from the template, ECDS file from envoy/maintenance.json)
+docker-config:
+	$(PYTHON) envoy/ecds.py docker-config
+
+## istio-check: check WasmPlugin manifests (FILES=..., default istio/*.yaml): schema, and pluginConfig in the real plugin
+istio-check: build venv
+	$(VENV)/bin/python istio/check.py --envoy "$(VENV)/bin/envoy" --wasm "$(WASM)" $(or $(FILES),istio/*.yaml)
+
+## image: the OCI image for Istio (FROM scratch, /plugin.wasm); needs a working docker, podman or buildah
+image: build
+	@if command -v docker >/dev/null && docker info >/dev/null 2>&1; then \
+		docker build -t "$(IMAGE)" .; \
+	elif command -v podman >/dev/null && podman info >/dev/null 2>&1; then \
+		podman build -t "$(IMAGE)" .; \
+	elif command -v buildah >/dev/null; then \
+		buildah bud -t "$(IMAGE)" .; \
+	else \
+		echo "make image: no usable container builder (docker with a running daemon, podman or buildah)." >&2; \
+		echo "The image is only the wasm as /plugin.wasm (see Dockerfile); any OCI builder can make it." >&2; \
+		exit 1; \
+	fi
+	@echo "built $(IMAGE); push it with: docker tag $(IMAGE) REGISTRY/maintenance-mode:$(VERSION) && docker push REGISTRY/maintenance-mode:$(VERSION)"
 
 clean:
 	$(CARGO) clean

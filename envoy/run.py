@@ -3,8 +3,11 @@
 
 - demo upstream (this process, a thread): http://127.0.0.1:8080 serving "the
   application" at /, /admin/... and /healthz
-- Envoy: http://127.0.0.1:10000, admin http://127.0.0.1:9901, configured from
-  envoy/maintenance.json (rendered through envoy/envoy.yaml.tmpl into .run/)
+- Envoy: http://127.0.0.1:10000, admin http://127.0.0.1:9901, bootstrap
+  rendered from envoy/envoy.yaml.tmpl into .run/envoy.yaml; the filter comes
+  by ECDS from the watched file .run/ecds/maintenance-mode.json, created from
+  envoy/maintenance.json. `make on REASON=...`, `make off` and `make apply`
+  (envoy/ecds.py) rewrite that file and Envoy applies it without a restart.
 
 The configuration is validated first (`envoy --mode validate`): if the plugin
 rejects it, its error line is shown and nothing is started. Runs in the
@@ -15,10 +18,8 @@ exit, SIGINT, SIGTERM or SIGHUP. Standard library only.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
-import string
 import subprocess
 import sys
 import threading
@@ -31,6 +32,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 LOOPBACK = "127.0.0.1"
+
+sys.path.insert(0, str(HERE))
+import ecds  # noqa: E402 - envoy/ecds.py, next to this file
 
 
 # ---------------------------------------------------------------------------
@@ -89,35 +93,6 @@ class DemoApp(BaseHTTPRequestHandler):
 # ---------------------------------------------------------------------------
 # Envoy
 # ---------------------------------------------------------------------------
-
-
-def render(template: Path, *, config_text: str, wasm: Path, listen: int, admin: int, upstream: int) -> str:
-    q = lambda s: json.dumps(s, ensure_ascii=False)  # noqa: E731 - a JSON string is a YAML double-quoted scalar
-    return string.Template(template.read_text(encoding="utf-8")).substitute(
-        PLUGIN_CONFIG=q(config_text),
-        WASM=q(str(wasm)),
-        LISTEN_PORT=listen,
-        ADMIN_PORT=admin,
-        UPSTREAM_PORT=upstream,
-    )
-
-
-def validate(envoy: str, bootstrap: Path) -> tuple[int, str]:
-    proc = subprocess.run(
-        [envoy, "--mode", "validate", "-c", str(bootstrap), "-l", "info", "--disable-hot-restart"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        timeout=120,
-        start_new_session=True,
-    )
-    return proc.returncode, proc.stdout.decode("utf-8", "replace")
-
-
-def plugin_message(line: str) -> str:
-    """'... wasm log maintenance-mode maintenance-mode: invalid plugin ...' → 'invalid plugin ...'"""
-    marker = "invalid plugin configuration"
-    return line[line.index(marker) :] if marker in line else line
-
 
 
 try:  # resolved here, not in the forked child (no imports between fork and exec)
@@ -202,7 +177,7 @@ def main() -> int:
     ap.add_argument("--config", type=Path, default=HERE / "maintenance.json", help="plugin configuration (JSON)")
     ap.add_argument("--wasm", type=Path, default=REPO / "target/wasm32-wasip1/release/maintenance_mode.wasm")
     ap.add_argument("--envoy", default=str(REPO / ".venv/bin/envoy"))
-    ap.add_argument("--template", type=Path, default=HERE / "envoy.yaml.tmpl")
+    ap.add_argument("--template", type=Path, default=ecds.TEMPLATE)
     ap.add_argument("--workdir", type=Path, default=REPO / ".run")
     ap.add_argument("--listen-port", type=int, default=10000)
     ap.add_argument("--admin-port", type=int, default=9901)
@@ -217,31 +192,32 @@ def main() -> int:
             return 1
     config_text = args.config.read_text(encoding="utf-8")
     args.workdir.mkdir(parents=True, exist_ok=True)
+
+    print(f"validating {args.config} ...", flush=True)
+    accepted, errors, output = ecds.validate(args.envoy, str(wasm), config_text)
+    if not accepted:
+        print(f"\nEnvoy rejected the configuration in {args.config}:", file=sys.stderr)
+        for line in errors or output.splitlines()[-20:]:
+            print(f"  {line}", file=sys.stderr)
+        print("\nFix the file and run `make run` again.", file=sys.stderr)
+        return 1
+
+    ecds_file = (args.workdir / "ecds" / "maintenance-mode.json").resolve()
+    ecds.write_atomically(ecds_file, ecds.dump(ecds.resource_document(config_text, str(wasm))))
     bootstrap = args.workdir / "envoy.yaml"
     bootstrap.write_text(
-        render(
-            args.template,
-            config_text=config_text,
-            wasm=wasm,
-            listen=args.listen_port,
-            admin=args.admin_port,
-            upstream=args.upstream_port,
+        ecds.render_bootstrap(
+            admin_address=LOOPBACK,
+            admin_port=args.admin_port,
+            listen_address=LOOPBACK,
+            listen_port=args.listen_port,
+            upstream_host=LOOPBACK,
+            upstream_port=args.upstream_port,
+            ecds_file=str(ecds_file),
+            template=args.template,
         ),
         encoding="utf-8",
     )
-
-    print(f"validating {args.config} ...", flush=True)
-    code, output = validate(args.envoy, bootstrap)
-    if code != 0:
-        errors = [plugin_message(line) for line in output.splitlines() if "invalid plugin configuration" in line]
-        print(f"\nEnvoy rejected the configuration in {args.config}:", file=sys.stderr)
-        if errors:
-            for e in errors:
-                print(f"  {e}", file=sys.stderr)
-        else:
-            print("\n".join("  " + line for line in output.splitlines()[-20:]), file=sys.stderr)
-        print("\nFix the file and run `make run` again.", file=sys.stderr)
-        return 1
 
     try:
         app = ThreadingHTTPServer((LOOPBACK, args.upstream_port), DemoApp)
@@ -294,8 +270,12 @@ Envoy with the maintenance-mode filter is listening on {base}
                                curl -i -H 'accept: application/json' {base}/
   Reach a bypassed path:       curl -i {base}/admin/
                                curl -i {base}/healthz
-  Turn maintenance off:        set "enabled": false in {args.config},
-                               then stop (Ctrl-C) and run `make run` again.
+  In another terminal, no restart needed:
+    turn maintenance off:      make off
+    turn it on, new reason:    make on REASON="Back at 15:00 UTC"
+    apply an edited config:    make apply   (pushes {args.config} as it is)
+    see the live config:       make show
+  Metrics:                     curl -s http://{LOOPBACK}:{args.admin_port}/stats | grep maintenance
 
 Envoy log: {log}. Press Ctrl-C to stop.
 """,

@@ -3,18 +3,23 @@
 //! unwrap) so a failed call is logged instead of killing the VM.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use log::{debug, error, info, warn};
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{Action, BufferType, ContextType, GrpcStatusCode, LogLevel, MapType};
+use proxy_wasm::types::{
+    Action, BufferType, ContextType, GrpcStatusCode, LogLevel, MapType, MetricType, Status,
+};
 
+use crate::audit::{fingerprint, History};
 use crate::config::{self, Plan};
 use crate::credentials::{join_cookie_headers, CookieHeader};
 use crate::current::{CurrentResponse, TransitionLog};
 use crate::decision::{decide, upstream_failed, Decision, RequestFacts, Strip};
+use crate::metrics::{Counter, ACTIVE_GAUGE};
 use crate::negotiate::Format;
 use crate::response::MaintenanceResponse;
 
@@ -26,6 +31,7 @@ proxy_wasm::main! {{
             current: Rc::default(),
             transitions: TransitionLog::default(),
             transition_key: String::new(),
+            metrics: None,
         })
     });
 }}
@@ -55,13 +61,6 @@ fn unix_now() -> i64 {
 /// How often the windows are checked, to log openings and closings.
 const TICK: Duration = Duration::from_secs(1);
 
-/// FNV-1a, to tell configurations apart in shared-data keys.
-fn fingerprint(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
 /// Whether this VM is the first to report `line` for its configuration. Envoy runs a copy of the
 /// plugin per thread and each sees every window change; shared data (process-wide) with a
 /// compare-and-swap lets exactly one of them log it.
@@ -73,6 +72,102 @@ fn first_to_report(key: &str, line: &str) -> bool {
     }
 }
 
+/// Whether no VM of this plugin version has logged its start in this proxy yet. Envoy starts
+/// VMs (and calls on_vm_start) per worker thread and for every configuration it applies; one
+/// line per proxy and version is enough. When shared data cannot be used: log.
+fn first_start() -> bool {
+    let key = concat!("maintenance-mode/started/", env!("CARGO_PKG_VERSION"));
+    match hostcalls::get_shared_data(key) {
+        Ok((Some(_), _)) => false,
+        _ => !matches!(
+            hostcalls::set_shared_data(key, Some(b"1"), None),
+            Err(Status::CasMismatch)
+        ),
+    }
+}
+
+/// The proxy's metric ids (see `metrics.rs` for names). A metric the proxy refused to define is
+/// `None` and simply not counted.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Metrics {
+    counters: [Option<u32>; Counter::ALL.len()],
+    active: Option<u32>,
+}
+
+impl Metrics {
+    fn define() -> Metrics {
+        let define = |kind, name: &str| match hostcalls::define_metric(kind, name) {
+            Ok(id) => Some(id),
+            Err(status) => {
+                warn!("cannot define metric {name}: {status:?}");
+                None
+            }
+        };
+        Metrics {
+            counters: Counter::ALL.map(|counter| define(MetricType::Counter, counter.name())),
+            active: define(MetricType::Gauge, ACTIVE_GAUGE),
+        }
+    }
+
+    pub(crate) fn count(&self, counter: Counter) {
+        if let Some(id) = self.counters[counter.index()] {
+            if let Err(status) = hostcalls::increment_metric(id, 1) {
+                debug!("cannot count {}: {status:?}", counter.name());
+            }
+        }
+    }
+
+    /// Counts an upstream response replaced by the maintenance response.
+    pub(crate) fn upstream_replaced(&self) {
+        self.count(Counter::UpstreamReplaced);
+    }
+
+    /// Sets the `active` gauge: whether maintenance applies right now.
+    pub(crate) fn set_active(&self, active: bool) {
+        if let Some(id) = self.active {
+            if let Err(status) = hostcalls::record_metric(id, u64::from(active)) {
+                debug!("cannot set {ACTIVE_GAUGE}: {status:?}");
+            }
+        }
+    }
+}
+
+thread_local! {
+    /// Per plugin name: how far this VM has followed the shared history (see `audit.rs`).
+    static AUDIT_SEEN: RefCell<BTreeMap<String, u64>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Whether this VM is the first to apply this configuration, and so logs the audit line.
+/// When the shared history cannot be used: log.
+fn first_to_apply(config_bytes: &[u8]) -> bool {
+    let plugin = hostcalls::get_property(vec!["plugin_name"])
+        .ok()
+        .flatten()
+        .map(|name| String::from_utf8_lossy(&name).into_owned())
+        .unwrap_or_default();
+    let key = format!("maintenance-mode/applied/{plugin}");
+    let mark = fingerprint(config_bytes);
+    let seen = AUDIT_SEEN.with(|seen| seen.borrow().get(&plugin).copied());
+    for _ in 0..8 {
+        let Ok((stored, cas)) = hostcalls::get_shared_data(&key) else {
+            return true;
+        };
+        let mut history = History::parse(stored.as_deref().unwrap_or_default());
+        let verdict = history.apply(seen, &mark);
+        let recorded = !verdict.leader
+            || match hostcalls::set_shared_data(&key, Some(&history.serialize()), cas) {
+                Ok(()) => true,
+                Err(Status::CasMismatch) => false,
+                Err(_) => return true,
+            };
+        if recorded {
+            AUDIT_SEEN.with(|seen| seen.borrow_mut().insert(plugin, verdict.seen));
+            return verdict.leader;
+        }
+    }
+    true
+}
+
 struct MaintenanceRoot {
     plan: Rc<Plan>,
     /// Shared with this configuration's HTTP contexts.
@@ -80,6 +175,13 @@ struct MaintenanceRoot {
     transitions: TransitionLog,
     /// Shared-data key under which the last logged window change of this configuration is kept.
     transition_key: String,
+    metrics: Option<Metrics>,
+}
+
+impl MaintenanceRoot {
+    fn metrics(&mut self) -> Metrics {
+        *self.metrics.get_or_insert_with(Metrics::define)
+    }
 }
 
 impl Context for MaintenanceRoot {}
@@ -87,12 +189,16 @@ impl Context for MaintenanceRoot {}
 impl RootContext for MaintenanceRoot {
     fn on_vm_start(&mut self, _vm_configuration_size: usize) -> bool {
         sync_log_level();
-        info!("maintenance-mode {} started", env!("CARGO_PKG_VERSION"));
+        if first_start() {
+            info!("maintenance-mode {} started", env!("CARGO_PKG_VERSION"));
+        }
+        self.metrics();
         true
     }
 
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
         sync_log_level();
+        let metrics = self.metrics();
         let bytes = match hostcalls::get_buffer(BufferType::PluginConfiguration, 0, usize::MAX) {
             Ok(bytes) => bytes.unwrap_or_default(),
             Err(status) => {
@@ -102,20 +208,25 @@ impl RootContext for MaintenanceRoot {
         };
         match config::parse(&bytes) {
             Ok(plan) => {
-                info!("configuration applied: {}", plan.summary());
+                let first = first_to_apply(&bytes);
+                if first {
+                    info!("configuration applied: {}", plan.summary());
+                }
                 self.transitions = TransitionLog::default();
-                self.transition_key = format!(
-                    "maintenance-mode.window-change.{:016x}",
-                    fingerprint(&bytes)
-                );
+                self.transition_key =
+                    format!("maintenance-mode.window-change.{}", fingerprint(&bytes));
                 let ticks = if plan.enabled && plan.schedule.is_some() {
                     let now = unix_now();
                     if let Some(status) = plan.schedule_status(now) {
-                        info!("maintenance schedule: {status}");
+                        if first {
+                            info!("maintenance schedule: {status}");
+                        }
                     }
                     self.transitions.observe(&plan, now);
+                    metrics.set_active(plan.in_effect(now));
                     TICK
                 } else {
+                    metrics.set_active(plan.enabled);
                     Duration::ZERO
                 };
                 if let Err(status) = hostcalls::set_tick_period(ticks) {
@@ -133,17 +244,21 @@ impl RootContext for MaintenanceRoot {
     }
 
     fn on_tick(&mut self) {
-        if let Some(line) = self.transitions.observe(&self.plan, unix_now()) {
+        let now = unix_now();
+        if let Some(line) = self.transitions.observe(&self.plan, now) {
             if first_to_report(&self.transition_key, &line) {
                 info!("{line}");
             }
         }
+        let metrics = self.metrics();
+        metrics.set_active(self.plan.in_effect(now));
     }
 
     fn create_http_context(&self, _context_id: u32) -> Option<Box<dyn HttpContext>> {
         Some(Box::new(MaintenanceHttp {
             plan: Rc::clone(&self.plan),
             current: Rc::clone(&self.current),
+            metrics: self.metrics.unwrap_or_default(),
             fallback: None,
             replied: false,
         }))
@@ -157,6 +272,7 @@ impl RootContext for MaintenanceRoot {
 struct MaintenanceHttp {
     plan: Rc<Plan>,
     current: Rc<RefCell<CurrentResponse>>,
+    metrics: Metrics,
     /// For a request that passed in scope and not bypassed: the format of the maintenance
     /// response that replaces an upstream failure.
     fallback: Option<Format>,
@@ -283,6 +399,7 @@ impl HttpContext for MaintenanceHttp {
     fn on_http_request_headers(&mut self, _num_headers: usize, _end_of_stream: bool) -> Action {
         let fallback = !self.plan.fallback_statuses.is_empty();
         if !self.plan.enabled && !fallback {
+            self.metrics.count(Counter::Passed);
             return Action::Continue;
         }
         // The clock only matters with windows.
@@ -292,6 +409,7 @@ impl HttpContext for MaintenanceHttp {
             0
         };
         if !fallback && !self.plan.in_effect(now) {
+            self.metrics.count(Counter::Passed);
             return Action::Continue;
         }
         // Request headers are readable only in this phase: read everything needed now.
@@ -345,21 +463,26 @@ impl HttpContext for MaintenanceHttp {
             String::from_utf8_lossy(&method),
             String::from_utf8_lossy(path_only)
         );
+        let counter = Counter::for_decision(&decision, in_effect);
         match decision {
             Decision::Maintenance(format) => {
+                self.metrics.count(counter);
                 let response = self.response_at(now);
                 self.send_maintenance(&response, format, now);
                 Action::Pause
             }
             Decision::GrantCookie { set_cookie } => {
+                self.metrics.count(counter);
                 self.send_grant(&set_cookie.0);
                 Action::Pause
             }
             Decision::Bypassed { strip, .. } => {
                 if strip_secrets(&strip) {
+                    self.metrics.count(counter);
                     Action::Continue
                 } else {
                     // Fail closed: a bypass secret must not reach the upstream.
+                    self.metrics.count(Counter::Responses);
                     let format =
                         crate::negotiate::choose(content_type.as_deref(), accept.as_deref());
                     let response = self.response_at(now);
@@ -368,10 +491,14 @@ impl HttpContext for MaintenanceHttp {
                 }
             }
             Decision::PassWithFallback(format) => {
+                self.metrics.count(counter);
                 self.fallback = Some(format);
                 Action::Continue
             }
-            Decision::Off | Decision::OutOfScope => Action::Continue,
+            Decision::Off | Decision::OutOfScope => {
+                self.metrics.count(counter);
+                Action::Continue
+            }
         }
     }
 
@@ -401,6 +528,7 @@ impl HttpContext for MaintenanceHttp {
             String::from_utf8_lossy(status.as_deref().unwrap_or_default()),
             String::from_utf8_lossy(grpc_status.as_deref().unwrap_or(b"-"))
         );
+        self.metrics.upstream_replaced();
         // Outside a window there is no end to announce: the plan's own response.
         let response = Rc::clone(&self.plan.response);
         self.send_maintenance(&response, format, 0);

@@ -1,0 +1,139 @@
+//! The plugin's metrics: their names and which counter each decision feeds. Host-free; the glue
+//! in `filter.rs` defines them in the proxy and counts.
+//!
+//! Envoy files proxy-wasm metrics under its `wasmcustom` namespace (measured on Envoy 1.40):
+//! `/stats` shows `wasmcustom.maintenance.responses_total`, `/stats/prometheus` shows
+//! `maintenance_responses_total` (no `envoy_` prefix), and a `stats_matcher` must match the full
+//! `wasmcustom.` name.
+
+use crate::decision::Decision;
+
+/// The counters, one per outcome of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counter {
+    /// Requests answered with the maintenance response.
+    Responses,
+    /// In-scope requests let through by a bypass (path, token, cookie, network) while
+    /// maintenance applied, and cookie-link redirects.
+    Bypassed,
+    /// Requests passed through because maintenance did not apply (off, outside its windows) or
+    /// they were out of scope.
+    Passed,
+    /// Upstream responses replaced by the maintenance response.
+    UpstreamReplaced,
+}
+
+impl Counter {
+    pub const ALL: [Counter; 4] = [
+        Counter::Responses,
+        Counter::Bypassed,
+        Counter::Passed,
+        Counter::UpstreamReplaced,
+    ];
+
+    /// The metric name as defined in the proxy.
+    pub fn name(self) -> &'static str {
+        match self {
+            Counter::Responses => "maintenance.responses_total",
+            Counter::Bypassed => "maintenance.bypassed_total",
+            Counter::Passed => "maintenance.passed_total",
+            Counter::UpstreamReplaced => "maintenance.upstream_replaced_total",
+        }
+    }
+
+    /// Position in [`Counter::ALL`], for arrays of metric ids.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The counter a request's decision feeds.
+    /// The counter a request's decision feeds; `in_effect`: whether maintenance applies now
+    /// (outside it, a bypass path only exempts a request from the upstream fallback, and the
+    /// request counts as passed). A bypass that cannot strip its secret ends in the maintenance
+    /// response: the glue counts that as a response instead.
+    pub fn for_decision(decision: &Decision, in_effect: bool) -> Counter {
+        match decision {
+            Decision::Maintenance(_) => Counter::Responses,
+            Decision::Bypassed { .. } if !in_effect => Counter::Passed,
+            Decision::Bypassed { .. } | Decision::GrantCookie { .. } => Counter::Bypassed,
+            Decision::Off | Decision::OutOfScope | Decision::PassWithFallback(_) => Counter::Passed,
+        }
+    }
+}
+
+/// Gauge: 1 while maintenance applies, 0 otherwise.
+pub const ACTIVE_GAUGE: &str = "maintenance.active";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::CookieHeader;
+    use crate::decision::{SetCookie, Strip, Via};
+    use crate::negotiate::Format;
+
+    #[test]
+    fn every_decision_feeds_one_counter() {
+        let strip = Strip {
+            headers: vec![],
+            cookie: CookieHeader::Keep,
+        };
+        let cases = [
+            (Decision::Maintenance(Format::Grpc), Counter::Responses),
+            (Decision::Maintenance(Format::Html), Counter::Responses),
+            (
+                Decision::Bypassed {
+                    via: Via::Token,
+                    strip: strip.clone(),
+                },
+                Counter::Bypassed,
+            ),
+            (
+                Decision::Bypassed {
+                    via: Via::Path,
+                    strip,
+                },
+                Counter::Bypassed,
+            ),
+            (
+                Decision::GrantCookie {
+                    set_cookie: SetCookie(String::new()),
+                },
+                Counter::Bypassed,
+            ),
+            (Decision::Off, Counter::Passed),
+            (Decision::OutOfScope, Counter::Passed),
+            (Decision::PassWithFallback(Format::Json), Counter::Passed),
+        ];
+        for (decision, counter) in cases {
+            assert_eq!(
+                Counter::for_decision(&decision, true),
+                counter,
+                "{decision:?}"
+            );
+        }
+        let path_outside_maintenance = Decision::Bypassed {
+            via: Via::Path,
+            strip: Strip {
+                headers: vec![],
+                cookie: CookieHeader::Keep,
+            },
+        };
+        assert_eq!(
+            Counter::for_decision(&path_outside_maintenance, false),
+            Counter::Passed
+        );
+    }
+
+    #[test]
+    fn names_are_distinct_under_the_prefix_and_indexes_match() {
+        for (position, counter) in Counter::ALL.iter().enumerate() {
+            assert_eq!(counter.index(), position);
+            assert!(counter.name().starts_with("maintenance."));
+        }
+        let mut names: Vec<_> = Counter::ALL.iter().map(|c| c.name()).collect();
+        names.push(ACTIVE_GAUGE);
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Counter::ALL.len() + 1);
+    }
+}
