@@ -159,19 +159,7 @@ pub fn parse(bytes: &[u8]) -> Result<Plan, ConfigError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return compile(RawConfig::default());
     }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let raw: RawConfig = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        // The path ends in `?` where the JSON broke off before a field name was read.
-        let path = e.path().to_string();
-        let field = match path.trim_end_matches('?').trim_end_matches('.') {
-            "" => ".".to_string(),
-            known => known.to_string(),
-        };
-        error(field, e.into_inner().to_string())
-    })?;
-    deserializer
-        .end()
-        .map_err(|e| error(".", format!("unexpected data after the configuration: {e}")))?;
+    let raw: RawConfig = crate::json::from_slice(bytes).map_err(|e| error(e.field, e.message))?;
     compile(raw)
 }
 

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod decision;
+pub mod json;
 pub mod negotiate;
 pub mod path;
 pub mod response;

@@ -139,20 +139,39 @@ p{{margin:0 0 1rem;white-space:pre-line}}\n\
 }
 
 /// RFC 9457 problem details; members in the RFC's order for readability.
-#[derive(serde::Serialize)]
-struct Problem<'a> {
-    title: &'a str,
-    status: u16,
-    detail: &'a str,
+fn problem_json(text: &PageText) -> String {
+    let mut json = String::with_capacity(48 + text.title.len() + text.reason.len());
+    json.push_str("{\"title\":");
+    push_json_string(&mut json, text.title);
+    json.push_str(",\"status\":");
+    json.push_str(&text.status.to_string());
+    json.push_str(",\"detail\":");
+    push_json_string(&mut json, text.reason);
+    json.push('}');
+    json
 }
 
-fn problem_json(text: &PageText) -> String {
-    serde_json::to_string(&Problem {
-        title: text.title,
-        status: text.status,
-        detail: text.reason,
-    })
-    .unwrap_or_default()
+/// Appends `text` as a JSON string literal (RFC 8259: quote, backslash and controls escaped).
+fn push_json_string(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{0}'..='\u{1f}' => {
+                let byte = c as usize;
+                out.push_str("\\u00");
+                out.push(char::from(HEX[byte >> 4]));
+                out.push(char::from(HEX[byte & 0xf]));
+            }
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 fn plain_text(text: &PageText) -> String {
@@ -198,6 +217,15 @@ mod tests {
         assert_eq!(value["title"], "Back soon");
         assert_eq!(value["status"], 503);
         assert_eq!(page.json.content_type, "application/problem+json");
+    }
+
+    #[test]
+    fn json_escapes_quotes_backslashes_and_controls() {
+        let page = MaintenanceResponse::render(&text("a\"b\\c\u{1}\u{1f}\r\té"), None, None, &[]);
+        assert_eq!(
+            String::from_utf8(page.json.body).unwrap(),
+            r#"{"title":"Back soon","status":503,"detail":"a\"b\\c\u0001\u001f\r\té"}"#
+        );
     }
 
     #[test]
