@@ -40,10 +40,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         content_type: None,
         accept: Some(accept.as_bytes()),
     };
-    let decision = decide(&plan, &request);
+    let decision = decide(&plan, &request, 0);
     let start = Instant::now();
     for _ in 0..DECIDE_RUNS {
-        black_box(decide(black_box(&plan), black_box(&request)));
+        black_box(decide(black_box(&plan), black_box(&request), 0));
     }
     let decide_ns = start.elapsed().as_secs_f64() * 1e9 / f64::from(DECIDE_RUNS);
 

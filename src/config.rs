@@ -3,11 +3,16 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::rc::Rc;
 
 use serde::Deserialize;
 
 use crate::path::{normalize_config_path, normalize_config_prefix};
-use crate::response::{MaintenanceResponse, PageText, DEFAULT_TITLE, TEMPLATE_PLACEHOLDERS};
+use crate::response::{MaintenanceResponse, ResponseSpec, DEFAULT_TITLE, TEMPLATE_PLACEHOLDERS};
+use crate::schedule::{
+    format_rfc3339, parse_rfc3339, parse_time_of_day, parse_utc_offset, parse_weekday, Schedule,
+    WeeklyWindow, Window,
+};
 use crate::scope::{BypassPaths, HostPattern, PathCondition, Route, Scope};
 
 /// Longest accepted `reason`, in bytes.
@@ -16,6 +21,10 @@ pub const MAX_REASON_BYTES: usize = 4096;
 pub const MAX_TITLE_BYTES: usize = 1024;
 /// Largest accepted `response.html` template, in bytes.
 pub const MAX_TEMPLATE_BYTES: usize = 256 * 1024;
+/// Most entries accepted in `windows`, and in `recurring`.
+pub const MAX_WINDOWS: usize = 256;
+/// Upstream statuses replaced by default when `upstream_fallback` gives no `statuses`.
+pub const DEFAULT_FALLBACK_STATUSES: [u16; 3] = [502, 503, 504];
 
 /// The configuration as written by the operator. Unknown fields are errors.
 #[derive(Debug, Default, Deserialize)]
@@ -43,6 +52,46 @@ pub struct RawConfig {
     /// How maintenance responses look.
     #[serde(default)]
     pub response: RawResponse,
+    /// Planned windows with RFC 3339 bounds. When `windows` or `recurring` is given, `enabled`
+    /// maintenance applies only while the clock is inside one of them.
+    pub windows: Option<Vec<RawWindow>>,
+    /// Windows that repeat every week (same rule as `windows`).
+    pub recurring: Option<Vec<RawRecurring>>,
+    /// Answers in-scope, non-bypassed requests with the maintenance response when the upstream
+    /// (or Envoy on its behalf) fails with one of these statuses, even when maintenance is off.
+    pub upstream_fallback: Option<RawUpstreamFallback>,
+}
+
+/// A planned window `[start, end)`; either bound may be left open, not both.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWindow {
+    /// RFC 3339 date-time the window opens, e.g. `2025-06-01T02:00:00Z`. Absent: open since ever.
+    pub start: Option<String>,
+    /// RFC 3339 date-time the window closes. Absent: open until the window is removed.
+    pub end: Option<String>,
+}
+
+/// A weekly window: on each of `days`, from `start` to `end` local time at `utc_offset`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRecurring {
+    /// Days the window starts on: `mon` … `sun`. Absent: every day.
+    pub days: Option<Vec<String>>,
+    /// Local start `HH:MM`.
+    pub start: String,
+    /// Local end `HH:MM`; `24:00` is the end of the day; not after `start` means the next day.
+    pub end: String,
+    /// The local time's offset from UTC, `+02:00`, `-05:30` or `Z`. Default `Z` (UTC).
+    pub utc_offset: Option<String>,
+}
+
+/// Which upstream failures get the maintenance response instead.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUpstreamFallback {
+    /// Response statuses (500..=599) replaced. Default `[502, 503, 504]`.
+    pub statuses: Option<Vec<u32>>,
 }
 
 /// One route: matches when every field it gives matches; a route with no fields matches all.
@@ -78,7 +127,7 @@ pub struct RawResponse {
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     /// An HTML page replacing the built-in one. Placeholders: `{{title}}` and `{{reason}}`
-    /// (HTML-escaped) and `{{status}}`.
+    /// (HTML-escaped), `{{status}}` and `{{until}}` (the window's end, RFC 3339, or empty).
     pub html: Option<String>,
 }
 
@@ -112,27 +161,38 @@ pub struct Plan {
     pub reason: String,
     pub scope: Scope,
     pub bypass_paths: BypassPaths,
-    pub response: MaintenanceResponse,
+    /// The maintenance response with no window end to announce.
+    pub response: Rc<MaintenanceResponse>,
+    /// What `response` was rendered from, to render it again for each window's end.
+    pub response_spec: ResponseSpec,
+    /// When `enabled` maintenance applies; `None`: always.
+    pub schedule: Option<Schedule>,
+    /// Upstream response statuses replaced with the maintenance response; empty: none.
+    pub fallback_statuses: Vec<u16>,
 }
 
 impl Default for Plan {
     fn default() -> Plan {
         // Only valid input here, so compile cannot fail; fall back to an inert plan regardless.
-        compile(RawConfig::default()).unwrap_or_else(|_| Plan {
-            enabled: false,
-            reason: String::new(),
-            scope: Scope::everything(),
-            bypass_paths: BypassPaths::default(),
-            response: MaintenanceResponse::render(
-                &PageText {
-                    title: DEFAULT_TITLE,
-                    reason: "",
-                    status: 503,
-                },
-                None,
-                None,
-                &[],
-            ),
+        compile(RawConfig::default()).unwrap_or_else(|_| {
+            let response_spec = ResponseSpec {
+                title: DEFAULT_TITLE.to_string(),
+                reason: String::new(),
+                status: 503,
+                template: None,
+                retry_after: None,
+                extra_headers: Vec::new(),
+            };
+            Plan {
+                enabled: false,
+                reason: String::new(),
+                scope: Scope::everything(),
+                bypass_paths: BypassPaths::default(),
+                response: Rc::new(response_spec.render(None)),
+                response_spec,
+                schedule: None,
+                fallback_statuses: Vec::new(),
+            }
         })
     }
 }
@@ -144,13 +204,50 @@ impl Plan {
             0 => "all requests".to_string(),
             count => format!("{count} route(s)"),
         };
-        format!(
+        let mut summary = format!(
             "maintenance {}; status {}; scope: {routes}; bypass paths: {}; reason: {:?}",
             if self.enabled { "ENABLED" } else { "disabled" },
             self.response.status,
             self.bypass_paths.len(),
             self.reason,
-        )
+        );
+        if let Some(schedule) = &self.schedule {
+            summary.push_str(&format!(
+                "; windows: {} planned, {} weekly",
+                schedule.windows.len(),
+                schedule.weekly.len()
+            ));
+        }
+        if !self.fallback_statuses.is_empty() {
+            let statuses: Vec<String> = self.fallback_statuses.iter().map(u16::to_string).collect();
+            summary.push_str(&format!("; upstream fallback on {}", statuses.join(", ")));
+        }
+        summary
+    }
+
+    /// Whether maintenance applies at `now` (unix seconds; ignored without a schedule).
+    pub fn in_effect(&self, now: i64) -> bool {
+        self.enabled
+            && self
+                .schedule
+                .as_ref()
+                .is_none_or(|schedule| schedule.covers(now))
+    }
+
+    /// Where the schedule stands at `now`, for the log; `None` without one.
+    pub fn schedule_status(&self, now: i64) -> Option<String> {
+        let state = self.schedule.as_ref()?.state_at(now);
+        Some(match (state.active, state.next_transition) {
+            (Some(_), Some(end)) => {
+                format!("inside a maintenance window until {}", format_rfc3339(end))
+            }
+            (Some(_), None) => "inside a maintenance window with no end".to_string(),
+            (None, Some(start)) => format!(
+                "outside maintenance windows; the next opens at {}",
+                format_rfc3339(start)
+            ),
+            (None, None) => "outside maintenance windows; none is ahead".to_string(),
+        })
     }
 }
 
@@ -229,23 +326,173 @@ pub fn compile(raw: RawConfig) -> Result<Plan, ConfigError> {
     if let Some(template) = &raw.response.html {
         check_template(template)?;
     }
-    let response = MaintenanceResponse::render(
-        &PageText {
-            title,
-            reason: &raw.reason,
-            status,
-        },
-        raw.response.html.as_deref(),
-        raw.retry_after,
-        &extra_headers,
-    );
+    let schedule = compile_schedule(raw.windows, raw.recurring)?;
+    let fallback_statuses = match raw.upstream_fallback {
+        None => Vec::new(),
+        Some(fallback) => compile_fallback_statuses(fallback.statuses)?,
+    };
+    let response_spec = ResponseSpec {
+        title: title.to_string(),
+        reason: raw.reason.clone(),
+        status,
+        template: raw.response.html,
+        retry_after: raw.retry_after,
+        extra_headers,
+    };
     Ok(Plan {
         enabled: raw.enabled,
         reason: raw.reason,
         scope,
         bypass_paths,
-        response,
+        response: Rc::new(response_spec.render(None)),
+        response_spec,
+        schedule,
+        fallback_statuses,
     })
+}
+
+fn compile_schedule(
+    windows: Option<Vec<RawWindow>>,
+    recurring: Option<Vec<RawRecurring>>,
+) -> Result<Option<Schedule>, ConfigError> {
+    if windows.is_none() && recurring.is_none() {
+        return Ok(None);
+    }
+    let mut schedule = Schedule::default();
+    for (name, count) in [
+        ("windows", windows.as_ref().map(Vec::len)),
+        ("recurring", recurring.as_ref().map(Vec::len)),
+    ] {
+        match count {
+            Some(0) => {
+                return Err(error(
+                    name,
+                    "is empty, which would never apply maintenance; omit it to apply it always",
+                ))
+            }
+            Some(count) if count > MAX_WINDOWS => {
+                return Err(error(
+                    name,
+                    format!("has {count} entries; at most {MAX_WINDOWS} are allowed"),
+                ))
+            }
+            _ => {}
+        }
+    }
+    for (index, window) in windows.into_iter().flatten().enumerate() {
+        let field = format!("windows[{index}]");
+        let bound = |text: &Option<String>, name: &str| {
+            text.as_deref()
+                .map(|text| {
+                    parse_rfc3339(text)
+                        .map_err(|why| error(format!("{field}.{name}"), format!("{text:?} {why}")))
+                })
+                .transpose()
+        };
+        let start = bound(&window.start, "start")?;
+        let end = bound(&window.end, "end")?;
+        match (start, end) {
+            (None, None) => {
+                return Err(error(
+                    field,
+                    "gives neither start nor end; a window needs at least one",
+                ))
+            }
+            (Some(start), Some(end)) if start >= end => {
+                return Err(error(
+                    format!("{field}.end"),
+                    format!(
+                        "{:?} is not after start {:?}",
+                        window.end.unwrap_or_default(),
+                        window.start.unwrap_or_default()
+                    ),
+                ))
+            }
+            _ => schedule.windows.push(Window { start, end }),
+        }
+    }
+    for (index, weekly) in recurring.into_iter().flatten().enumerate() {
+        schedule
+            .weekly
+            .push(compile_weekly(weekly, &format!("recurring[{index}]"))?);
+    }
+    Ok(Some(schedule))
+}
+
+fn compile_weekly(raw: RawRecurring, field: &str) -> Result<WeeklyWindow, ConfigError> {
+    let days = match raw.days {
+        None => [true; 7],
+        Some(names) if names.is_empty() => {
+            return Err(error(
+                format!("{field}.days"),
+                "is empty, which is never; omit it for every day",
+            ))
+        }
+        Some(names) => {
+            let mut days = [false; 7];
+            for (index, name) in names.iter().enumerate() {
+                let day = parse_weekday(name).map_err(|why| {
+                    error(format!("{field}.days[{index}]"), format!("{name:?} {why}"))
+                })?;
+                if days[day] {
+                    return Err(error(
+                        format!("{field}.days[{index}]"),
+                        format!("{name:?} is given twice"),
+                    ));
+                }
+                days[day] = true;
+            }
+            days
+        }
+    };
+    let start = parse_time_of_day(&raw.start, false)
+        .map_err(|why| error(format!("{field}.start"), format!("{:?} {why}", raw.start)))?;
+    let end = parse_time_of_day(&raw.end, true)
+        .map_err(|why| error(format!("{field}.end"), format!("{:?} {why}", raw.end)))?;
+    let utc_offset = match &raw.utc_offset {
+        None => 0,
+        Some(text) => parse_utc_offset(text)
+            .map_err(|why| error(format!("{field}.utc_offset"), format!("{text:?} {why}")))?,
+    };
+    WeeklyWindow::new(days, start, end, utc_offset).ok_or_else(|| {
+        error(
+            format!("{field}.end"),
+            format!(
+                "{:?} equals start, which is no window; use \"00:00\" to \"24:00\" for a whole day",
+                raw.end
+            ),
+        )
+    })
+}
+
+fn compile_fallback_statuses(statuses: Option<Vec<u32>>) -> Result<Vec<u16>, ConfigError> {
+    let Some(statuses) = statuses else {
+        return Ok(DEFAULT_FALLBACK_STATUSES.to_vec());
+    };
+    if statuses.is_empty() {
+        return Err(error(
+            "upstream_fallback.statuses",
+            "is empty, which replaces nothing; omit upstream_fallback to turn it off",
+        ));
+    }
+    let mut compiled = Vec::with_capacity(statuses.len());
+    for (index, status) in statuses.into_iter().enumerate() {
+        let field = format!("upstream_fallback.statuses[{index}]");
+        let status = match u16::try_from(status) {
+            Ok(status @ 500..=599) => status,
+            _ => {
+                return Err(error(
+                    field,
+                    format!("{status} is not a server error status between 500 and 599"),
+                ))
+            }
+        };
+        if compiled.contains(&status) {
+            return Err(error(field, format!("{status} is given twice")));
+        }
+        compiled.push(status);
+    }
+    Ok(compiled)
 }
 
 fn compile_route(raw: RawRoute, field: &str) -> Result<Route, ConfigError> {
@@ -522,5 +769,186 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.to_string().contains("`reasn`"), "{err}");
+    }
+
+    #[test]
+    fn windows_and_fallback_compile() {
+        let plan = parse_str(
+            r#"{"enabled": true,
+                "windows": [{"start": "2025-06-01T02:00:00Z", "end": "2025-06-01T06:00:00.5+02:00"},
+                            {"start": "2025-07-01T00:00:00Z"}, {"end": "2025-01-01T00:00:00Z"}],
+                "recurring": [{"days": ["sat", "SUN"], "start": "22:00", "end": "02:00", "utc_offset": "-05:30"},
+                              {"start": "00:00", "end": "24:00"}],
+                "upstream_fallback": {"statuses": [500, 503]}}"#,
+        )
+        .unwrap();
+        let schedule = plan.schedule.as_ref().unwrap();
+        assert_eq!(schedule.windows.len(), 3);
+        assert_eq!(schedule.windows[0].end, Some(1_748_743_200 + 7200));
+        assert_eq!(schedule.weekly.len(), 2);
+        assert_eq!(schedule.weekly[0].utc_offset, -19_800);
+        assert_eq!(schedule.weekly[0].length, 4 * 3600);
+        assert_eq!(schedule.weekly[1].days, [true; 7]);
+        assert_eq!(schedule.weekly[1].utc_offset, 0);
+        assert_eq!(plan.fallback_statuses, vec![500, 503]);
+        let summary = plan.summary();
+        assert!(
+            summary.contains("windows: 3 planned, 2 weekly"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("upstream fallback on 500, 503"),
+            "{summary}"
+        );
+
+        let plan = parse_str(r#"{"upstream_fallback": {}}"#).unwrap();
+        assert_eq!(plan.fallback_statuses, vec![502, 503, 504]);
+        assert!(plan.schedule.is_none());
+        assert!(parse_str("{}").unwrap().fallback_statuses.is_empty());
+    }
+
+    #[test]
+    fn schedule_status_says_where_we_are() {
+        let plan = parse_str(
+            r#"{"enabled": true,
+                "windows": [{"start": "2025-06-01T02:00:00Z", "end": "2025-06-01T04:00:00Z"}]}"#,
+        )
+        .unwrap();
+        let at = |text: &str| crate::schedule::parse_rfc3339(text).unwrap();
+        assert_eq!(
+            plan.schedule_status(at("2025-06-01T00:00:00Z")).unwrap(),
+            "outside maintenance windows; the next opens at 2025-06-01T02:00:00Z"
+        );
+        assert_eq!(
+            plan.schedule_status(at("2025-06-01T03:00:00Z")).unwrap(),
+            "inside a maintenance window until 2025-06-01T04:00:00Z"
+        );
+        assert!(plan.in_effect(at("2025-06-01T03:00:00Z")));
+        assert!(!plan.in_effect(at("2025-06-01T04:00:00Z")));
+        assert_eq!(parse_str("{}").unwrap().schedule_status(0), None);
+    }
+
+    #[test]
+    fn bad_windows_and_fallbacks_name_the_field() {
+        let cases = [
+            (r#"{"windows": []}"#, "windows"),
+            (r#"{"recurring": []}"#, "recurring"),
+            (r#"{"windows": {}}"#, "windows"),
+            (r#"{"windows": [{}]}"#, "windows[0]"),
+            (
+                r#"{"windows": [{"start": "2025-06-01T02:00:00Z", "stop": "x"}]}"#,
+                "windows[0].stop",
+            ),
+            (
+                r#"{"windows": [{"start": "2025-06-01T02:00:00"}]}"#,
+                "windows[0].start",
+            ),
+            (
+                r#"{"windows": [{"start": "2025-06-01T02:00:00Z"}, {"end": "2025-02-29T00:00:00Z"}]}"#,
+                "windows[1].end",
+            ),
+            (
+                r#"{"windows": [{"start": 1748743200}]}"#,
+                "windows[0].start",
+            ),
+            (
+                r#"{"windows": [{"start": "2025-06-01T04:00:00Z", "end": "2025-06-01T04:00:00Z"}]}"#,
+                "windows[0].end",
+            ),
+            (
+                r#"{"windows": [{"start": "2025-06-01T04:00:00Z", "end": "2025-06-01T05:00:00+02:00"}]}"#,
+                "windows[0].end",
+            ),
+            (
+                r#"{"windows": [{"start": "2025-06-01T04:00:00+25:00"}]}"#,
+                "windows[0].start",
+            ),
+            (
+                r#"{"recurring": [{"start": "22:00", "end": "02:00"}, {"days": ["sat", "sonntag"], "start": "22:00", "end": "02:00"}]}"#,
+                "recurring[1].days[1]",
+            ),
+            (
+                r#"{"recurring": [{"days": ["sat", "sat"], "start": "22:00", "end": "02:00"}]}"#,
+                "recurring[0].days[1]",
+            ),
+            (
+                r#"{"recurring": [{"days": [], "start": "22:00", "end": "02:00"}]}"#,
+                "recurring[0].days",
+            ),
+            (
+                r#"{"recurring": [{"start": "24:00", "end": "02:00"}]}"#,
+                "recurring[0].start",
+            ),
+            (
+                r#"{"recurring": [{"start": "9:00", "end": "12:00"}]}"#,
+                "recurring[0].start",
+            ),
+            (
+                r#"{"recurring": [{"start": "09:00", "end": "12:60"}]}"#,
+                "recurring[0].end",
+            ),
+            (
+                r#"{"recurring": [{"start": "09:00", "end": "09:00"}]}"#,
+                "recurring[0].end",
+            ),
+            (
+                r#"{"recurring": [{"start": "09:00", "end": "10:00", "utc_offset": "+2"}]}"#,
+                "recurring[0].utc_offset",
+            ),
+            (
+                r#"{"recurring": [{"start": "09:00", "end": "10:00", "utc_offset": "CET"}]}"#,
+                "recurring[0].utc_offset",
+            ),
+            (r#"{"recurring": [{"start": "09:00"}]}"#, "recurring[0]"),
+            (
+                r#"{"upstream_fallback": {"statuses": []}}"#,
+                "upstream_fallback.statuses",
+            ),
+            (
+                r#"{"upstream_fallback": {"statuses": [503, 404]}}"#,
+                "upstream_fallback.statuses[1]",
+            ),
+            (
+                r#"{"upstream_fallback": {"statuses": [600]}}"#,
+                "upstream_fallback.statuses[0]",
+            ),
+            (
+                r#"{"upstream_fallback": {"statuses": [70000]}}"#,
+                "upstream_fallback.statuses[0]",
+            ),
+            (
+                r#"{"upstream_fallback": {"statuses": [503, 503]}}"#,
+                "upstream_fallback.statuses[1]",
+            ),
+            (
+                r#"{"upstream_fallback": {"statuses": ["503"]}}"#,
+                "upstream_fallback.statuses[0]",
+            ),
+            (
+                r#"{"upstream_fallback": {"status": [503]}}"#,
+                "upstream_fallback.status",
+            ),
+            (r#"{"upstream_fallback": true}"#, "upstream_fallback"),
+            (r#"{"response": {"html": "{{untl}}"}}"#, "response.html"),
+        ];
+        for (text, field) in cases {
+            assert_eq!(field_of(text), field, "{text}");
+        }
+        let too_many = format!(
+            r#"{{"windows": [{}]}}"#,
+            vec![r#"{"end": "2025-01-01T00:00:00Z"}"#; MAX_WINDOWS + 1].join(",")
+        );
+        assert_eq!(field_of(&too_many), "windows");
+        let error = parse_str(
+            r#"{"windows": [{"start": "2025-06-01T04:00:00Z", "end": "2025-06-01T03:00:00Z"}]}"#,
+        )
+        .err()
+        .unwrap();
+        assert!(error.message.contains("is not after start"), "{error}");
+        let error = parse_str(r#"{"windows": [{"start": "2025-13-01T04:00:00Z"}]}"#)
+            .err()
+            .unwrap();
+        assert!(error.message.contains("month 13"), "{error}");
+        assert!(parse_str(r#"{"response": {"html": "{{until}}"}}"#).is_ok());
     }
 }

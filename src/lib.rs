@@ -4,11 +4,13 @@
 //! thin proxy-wasm glue, built only for wasm.
 
 pub mod config;
+pub mod current;
 pub mod decision;
 pub mod json;
 pub mod negotiate;
 pub mod path;
 pub mod response;
+pub mod schedule;
 pub mod scope;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,6 +1,8 @@
-//! The maintenance responses, rendered once per configuration so a request only picks one.
+//! The maintenance responses, rendered once per configuration (and once per maintenance window
+//! when the page says until when) so a request only picks one.
 
 use crate::negotiate::Format;
+use crate::schedule::format_rfc3339;
 
 /// The heading used when the configuration gives no `title`.
 pub const DEFAULT_TITLE: &str = "Down for maintenance";
@@ -10,7 +12,7 @@ const DEFAULT_HTML_REASON: &str =
     "We are carrying out maintenance and will be back shortly. Please try again later.";
 
 /// Placeholders a custom `response.html` template may use.
-pub const TEMPLATE_PLACEHOLDERS: &[&str] = &["{{reason}}", "{{title}}", "{{status}}"];
+pub const TEMPLATE_PLACEHOLDERS: &[&str] = &["{{reason}}", "{{title}}", "{{status}}", "{{until}}"];
 
 /// The values a page is rendered from.
 #[derive(Debug, Clone)]
@@ -18,6 +20,8 @@ pub struct PageText<'a> {
     pub title: &'a str,
     pub reason: &'a str,
     pub status: u16,
+    /// When the maintenance window ends (RFC 3339), if known.
+    pub until: Option<&'a str>,
 }
 
 /// One format's ready response.
@@ -33,8 +37,11 @@ pub struct MaintenanceResponse {
     pub status: u16,
     /// Sent as `grpc-message` (Envoy percent-encodes it on the wire).
     pub grpc_message: String,
-    /// `cache-control`, `retry-after` (when known) and the configured extra headers.
+    /// `cache-control`, `retry-after` (when configured) and the configured extra headers.
     pub headers: Vec<(String, String)>,
+    /// Without a configured `retry_after`: the end of the maintenance window, from which each
+    /// response computes its `retry-after`.
+    pub retry_after_until: Option<i64>,
     pub html: Rendered,
     pub json: Rendered,
     pub plain: Rendered,
@@ -57,6 +64,7 @@ impl MaintenanceResponse {
             status: text.status,
             grpc_message: text.reason.to_string(),
             headers,
+            retry_after_until: None,
             html: Rendered {
                 content_type: "text/html; charset=utf-8",
                 body: match template {
@@ -74,6 +82,13 @@ impl MaintenanceResponse {
                 body: plain_text(text).into_bytes(),
             },
         }
+    }
+
+    /// The `retry-after` a response sent at `now` needs on top of `headers`: the whole seconds
+    /// left in the window (at least 1), unless `retry_after` is configured.
+    pub fn retry_after_at(&self, now: i64) -> Option<u64> {
+        self.retry_after_until
+            .map(|end| u64::try_from(end.saturating_sub(now)).unwrap_or(0).max(1))
     }
 
     /// The rendered body for an HTTP format; `None` for gRPC, which has no body.
@@ -103,11 +118,66 @@ pub fn escape_html(text: &str) -> String {
     escaped
 }
 
+/// What `MaintenanceResponse`s are rendered from, kept to render again when the window changes.
+#[derive(Debug, Clone)]
+pub struct ResponseSpec {
+    pub title: String,
+    pub reason: String,
+    pub status: u16,
+    pub template: Option<String>,
+    pub retry_after: Option<u64>,
+    pub extra_headers: Vec<(String, String)>,
+}
+
+impl ResponseSpec {
+    /// Renders every format for a maintenance window ending at `until` (unix seconds), if known.
+    pub fn render(&self, until: Option<i64>) -> MaintenanceResponse {
+        let until_text = until.map(format_rfc3339);
+        let mut response = MaintenanceResponse::render(
+            &PageText {
+                title: &self.title,
+                reason: &self.reason,
+                status: self.status,
+                until: until_text.as_deref(),
+            },
+            self.template.as_deref(),
+            self.retry_after,
+            &self.extra_headers,
+        );
+        if self.retry_after.is_none() {
+            response.retry_after_until = until;
+        }
+        response
+    }
+}
+
+/// Fills placeholders in one pass, so placeholder-like text inside the reason or title stays
+/// literal.
 fn fill_template(template: &str, text: &PageText) -> String {
-    template
-        .replace("{{reason}}", &escape_html(text.reason))
-        .replace("{{title}}", &escape_html(text.title))
-        .replace("{{status}}", &text.status.to_string())
+    let mut filled = String::with_capacity(template.len() + text.reason.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        filled.push_str(&rest[..start]);
+        let after = &rest[start..];
+        let (value, length) = if after.starts_with("{{reason}}") {
+            (escape_html(text.reason), "{{reason}}".len())
+        } else if after.starts_with("{{title}}") {
+            (escape_html(text.title), "{{title}}".len())
+        } else if after.starts_with("{{status}}") {
+            (text.status.to_string(), "{{status}}".len())
+        } else if after.starts_with("{{until}}") {
+            (
+                escape_html(text.until.unwrap_or_default()),
+                "{{until}}".len(),
+            )
+        } else {
+            ("{{".to_string(), 2)
+        };
+        filled.push_str(&value);
+        rest = &after[length..];
+    }
+    filled.push_str(rest);
+    filled
 }
 
 fn builtin_page(text: &PageText) -> String {
@@ -116,6 +186,13 @@ fn builtin_page(text: &PageText) -> String {
         DEFAULT_HTML_REASON.to_string()
     } else {
         escape_html(text.reason)
+    };
+    let until = match text.until {
+        Some(until) => {
+            let until = escape_html(until);
+            format!("<p>Expected back by <time datetime=\"{until}\">{until}</time>.</p>\n")
+        }
+        None => String::new(),
     };
     // Self-contained (no external assets: the upstreams may be down), readable on a phone,
     // dark-mode aware, with a landmark and a heading for screen readers.
@@ -133,7 +210,7 @@ p{{margin:0 0 1rem;white-space:pre-line}}\n\
 .status{{color:#59636e;font-size:.875rem}}\n\
 @media (prefers-color-scheme:dark){{body{{background:#0d1117;color:#e6edf3}}.status{{color:#9198a1}}}}\n\
 </style>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n<p>{reason}</p>\n\
-<p class=\"status\">HTTP {status}</p>\n</main>\n</body>\n</html>\n",
+{until}<p class=\"status\">HTTP {status}</p>\n</main>\n</body>\n</html>\n",
         status = text.status
     )
 }
@@ -147,6 +224,11 @@ fn problem_json(text: &PageText) -> String {
     json.push_str(&text.status.to_string());
     json.push_str(",\"detail\":");
     push_json_string(&mut json, text.reason);
+    // RFC 3339 end of the maintenance window, when known (an extension member).
+    if let Some(until) = text.until {
+        json.push_str(",\"until\":");
+        push_json_string(&mut json, until);
+    }
     json.push('}');
     json
 }
@@ -175,11 +257,14 @@ fn push_json_string(out: &mut String, text: &str) {
 }
 
 fn plain_text(text: &PageText) -> String {
-    if text.reason.is_empty() {
-        format!("{}\n", text.title)
-    } else {
-        format!("{}\n\n{}\n", text.title, text.reason)
+    let mut plain = format!("{}\n", text.title);
+    if !text.reason.is_empty() {
+        plain.push_str(&format!("\n{}\n", text.reason));
     }
+    if let Some(until) = text.until {
+        plain.push_str(&format!("\nExpected back by {until}.\n"));
+    }
+    plain
 }
 
 #[cfg(test)]
@@ -193,6 +278,7 @@ mod tests {
             title: "Back soon",
             reason,
             status: 503,
+            until: None,
         }
     }
 
@@ -237,6 +323,17 @@ mod tests {
     }
 
     #[test]
+    fn placeholders_inside_the_reason_stay_literal() {
+        let page = MaintenanceResponse::render(
+            &text("{{title}} {{status}}"),
+            Some("<p>{{reason}}</p>"),
+            None,
+            &[],
+        );
+        assert_eq!(page.html.body, b"<p>{{title}} {{status}}</p>".to_vec());
+    }
+
+    #[test]
     fn template_placeholders_are_filled_and_escaped() {
         let page = MaintenanceResponse::render(
             &text("<b>"),
@@ -274,5 +371,57 @@ mod tests {
         assert!(!body.contains("http://") && !body.contains("https://") && !body.contains("src="));
         assert!(body.contains("name=\"viewport\""));
         assert!(body.contains("<html lang=\"en\">"));
+    }
+
+    #[test]
+    fn template_is_filled_in_one_pass() {
+        let page = MaintenanceResponse::render(
+            &PageText {
+                title: "{{reason}}",
+                reason: "{{title}} {{until}} {{status}}",
+                status: 503,
+                until: Some("2025-06-01T04:00:00Z"),
+            },
+            Some("{{title}}|{{reason}}|{{until}}|{{x}}"),
+            None,
+            &[],
+        );
+        assert_eq!(
+            page.html.body,
+            b"{{reason}}|{{title}} {{until}} {{status}}|2025-06-01T04:00:00Z|{{x}}".to_vec()
+        );
+    }
+
+    #[test]
+    fn until_appears_in_every_body_when_known() {
+        let spec = ResponseSpec {
+            title: "Back soon".to_string(),
+            reason: "db".to_string(),
+            status: 503,
+            template: None,
+            retry_after: None,
+            extra_headers: vec![],
+        };
+        let page = spec.render(Some(1_748_743_200));
+        let html = String::from_utf8(page.html.body.clone()).unwrap();
+        assert!(html.contains(
+            "Expected back by <time datetime=\"2025-06-01T02:00:00Z\">2025-06-01T02:00:00Z</time>."
+        ));
+        assert!(html.len() < 2048, "{}", html.len());
+        let json: serde_json::Value = serde_json::from_slice(&page.json.body).unwrap();
+        assert_eq!(json["until"], "2025-06-01T02:00:00Z");
+        assert_eq!(
+            page.plain.body,
+            b"Back soon\n\ndb\n\nExpected back by 2025-06-01T02:00:00Z.\n".to_vec()
+        );
+        assert_eq!(page.retry_after_until, Some(1_748_743_200));
+        let page = spec.render(None);
+        assert!(!String::from_utf8(page.html.body)
+            .unwrap()
+            .contains("Expected"));
+        assert_eq!(page.plain.body, b"Back soon\n\ndb\n".to_vec());
+        assert_eq!(page.retry_after_until, None);
+        let json: serde_json::Value = serde_json::from_slice(&page.json.body).unwrap();
+        assert!(json.get("until").is_none());
     }
 }
