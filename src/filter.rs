@@ -14,7 +14,7 @@ use proxy_wasm::types::{Action, BufferType, ContextType, GrpcStatusCode, LogLeve
 use crate::config::{self, Plan};
 use crate::current::{CurrentResponse, TransitionLog};
 use crate::decision::{decide, upstream_failed, Decision, RequestFacts};
-use crate::negotiate::Format;
+use crate::negotiate::{choose, Format};
 use crate::response::MaintenanceResponse;
 
 proxy_wasm::main! {{
@@ -172,6 +172,13 @@ fn request_header(name: &str) -> Option<Vec<u8>> {
         .flatten()
 }
 
+/// The maintenance response's format for this request (request-headers phase only).
+fn response_format() -> Format {
+    let content_type = request_header("content-type");
+    let accept = request_header("accept");
+    choose(content_type.as_deref(), accept.as_deref())
+}
+
 /// Reads a response header as bytes; `None` when absent or unreadable.
 fn response_header(name: &str) -> Option<Vec<u8>> {
     hostcalls::get_map_value_bytes(MapType::HttpResponseHeaders, name)
@@ -242,23 +249,33 @@ impl HttpContext for MaintenanceHttp {
         if !fallback && !self.plan.in_effect(now) {
             return Action::Continue;
         }
-        // Request headers are readable only in this phase: read everything needed now.
-        let method = request_header(":method").unwrap_or_default();
-        let authority = request_header(":authority");
+        // Request headers are readable only in this phase. Each read is a host call (and an
+        // allocation callback), so read only what the plan can use: the host and method when
+        // routes test them, content-type and accept when a response format is needed.
+        let scope = &self.plan.scope;
+        let method = if scope.uses_methods() {
+            request_header(":method").unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let authority = if scope.uses_hosts() {
+            request_header(":authority")
+        } else {
+            None
+        };
         let path = request_header(":path").unwrap_or_default();
-        let content_type = request_header("content-type");
-        let accept = request_header("accept");
-        let decision = decide(
-            &self.plan,
-            &RequestFacts {
-                method: &method,
-                authority: authority.as_deref(),
-                path: &path,
-                content_type: content_type.as_deref(),
-                accept: accept.as_deref(),
-            },
-            now,
-        );
+        let facts = RequestFacts {
+            method: &method,
+            authority: authority.as_deref(),
+            path: &path,
+            content_type: None,
+            accept: None,
+        };
+        let decision = match decide(&self.plan, &facts, now) {
+            Decision::Maintenance(_) => Decision::Maintenance(response_format()),
+            Decision::PassWithFallback(_) => Decision::PassWithFallback(response_format()),
+            other => other,
+        };
         debug!(
             "{} {} -> {decision:?}",
             String::from_utf8_lossy(&method),

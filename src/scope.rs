@@ -234,6 +234,8 @@ pub struct Scope {
     by_exact_path: HashMap<String, Vec<usize>>,
     /// Routes with neither host names nor a path condition: checked for every request.
     unindexed: Vec<usize>,
+    uses_hosts: bool,
+    uses_methods: bool,
 }
 
 impl Scope {
@@ -243,7 +245,11 @@ impl Scope {
     }
 
     pub fn from_routes(routes: Vec<Route>) -> Scope {
-        let mut scope = Scope::default();
+        let mut scope = Scope {
+            uses_hosts: routes.iter().any(|route| route.hosts.is_some()),
+            uses_methods: routes.iter().any(|route| route.methods.is_some()),
+            ..Scope::default()
+        };
         for (index, route) in routes.iter().enumerate() {
             if let Some(keys) = route.host_keys() {
                 for key in keys {
@@ -275,6 +281,17 @@ impl Scope {
 
     pub fn route_count(&self) -> usize {
         self.routes.as_ref().map_or(0, Vec::len)
+    }
+
+    /// Whether any route has a host condition: if not, the request's host cannot change whether
+    /// it is in scope, and the filter need not read it.
+    pub fn uses_hosts(&self) -> bool {
+        self.uses_hosts
+    }
+
+    /// Whether any route has a method condition (see [`Scope::uses_hosts`]).
+    pub fn uses_methods(&self) -> bool {
+        self.uses_methods
     }
 
     /// Whether maintenance applies to this request.
@@ -519,6 +536,22 @@ mod tests {
         assert!(!in_scope(&scope, "a.example.com", "/api/v4/x", "GET"));
         assert!(in_scope(&scope, "a.example.com", "/api/v5", "DELETE"));
         assert!(!in_scope(&scope, "a.example.com", "/api/v5", "GET"));
+    }
+
+    #[test]
+    fn scope_says_which_request_facts_it_uses() {
+        assert!(!Scope::everything().uses_hosts() && !Scope::everything().uses_methods());
+        let paths = Scope::from_routes(vec![route(
+            None,
+            Some(PathCondition::Prefix("/a".into())),
+            None,
+        )]);
+        assert!(!paths.uses_hosts() && !paths.uses_methods());
+        let both = Scope::from_routes(vec![
+            route(Some(&["a.example"]), None, None),
+            route(None, None, Some(&["POST"])),
+        ]);
+        assert!(both.uses_hosts() && both.uses_methods());
     }
 
     #[test]
