@@ -3,8 +3,34 @@
 //! few hash lookups, however many rules there are.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::path::{is_under_prefix, NormalizedPath};
+
+/// FNV-1a: the indexes are looked up several times per request with short keys, where std's
+/// SipHash costs more than the lookup. Flooding is not a concern: only the configuration
+/// chooses the stored keys; a request only chooses what it looks up.
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Index = HashMap<String, Vec<usize>, BuildHasherDefault<Fnv>>;
 
 /// The request's host as matched against `hosts`: lower-case, no port, no trailing dot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,9 +255,9 @@ pub struct Scope {
     /// `None`: every request is in scope (no `routes` configured).
     routes: Option<Vec<Route>>,
     /// Route indexes by exact host name and by `*.` suffix (stored with its leading dot).
-    by_host: HashMap<String, Vec<usize>>,
-    by_prefix: HashMap<String, Vec<usize>>,
-    by_exact_path: HashMap<String, Vec<usize>>,
+    by_host: Index,
+    by_prefix: Index,
+    by_exact_path: Index,
     /// Routes with neither host names nor a path condition: checked for every request.
     unindexed: Vec<usize>,
     uses_hosts: bool,
@@ -309,7 +335,7 @@ impl Scope {
                 .get(*index)
                 .is_some_and(|route| route.matches(request))
         };
-        let listed = |index: &HashMap<String, Vec<usize>>, key: &str| {
+        let listed = |index: &Index, key: &str| {
             index
                 .get(key)
                 .is_some_and(|indexes| indexes.iter().any(candidate))
@@ -325,7 +351,7 @@ impl Scope {
 #[derive(Debug, Default)]
 pub struct BypassPaths {
     /// Normalized prefixes without trailing slash (except `/`).
-    prefixes: HashSet<String>,
+    prefixes: HashSet<String, BuildHasherDefault<Fnv>>,
 }
 
 impl BypassPaths {
