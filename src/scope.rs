@@ -3,8 +3,34 @@
 //! few hash lookups, however many rules there are.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::path::{is_under_prefix, literal_path, NormalizedPath};
+
+/// FNV-1a: the indexes are looked up several times per request with short keys, where std's
+/// SipHash costs more than the lookup. Flooding is not a concern: only the configuration
+/// chooses the stored keys; a request only chooses what it looks up.
+pub struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Index = HashMap<String, Vec<usize>, BuildHasherDefault<Fnv>>;
 
 /// The request's host as matched against `hosts`: lower-case, no port, no trailing dot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,9 +180,14 @@ pub struct MatchInput<'a> {
 }
 
 impl Route {
-    /// Host, method and (for an ambiguous path) path condition; the path of a clean request is
-    /// checked by the index that found this route.
-    fn matches_besides_path(&self, request: &MatchInput) -> bool {
+    fn matches(&self, request: &MatchInput) -> bool {
+        let path_ok = match (&self.path, request.path) {
+            (None, _) | (Some(_), NormalizedPath::Ambiguous(_)) => true,
+            (Some(PathCondition::Prefix(prefix)), NormalizedPath::Clean(path)) => {
+                is_under_prefix(path, prefix)
+            }
+            (Some(PathCondition::Exact(exact)), NormalizedPath::Clean(path)) => path == exact,
+        };
         let host_ok = match (&self.hosts, request.host) {
             (None, _) | (Some(_), NormalizedHost::Ambiguous) => true,
             (Some(patterns), NormalizedHost::Clean(host)) => {
@@ -171,19 +202,34 @@ impl Route {
                 .iter()
                 .any(|method| method.as_bytes().eq_ignore_ascii_case(request.method)),
         };
-        host_ok && method_ok
+        path_ok && host_ok && method_ok
     }
 
-    fn matches(&self, request: &MatchInput) -> bool {
-        let path_ok = match (&self.path, request.path) {
-            (None, _) | (Some(_), NormalizedPath::Ambiguous(_)) => true,
-            (Some(PathCondition::Prefix(prefix)), NormalizedPath::Clean(path)) => {
-                is_under_prefix(path, prefix)
-            }
-            (Some(PathCondition::Exact(exact)), NormalizedPath::Clean(path)) => path == exact,
-        };
-        path_ok && self.matches_besides_path(request)
+    /// The keys this route is indexed under in [`Scope::by_host`]: every host pattern, when
+    /// none is `*`.
+    fn host_keys(&self) -> Option<Vec<&str>> {
+        self.hosts
+            .as_ref()?
+            .iter()
+            .map(|pattern| match pattern {
+                HostPattern::Any => None,
+                HostPattern::Suffix(suffix) => Some(suffix.as_str()),
+                HostPattern::Exact(name) => Some(name.as_str()),
+            })
+            .collect()
     }
+}
+
+/// The keys under which routes for `host` are indexed: the host itself and every suffix
+/// starting at a dot that leaves at least one character before it (`a.b.c`: `a.b.c`, `.b.c`,
+/// `.c`).
+fn host_keys_of(host: &str) -> impl Iterator<Item = &str> {
+    std::iter::once(host).chain(
+        host.char_indices()
+            .skip(1)
+            .filter(|&(_, c)| c == '.')
+            .map(move |(index, _)| &host[index..]),
+    )
 }
 
 /// Every ancestor prefix of a clean path, as configured prefixes are stored: for `/a/b/` that is
@@ -199,14 +245,23 @@ fn prefixes_of(path: &str) -> impl Iterator<Item = &str> {
 }
 
 /// The set of requests maintenance applies to.
+///
+/// Each route is indexed once, under its hosts when it names them (no `*`), else under its
+/// path condition, else not at all; a clean request looks up only the keys its host and path
+/// can match (a handful of hash lookups however many routes there are) and checks those routes
+/// fully. Ambiguous requests, which match every host or path condition, check every route.
 #[derive(Debug, Default)]
 pub struct Scope {
     /// `None`: every request is in scope (no `routes` configured).
     routes: Option<Vec<Route>>,
-    /// Route indexes by prefix, by exact path, and those without a path condition.
-    by_prefix: HashMap<String, Vec<usize>>,
-    by_exact_path: HashMap<String, Vec<usize>>,
-    without_path: Vec<usize>,
+    /// Route indexes by exact host name and by `*.` suffix (stored with its leading dot).
+    by_host: Index,
+    by_prefix: Index,
+    by_exact_path: Index,
+    /// Routes with neither host names nor a path condition: checked for every request.
+    unindexed: Vec<usize>,
+    uses_hosts: bool,
+    uses_methods: bool,
 }
 
 impl Scope {
@@ -216,8 +271,22 @@ impl Scope {
     }
 
     pub fn from_routes(routes: Vec<Route>) -> Scope {
-        let mut scope = Scope::default();
+        let mut scope = Scope {
+            uses_hosts: routes.iter().any(|route| route.hosts.is_some()),
+            uses_methods: routes.iter().any(|route| route.methods.is_some()),
+            ..Scope::default()
+        };
         for (index, route) in routes.iter().enumerate() {
+            if let Some(keys) = route.host_keys() {
+                for key in keys {
+                    let indexes = scope.by_host.entry(key.to_owned()).or_default();
+                    // A route naming the same host twice is listed once.
+                    if indexes.last() != Some(&index) {
+                        indexes.push(index);
+                    }
+                }
+                continue;
+            }
             match &route.path {
                 Some(PathCondition::Prefix(prefix)) => scope
                     .by_prefix
@@ -229,7 +298,7 @@ impl Scope {
                     .entry(path.clone())
                     .or_default()
                     .push(index),
-                None => scope.without_path.push(index),
+                None => scope.unindexed.push(index),
             }
         }
         scope.routes = Some(routes);
@@ -240,32 +309,41 @@ impl Scope {
         self.routes.as_ref().map_or(0, Vec::len)
     }
 
+    /// Whether any route has a host condition: if not, the request's host cannot change whether
+    /// it is in scope, and the filter need not read it.
+    pub fn uses_hosts(&self) -> bool {
+        self.uses_hosts
+    }
+
+    /// Whether any route has a method condition (see [`Scope::uses_hosts`]).
+    pub fn uses_methods(&self) -> bool {
+        self.uses_methods
+    }
+
     /// Whether maintenance applies to this request.
     pub fn contains(&self, request: &MatchInput) -> bool {
         let Some(routes) = &self.routes else {
             return true;
         };
-        let NormalizedPath::Clean(path) = request.path else {
+        let (NormalizedHost::Clean(host), NormalizedPath::Clean(path)) =
+            (request.host, request.path)
+        else {
             return routes.iter().any(|route| route.matches(request));
         };
         let candidate = |index: &usize| {
             routes
                 .get(*index)
-                .is_some_and(|route| route.matches_besides_path(request))
+                .is_some_and(|route| route.matches(request))
         };
-        if self.without_path.iter().any(candidate) {
-            return true;
-        }
-        if let Some(indexes) = self.by_exact_path.get(path.as_str()) {
-            if indexes.iter().any(candidate) {
-                return true;
-            }
-        }
-        prefixes_of(path).any(|prefix| {
-            self.by_prefix
-                .get(prefix)
+        let listed = |index: &Index, key: &str| {
+            index
+                .get(key)
                 .is_some_and(|indexes| indexes.iter().any(candidate))
-        })
+        };
+        self.unindexed.iter().any(candidate)
+            || host_keys_of(host).any(|key| listed(&self.by_host, key))
+            || listed(&self.by_exact_path, path)
+            || prefixes_of(path).any(|prefix| listed(&self.by_prefix, prefix))
     }
 }
 
@@ -273,7 +351,7 @@ impl Scope {
 #[derive(Debug, Default)]
 pub struct BypassPaths {
     /// Normalized prefixes without trailing slash (except `/`).
-    prefixes: HashSet<String>,
+    prefixes: HashSet<String, BuildHasherDefault<Fnv>>,
 }
 
 impl BypassPaths {
@@ -422,6 +500,96 @@ mod tests {
         assert!(in_scope(&scope, "x", "/x;y", "POST"));
         assert!(in_scope(&scope, "bad host", "/cart", "GET"));
         assert!(!in_scope(&scope, "bad host", "/blog", "GET"));
+    }
+
+    #[test]
+    fn host_indexed_routes_still_check_path_and_method() {
+        let scope = Scope::from_routes(vec![
+            route(
+                Some(&["shop.example.com", "*.shop.example.com"]),
+                Some(PathCondition::Prefix("/cart".into())),
+                Some(&["POST"]),
+            ),
+            // `*` cannot be indexed by host: indexed by path instead.
+            route(
+                Some(&["*", "x.example.com"]),
+                Some(PathCondition::Exact("/login".into())),
+                None,
+            ),
+        ]);
+        assert!(in_scope(&scope, "shop.example.com", "/cart/1", "POST"));
+        assert!(in_scope(
+            &scope,
+            "a.b.shop.example.com:8443",
+            "/cart",
+            "POST"
+        ));
+        assert!(!in_scope(&scope, "shop.example.com", "/cart/1", "GET"));
+        assert!(!in_scope(&scope, "shop.example.com", "/blog", "POST"));
+        assert!(!in_scope(&scope, "example.com", "/cart", "POST"));
+        assert!(!in_scope(&scope, "badshop.example.com", "/cart", "POST"));
+        assert!(!in_scope(&scope, ".shop.example.com", "/cart", "POST"));
+        assert!(in_scope(&scope, "anything.test", "/login", "GET"));
+        assert!(!in_scope(&scope, "anything.test", "/logout", "GET"));
+        // Ambiguous hosts and paths still reach host-indexed routes.
+        assert!(in_scope(&scope, "bad host", "/cart", "POST"));
+        assert!(in_scope(&scope, "shop.example.com", "//cart", "POST"));
+    }
+
+    #[test]
+    fn many_routes_match_like_few() {
+        let mut routes: Vec<Route> = (0..10_000)
+            .map(|i| {
+                let host = format!("app-{i}.example.org");
+                let path = PathCondition::Prefix(format!("/api/v{i}"));
+                match i % 3 {
+                    0 => route(Some(&[host.as_str()]), None, None),
+                    1 => route(Some(&["*.example.net"]), Some(path), None),
+                    _ => route(None, Some(path), Some(&["DELETE"])),
+                }
+            })
+            .collect();
+        routes.push(route(
+            Some(&["*.shop.example.com"]),
+            Some(PathCondition::Prefix("/checkout".into())),
+            None,
+        ));
+        let scope = Scope::from_routes(routes);
+        assert!(!in_scope(
+            &scope,
+            "shop.example.com",
+            "/catalog/item",
+            "GET"
+        ));
+        assert!(in_scope(
+            &scope,
+            "eu.shop.example.com",
+            "/checkout/pay",
+            "GET"
+        ));
+        assert!(!in_scope(&scope, "eu.shop.example.com", "/catalog", "GET"));
+        assert!(in_scope(&scope, "app-9999.example.org", "/x", "GET"));
+        assert!(!in_scope(&scope, "app-9998.example.org", "/x", "GET"));
+        assert!(in_scope(&scope, "a.example.net", "/api/v4/x", "GET"));
+        assert!(!in_scope(&scope, "a.example.com", "/api/v4/x", "GET"));
+        assert!(in_scope(&scope, "a.example.com", "/api/v5", "DELETE"));
+        assert!(!in_scope(&scope, "a.example.com", "/api/v5", "GET"));
+    }
+
+    #[test]
+    fn scope_says_which_request_facts_it_uses() {
+        assert!(!Scope::everything().uses_hosts() && !Scope::everything().uses_methods());
+        let paths = Scope::from_routes(vec![route(
+            None,
+            Some(PathCondition::Prefix("/a".into())),
+            None,
+        )]);
+        assert!(!paths.uses_hosts() && !paths.uses_methods());
+        let both = Scope::from_routes(vec![
+            route(Some(&["a.example"]), None, None),
+            route(None, None, Some(&["POST"])),
+        ]);
+        assert!(both.uses_hosts() && both.uses_methods());
     }
 
     #[test]
