@@ -317,8 +317,12 @@ impl Plan {
 
 /// Parses and compiles the plugin configuration. Empty (or all-whitespace) means "off".
 pub fn parse(bytes: &[u8]) -> Result<Plan, ConfigError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return compile(RawConfig::default());
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => return compile(RawConfig::default()),
+        Some(b'{') => {}
+        // serde would also read a struct from an array of its fields in order: not a format
+        // anyone means to write.
+        Some(_) => return Err(error(".", "must be a JSON object")),
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let raw: RawConfig = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
@@ -942,6 +946,8 @@ mod tests {
             (r#"{"response": {"html": "{{nope}}"}}"#, "response.html"),
             (r#"{} {}"#, "."),
             (r#"[]"#, "."),
+            (r#"[true, "positional", null]"#, "."),
+            (r#""enabled""#, "."),
             (r#"{"enabled": true"#, "."),
         ];
         for (text, field) in cases {
