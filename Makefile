@@ -55,7 +55,7 @@ $(VENV_OK): tests/requirements.txt
 
 ## test-native: unit tests on the host target
 test-native:
-	$(CARGO) test
+	$(CARGO) test --lib --tests
 
 ## test-e2e: the pytest suite against a real Envoy running the release wasm
 test-e2e: build venv

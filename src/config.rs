@@ -197,6 +197,22 @@ fn error(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
     }
 }
 
+/// Parses each entry of a string list; an error names the entry (`field[index]`) and quotes it.
+fn compile_each<T>(
+    entries: &[String],
+    field: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, ConfigError> {
+    entries
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            parse(entry)
+                .map_err(|why| error(format!("{field}[{index}]"), format!("{entry:?} {why}")))
+        })
+        .collect()
+}
+
 /// The compiled configuration the filter consults per request.
 #[derive(Debug)]
 pub struct Plan {
@@ -389,33 +405,19 @@ pub fn compile(raw: RawConfig) -> Result<Plan, ConfigError> {
         ),
     };
 
-    let bypass_paths = BypassPaths::new(
-        raw.bypass
-            .paths
-            .iter()
-            .enumerate()
-            .map(|(index, path)| {
-                normalize_config_prefix(path).map_err(|why| {
-                    error(format!("bypass.paths[{index}]"), format!("{path:?} {why}"))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-    );
+    let bypass_paths = BypassPaths::new(compile_each(
+        &raw.bypass.paths,
+        "bypass.paths",
+        normalize_config_prefix,
+    )?);
 
     let bypass_tokens = compile_tokens(&raw.bypass.tokens)?;
     let bypass_cookie = raw.bypass.cookie.map(compile_cookie).transpose()?;
-    let bypass_networks = Networks::new(
-        raw.bypass
-            .cidrs
-            .iter()
-            .enumerate()
-            .map(|(index, cidr)| {
-                Cidr::parse(cidr).map_err(|why| {
-                    error(format!("bypass.cidrs[{index}]"), format!("{cidr:?} {why}"))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-    );
+    let bypass_networks = Networks::new(compile_each(
+        &raw.bypass.cidrs,
+        "bypass.cidrs",
+        Cidr::parse,
+    )?);
 
     let extra_headers = compile_headers(&raw.response.headers)?;
     if let Some(template) = &raw.response.html {
@@ -698,17 +700,11 @@ fn compile_route(raw: RawRoute, field: &str) -> Result<Route, ConfigError> {
                 "is empty, which matches no host; omit it to match every host",
             ))
         }
-        Some(hosts) => Some(
-            hosts
-                .iter()
-                .enumerate()
-                .map(|(index, host)| {
-                    HostPattern::parse(host).map_err(|why| {
-                        error(format!("{field}.hosts[{index}]"), format!("{host:?} {why}"))
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
+        Some(hosts) => Some(compile_each(
+            &hosts,
+            &format!("{field}.hosts"),
+            HostPattern::parse,
+        )?),
     };
     let path = match (raw.path_prefix, raw.path) {
         (Some(_), Some(_)) => {

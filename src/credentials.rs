@@ -4,6 +4,7 @@
 //! The configuration holds only digests; a request proves it knows the secret by sending a value
 //! whose SHA-256 is one of them.
 
+use crate::path::hex_value;
 use sha2::{Digest as _, Sha256};
 
 /// The SHA-256 of the empty string: a digest that would let an empty value through.
@@ -16,15 +17,6 @@ pub struct Digest([u8; 32]);
 impl std::fmt::Debug for Digest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Digest({})", self.to_hex())
-    }
-}
-
-fn hex_value(byte: u8) -> Option<u8> {
-    match byte {
-        b'0'..=b'9' => Some(byte - b'0'),
-        b'a'..=b'f' => Some(byte - b'a' + 10),
-        b'A'..=b'F' => Some(byte - b'A' + 10),
-        _ => None,
     }
 }
 
