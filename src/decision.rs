@@ -86,6 +86,19 @@ impl Decision<'_> {
 /// Decides what to do with one request at `now` (unix seconds; only read when the plan has
 /// windows).
 pub fn decide<'p>(plan: &'p Plan, request: &RequestFacts, now: i64) -> Decision<'p> {
+    decide_with_format(plan, request, now, || {
+        choose(request.content_type, request.accept)
+    })
+}
+
+/// [`decide`], with the response format from `format`, called only when a decision needs one:
+/// the filter then reads `content-type` and `accept` (a host call each) only for those requests.
+pub fn decide_with_format<'p>(
+    plan: &'p Plan,
+    request: &RequestFacts,
+    now: i64,
+    format: impl Fn() -> Format,
+) -> Decision<'p> {
     let in_effect = plan.in_effect(now);
     if !in_effect && plan.fallback_statuses.is_empty() {
         return Decision::Off;
@@ -100,7 +113,6 @@ pub fn decide<'p>(plan: &'p Plan, request: &RequestFacts, now: i64) -> Decision<
     if !plan.scope.contains(&input) {
         return Decision::OutOfScope;
     }
-    let format = || choose(request.content_type, request.accept);
     if in_effect {
         if let Some(decision) = cookie_link(plan, request, &path) {
             return decision.unwrap_or_else(|| Decision::Maintenance(format()));
@@ -223,6 +235,47 @@ mod tests {
             accept: None,
             ..RequestFacts::default()
         }
+    }
+
+    #[test]
+    fn the_format_is_asked_for_only_when_a_response_may_be_sent() {
+        let asked = std::cell::Cell::new(0);
+        let format = || {
+            asked.set(asked.get() + 1);
+            Format::Json
+        };
+        let plan = parse(
+            br#"{"enabled": true, "routes": [{"path_prefix": "/shop"}],
+                "bypass": {"paths": ["/shop/admin"]}}"#,
+        )
+        .unwrap();
+        for (path, expected) in [
+            ("/blog", Decision::OutOfScope),
+            (
+                "/shop/admin",
+                Decision::Bypassed {
+                    via: Via::Path,
+                    strip: NO_STRIP,
+                },
+            ),
+        ] {
+            assert_eq!(
+                decide_with_format(&plan, &facts("GET", "a", path), 0, format),
+                expected
+            );
+        }
+        assert_eq!(asked.get(), 0);
+        assert_eq!(
+            decide_with_format(&plan, &facts("GET", "a", "/shop/cart"), 0, format),
+            Decision::Maintenance(Format::Json)
+        );
+        assert_eq!(asked.get(), 1);
+        let off = parse(b"{}").unwrap();
+        assert_eq!(
+            decide_with_format(&off, &facts("GET", "a", "/shop"), 0, format),
+            Decision::Off
+        );
+        assert_eq!(asked.get(), 1);
     }
 
     const NO_STRIP: Strip<'static> = Strip {

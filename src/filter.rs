@@ -18,9 +18,9 @@ use crate::audit::{fingerprint, History};
 use crate::config::{self, Plan};
 use crate::credentials::{join_cookie_headers, CookieHeader};
 use crate::current::{CurrentResponse, TransitionLog};
-use crate::decision::{decide, upstream_failed, Decision, RequestFacts, Strip};
+use crate::decision::{decide_with_format, upstream_failed, Decision, RequestFacts, Strip};
 use crate::metrics::{Counter, ACTIVE_GAUGE};
-use crate::negotiate::Format;
+use crate::negotiate::{choose, Format};
 use crate::response::MaintenanceResponse;
 
 proxy_wasm::main! {{
@@ -325,6 +325,14 @@ fn strip_secrets(strip: &Strip) -> bool {
     ok
 }
 
+/// The maintenance response's format for this request, from `content-type` and `accept`
+/// (request-headers phase only).
+fn response_format() -> Format {
+    let content_type = request_header("content-type");
+    let accept = request_header("accept");
+    choose(content_type.as_deref(), accept.as_deref())
+}
+
 /// Reads a response header as bytes; `None` when absent or unreadable.
 fn response_header(name: &str) -> Option<Vec<u8>> {
     hostcalls::get_map_value_bytes(MapType::HttpResponseHeaders, name)
@@ -414,7 +422,8 @@ impl HttpContext for MaintenanceHttp {
         }
         // Request headers are readable only in this phase. Each read is a host call (and an
         // allocation callback), so read the host and the method only when routes test them (or
-        // the method for the debug log).
+        // the method for the debug log), and content-type and accept only when a response format
+        // is needed.
         let scope = &self.plan.scope;
         let method = if scope.uses_methods() || log::log_enabled!(log::Level::Debug) {
             request_header(":method").unwrap_or_default()
@@ -427,8 +436,6 @@ impl HttpContext for MaintenanceHttp {
             None
         };
         let path = request_header(":path").unwrap_or_default();
-        let content_type = request_header("content-type");
-        let accept = request_header("accept");
         // Bypass inputs only while maintenance applies, and only for the kinds configured: each
         // read is a host call.
         let plan = Rc::clone(&self.plan);
@@ -453,19 +460,19 @@ impl HttpContext for MaintenanceHttp {
         } else {
             None
         };
-        let decision = decide(
+        let decision = decide_with_format(
             &plan,
             &RequestFacts {
                 method: &method,
                 authority: authority.as_deref(),
                 path: &path,
-                content_type: content_type.as_deref(),
-                accept: accept.as_deref(),
                 token_values: &token_values,
                 cookie: cookie.as_deref(),
                 source_address: source_address.as_deref(),
+                ..RequestFacts::default()
             },
             now,
+            response_format,
         );
         // Without the query: the cookie link carries its secret there.
         let path_only = path.split(|&b| b == b'?').next().unwrap_or_default();
@@ -494,8 +501,7 @@ impl HttpContext for MaintenanceHttp {
                 } else {
                     // Fail closed: a bypass secret must not reach the upstream.
                     self.metrics.count(Counter::Responses);
-                    let format =
-                        crate::negotiate::choose(content_type.as_deref(), accept.as_deref());
+                    let format = response_format();
                     let response = self.response_at(now);
                     self.send_maintenance(&response, format, now);
                     Action::Pause
