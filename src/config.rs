@@ -597,11 +597,10 @@ fn compile_fallback_statuses(statuses: Option<Vec<u32>>) -> Result<Vec<u16>, Con
 
 /// Headers a bypass token cannot travel in: the request needs them, or (`cookie`) the cookie
 /// bypass handles them.
-const RESERVED_TOKEN_HEADERS: &[&str] = &[
-    "cookie",
-    "host",
-    "content-length",
-    "content-type",
+const RESERVED_TOKEN_HEADERS: &[&str] = &["cookie", "host", "content-length", "content-type"];
+
+/// Connection-level headers, which only the proxy handles.
+const HOP_BY_HOP_HEADERS: &[&str] = &[
     "transfer-encoding",
     "connection",
     "keep-alive",
@@ -625,7 +624,9 @@ fn compile_tokens(raw: &[RawToken]) -> Result<Tokens, ConfigError> {
                 format!("{:?} is not a valid HTTP header name", token.header),
             ));
         }
-        if RESERVED_TOKEN_HEADERS.contains(&header.as_str()) {
+        if RESERVED_TOKEN_HEADERS.contains(&header.as_str())
+            || HOP_BY_HOP_HEADERS.contains(&header.as_str())
+        {
             return Err(error(
                 format!("{field}.header"),
                 format!(
@@ -763,13 +764,6 @@ const RESERVED_HEADERS: &[&str] = &[
     "retry-after",
     "content-type",
     "content-length",
-    "transfer-encoding",
-    "connection",
-    "keep-alive",
-    "upgrade",
-    "te",
-    "trailer",
-    "proxy-connection",
     "grpc-status",
     "grpc-message",
 ];
@@ -788,7 +782,9 @@ fn compile_headers(
             return Err(error(field, "is not a valid HTTP header name"));
         }
         let lower = name.to_ascii_lowercase();
-        if RESERVED_HEADERS.contains(&lower.as_str()) {
+        if RESERVED_HEADERS.contains(&lower.as_str())
+            || HOP_BY_HOP_HEADERS.contains(&lower.as_str())
+        {
             return Err(error(
                 field,
                 "is set by the plugin or the proxy and cannot be configured",
@@ -940,6 +936,22 @@ mod tests {
                 "response.headers.Cache-Control",
             ),
             (r#"{"response": {"html": "{{nope}}"}}"#, "response.html"),
+            (
+                r#"{"response": {"headers": {"Connection": "close"}}}"#,
+                "response.headers.Connection",
+            ),
+            (
+                r#"{"response": {"headers": {"content-length": "1"}}}"#,
+                "response.headers.content-length",
+            ),
+            (
+                r#"{"bypass": {"tokens": [{"header": "transfer-encoding", "sha256": "4c2b4c2c1f4d1c5e4c2b4c2c1f4d1c5e4c2b4c2c1f4d1c5e4c2b4c2c1f4d1c5e"}]}}"#,
+                "bypass.tokens[0].header",
+            ),
+            (
+                r#"{"bypass": {"tokens": [{"header": "Cookie", "sha256": "4c2b4c2c1f4d1c5e4c2b4c2c1f4d1c5e4c2b4c2c1f4d1c5e4c2b4c2c1f4d1c5e"}]}}"#,
+                "bypass.tokens[0].header",
+            ),
             (r#"{} {}"#, "."),
             (r#"[]"#, "."),
             (r#"[true, "positional", null]"#, "."),
