@@ -10,7 +10,9 @@ use serde::Deserialize;
 use crate::cidr::{Cidr, Networks};
 use crate::credentials::{is_token, BypassCookie, Digest, Tokens};
 use crate::path::{normalize_config_path, normalize_config_prefix};
-use crate::response::{MaintenanceResponse, ResponseSpec, DEFAULT_TITLE, TEMPLATE_PLACEHOLDERS};
+use crate::response::{
+    escape_html, MaintenanceResponse, ResponseSpec, DEFAULT_TITLE, TEMPLATE_PLACEHOLDERS,
+};
 use crate::schedule::{
     format_rfc3339, parse_rfc3339, parse_time_of_day, parse_utc_offset, parse_weekday, Schedule,
     WeeklyWindow, Window,
@@ -23,6 +25,9 @@ pub const MAX_REASON_BYTES: usize = 4096;
 pub const MAX_TITLE_BYTES: usize = 1024;
 /// Largest accepted `response.html` template, in bytes.
 pub const MAX_TEMPLATE_BYTES: usize = 256 * 1024;
+/// Largest accepted HTML page rendered from the template: placeholders repeat the (escaped)
+/// reason and title, so a template within its own limit could otherwise render hundreds of MB.
+pub const MAX_PAGE_BYTES: usize = 1024 * 1024;
 /// Default lifetime of the bypass cookie, in seconds.
 pub const DEFAULT_COOKIE_MAX_AGE: u64 = 3600;
 /// Longest accepted bypass cookie lifetime: 400 days, what browsers cap `Max-Age` at anyway.
@@ -421,7 +426,7 @@ pub fn compile(raw: RawConfig) -> Result<Plan, ConfigError> {
 
     let extra_headers = compile_headers(&raw.response.headers)?;
     if let Some(template) = &raw.response.html {
-        check_template(template)?;
+        check_template(template, &raw.reason, title)?;
     }
     let schedule = compile_schedule(raw.windows, raw.recurring)?;
     let fallback_statuses = match raw.upstream_fallback {
@@ -807,7 +812,7 @@ fn compile_headers(
     Ok(compiled)
 }
 
-fn check_template(template: &str) -> Result<(), ConfigError> {
+fn check_template(template: &str, reason: &str, title: &str) -> Result<(), ConfigError> {
     if template.len() > MAX_TEMPLATE_BYTES {
         return Err(error(
             "response.html",
@@ -817,11 +822,24 @@ fn check_template(template: &str) -> Result<(), ConfigError> {
             ),
         ));
     }
+    let (reason_bytes, title_bytes) = (escape_html(reason).len(), escape_html(title).len());
+    let mut page_bytes = template.len();
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
         let after = &rest[start..];
         let end = after.find("}}").map_or(after.len(), |end| end + 2);
         let placeholder = &after[..end];
+        // What the placeholder renders to at most ({{until}}: an RFC 3339 end up to year 10000).
+        let value_bytes = match placeholder {
+            "{{reason}}" => reason_bytes,
+            "{{title}}" => title_bytes,
+            "{{status}}" => 3,
+            "{{until}}" => "10000-01-01T00:00:00Z".len(),
+            _ => 0,
+        };
+        page_bytes = page_bytes
+            .saturating_sub(placeholder.len())
+            .saturating_add(value_bytes);
         if !TEMPLATE_PLACEHOLDERS.contains(&placeholder) {
             return Err(error(
                 "response.html",
@@ -832,6 +850,15 @@ fn check_template(template: &str) -> Result<(), ConfigError> {
             ));
         }
         rest = &after[end..];
+    }
+    if page_bytes > MAX_PAGE_BYTES {
+        return Err(error(
+            "response.html",
+            format!(
+                "renders a page of {page_bytes} bytes with this reason and title; at most \
+                 {MAX_PAGE_BYTES} are allowed (use fewer placeholders)"
+            ),
+        ));
     }
     Ok(())
 }
@@ -1297,5 +1324,33 @@ mod tests {
             .unwrap();
         assert!(error.message.contains("month 13"), "{error}");
         assert!(parse_str(r#"{"response": {"html": "{{until}}"}}"#).is_ok());
+    }
+
+    #[test]
+    fn a_template_repeating_placeholders_cannot_render_a_huge_page() {
+        // Each `{{reason}}` is a 4 KiB reason escaped to 24 KiB: within the template and
+        // reason limits, 26,214 of them would render a 644 MB page (in every worker VM, and
+        // again for each window end).
+        let config = |placeholders: usize| {
+            serde_json::json!({
+                "reason": "\"".repeat(MAX_REASON_BYTES),
+                "response": {"html": "{{reason}}".repeat(placeholders)},
+            })
+            .to_string()
+        };
+        assert_eq!(field_of(&config(MAX_TEMPLATE_BYTES / 10)), "response.html");
+        assert_eq!(field_of(&config(64)), "response.html");
+        let page = parse_str(&config(40)).unwrap().response.html.body.len();
+        assert_eq!(page, 40 * 6 * MAX_REASON_BYTES);
+        // A template at its size limit, with every placeholder and the longest reason and title.
+        let full = serde_json::json!({
+            "reason": "\"".repeat(MAX_REASON_BYTES),
+            "title": "\"".repeat(MAX_TITLE_BYTES),
+            "response": {"html": format!(
+                "{}{{{{reason}}}}{{{{title}}}}{{{{until}}}}{{{{status}}}}",
+                "x".repeat(MAX_TEMPLATE_BYTES - 40)
+            )},
+        });
+        assert!(parse_str(&full.to_string()).is_ok());
     }
 }
