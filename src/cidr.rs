@@ -29,7 +29,10 @@ impl Cidr {
                 {
                     return Err("has an invalid prefix length after '/'".into());
                 }
-                (address, prefix.parse::<u8>().ok())
+                match prefix.parse::<u8>() {
+                    Ok(length) => (address, Some(length)),
+                    Err(_) => return Err("has an invalid prefix length after '/'".into()),
+                }
             }
             None => (text, None),
         };
@@ -208,6 +211,9 @@ mod tests {
             "10.0.0/8",
             "10.0.0.0.0/8",
             "2001:db8::/129",
+            "10.0.0.0/256",
+            "10.0.0.1/999",
+            "::/300",
             "example.com/8",
             " 10.0.0.0/8",
             "10.0.0.0/8 ",

@@ -635,7 +635,7 @@ fn compile_tokens(raw: &[RawToken]) -> Result<Tokens, ConfigError> {
             return Err(error(
                 format!("{field}.header"),
                 format!(
-                    "{:?} cannot carry a bypass token (the header is removed before the request                      goes upstream{})",
+                    "{:?} cannot carry a bypass token (the header is removed before the request goes upstream{})",
                     token.header,
                     if header == "cookie" {
                         "; use bypass.cookie for a cookie"

@@ -1,6 +1,8 @@
 //! The proxy-wasm glue: the root context owns the compiled configuration, each HTTP context
-//! holds only per-request state. Host calls go through `hostcalls` (not the SDK's traits, which
-//! unwrap) so a failed call is logged instead of killing the VM.
+//! holds only per-request state. Host calls go through `hostcalls`, whose `Result`s are handled
+//! here (the SDK's trait helpers unwrap them). The SDK still panics on host statuses it does not
+//! expect, so every call is made only in the phase where the host allows it: request headers
+//! in `on_http_request_headers`, response headers in `on_http_response_headers`.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
