@@ -18,7 +18,6 @@ exit, SIGINT, SIGTERM or SIGHUP. Standard library only.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import subprocess
 import sys
@@ -35,6 +34,7 @@ LOOPBACK = "127.0.0.1"
 
 sys.path.insert(0, str(HERE))
 import ecds  # noqa: E402 - envoy/ecds.py, next to this file
+from processes import die_with_parent, kill_group  # noqa: E402 - envoy/processes.py
 
 
 # ---------------------------------------------------------------------------
@@ -93,36 +93,6 @@ class DemoApp(BaseHTTPRequestHandler):
 # ---------------------------------------------------------------------------
 # Envoy
 # ---------------------------------------------------------------------------
-
-
-try:  # resolved here, not in the forked child (no imports between fork and exec)
-    import ctypes
-
-    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
-except (ImportError, OSError, AttributeError):  # not Linux: best effort only
-    _PRCTL = None
-
-
-def _die_with_parent() -> None:
-    """preexec_fn: on Linux, SIGTERM the child when its parent dies (even by SIGKILL),
-    so no Envoy outlives the process that started it."""
-    if _PRCTL is not None:
-        _PRCTL(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
-
-
-def kill_group(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
 
 
 def wait_ready(proc: subprocess.Popen, admin: int, timeout: float = 30) -> bool:
@@ -248,7 +218,7 @@ def main() -> int:
                 stdout=logf,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         if not wait_ready(envoy, args.admin_port):
             print(f"error: Envoy did not start; last lines of {log}:\n{tail(log)}", file=sys.stderr)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -21,6 +21,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "envoy"))
+from processes import die_with_parent, kill_group  # noqa: E402 - envoy/processes.py
 
 REPO = Path(__file__).resolve().parents[2]
 LOOPBACK = "127.0.0.1"
@@ -307,21 +310,6 @@ def plugin_error_lines(output: str) -> list[str]:
 
 
 
-try:  # resolved here, not in the forked child (no imports between fork and exec)
-    import ctypes
-
-    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
-except (ImportError, OSError, AttributeError):  # not Linux: best effort only
-    _PRCTL = None
-
-
-def _die_with_parent() -> None:
-    """preexec_fn: on Linux, SIGTERM the child when its parent dies (even by SIGKILL),
-    so no Envoy outlives the process that started it."""
-    if _PRCTL is not None:
-        _PRCTL(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
-
-
 class EnvoyStartError(RuntimeError):
     pass
 
@@ -365,6 +353,7 @@ class Envoy:
         self.log_level = log_level
         self.component_log_level = component_log_level
         self.start_timeout = start_timeout
+        self.concurrency = 1
         self.proc: subprocess.Popen | None = None
         self.admin: str | None = None  # "127.0.0.1:PORT"
         self.port: int | None = None
@@ -389,7 +378,7 @@ class Envoy:
             envoy_bin(),
             "-c", str(self.boot_path),
             "--use-dynamic-base-id",
-            "--concurrency", "1",
+            "--concurrency", str(self.concurrency),
             "-l", self.log_level,
             "--admin-address-path", str(self.admin_path),
         ]  # fmt: skip
@@ -403,7 +392,7 @@ class Envoy:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent,
+                preexec_fn=die_with_parent,
             )
         finally:
             log.close()
@@ -435,18 +424,7 @@ class Envoy:
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        for sig, wait in ((signal.SIGTERM, 5), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                proc.wait(wait)
-                return
-            except subprocess.TimeoutExpired:
-                continue
+        kill_group(proc)
 
     # -- inspection --------------------------------------------------------
 

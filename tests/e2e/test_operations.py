@@ -14,9 +14,7 @@ from __future__ import annotations
 import collections
 import http.client
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -70,38 +68,6 @@ class EcdsEnvoy(harness.Envoy):
         self.proc = None
         self.admin = None
         self.port = None
-
-    def start(self) -> None:
-        cmd = [
-            harness.envoy_bin(), "-c", str(self.boot_path), "--use-dynamic-base-id",
-            "--concurrency", str(self.concurrency), "-l", self.log_level,
-            "--admin-address-path", str(self.admin_path),
-        ]  # fmt: skip
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=harness._die_with_parent,
-            )
-        deadline = time.monotonic() + self.start_timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise harness.EnvoyStartError(f"envoy exited with {self.proc.returncode}:\n{self.log_tail()}")
-            if self.admin is None and self.admin_path.exists():
-                self.admin = self.admin_path.read_text().strip() or None
-            if self.admin is not None:
-                try:
-                    status, _ = harness._http_get(f"http://{self.admin}/ready", timeout=1)
-                except OSError:
-                    status = 0
-                if status == 200:
-                    self.port = self._listener_port()
-                    return
-            time.sleep(0.05)
-        raise harness.EnvoyStartError(f"envoy not ready after {self.start_timeout}s:\n{self.log_tail()}")
 
     # -- toggling ------------------------------------------------------------
 
