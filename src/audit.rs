@@ -10,10 +10,7 @@ pub const HISTORY_LEN: usize = 64;
 
 /// A short fingerprint of a configuration (64-bit FNV-1a, hex).
 pub fn fingerprint(bytes: &[u8]) -> String {
-    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("{hash:016x}")
+    format!("{:016x}", crate::bytes::fnv1a(bytes))
 }
 
 /// The configurations applied so far, oldest first: (sequence number, fingerprint).
