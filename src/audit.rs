@@ -3,7 +3,7 @@
 //! would be logged several times, and a worker applying a change late would log an old state
 //! after the new one. The VMs share a small history of applied configurations (proxy-wasm shared
 //! data); the first VM to apply a configuration records and logs it, the others follow the
-//! history in order and stay quiet. Host-free; the glue in `filter.rs` stores the history.
+//! history in order and stay quiet. Host-free; `plugin.rs` stores the history in shared data.
 
 /// How many applied configurations the history keeps.
 pub const HISTORY_LEN: usize = 64;

@@ -1,5 +1,5 @@
 //! The plugin's metrics: their names and which counter each decision feeds. Host-free; the glue
-//! in `filter.rs` defines them in the proxy and counts.
+//! in `plugin.rs` defines them through the host and counts.
 //!
 //! Envoy files proxy-wasm metrics under its `wasmcustom` namespace (measured on Envoy 1.40):
 //! `/stats` shows `wasmcustom.maintenance.responses_total`, `/stats/prometheus` shows

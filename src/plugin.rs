@@ -391,10 +391,9 @@ impl Stream {
         }
     }
 
-    /// Answers with the maintenance response, asking the host for the format now.
-    fn reply_maintenance(&mut self, host: &mut impl Host, now: i64) -> Flow {
+    /// Answers with the maintenance response in `format`.
+    fn reply_maintenance(&mut self, host: &mut impl Host, format: Format, now: i64) -> Flow {
         self.replied = true;
-        let format = response_format(host);
         let response = self.response_at(now);
         send_maintenance(host, &response, format, now);
         Flow::Pause
@@ -482,11 +481,24 @@ impl Stream {
             source_address: source_address.as_deref(),
         };
         let decision = decide(&plan, &facts, now);
+        // The response format only for decisions that reply or may reply later (request headers
+        // are unreadable once the response arrives).
+        let format = match decision {
+            Decision::Maintenance | Decision::PassWithFallback => Some(response_format(host)),
+            _ => None,
+        };
         if debug {
             // Without the query: the cookie link carries its secret there.
             let path_only = path.split(|&b| b == b'?').next().unwrap_or_default();
+            let shown = match (&decision, format) {
+                (Decision::Maintenance, Some(format)) => format!("Maintenance({format:?})"),
+                (Decision::PassWithFallback, Some(format)) => {
+                    format!("PassWithFallback({format:?})")
+                }
+                _ => format!("{decision:?}"),
+            };
             let line = format!(
-                "{} {} -> {decision:?}",
+                "{} {} -> {shown}",
                 String::from_utf8_lossy(&method),
                 String::from_utf8_lossy(path_only)
             );
@@ -496,7 +508,9 @@ impl Stream {
         match decision {
             Decision::Maintenance => {
                 self.metrics.count(host, counter);
-                self.reply_maintenance(host, now)
+                // `format` is always read for this decision above.
+                let format = format.unwrap_or_else(|| response_format(host));
+                self.reply_maintenance(host, format, now)
             }
             Decision::GrantCookie { set_cookie } => {
                 self.metrics.count(host, counter);
@@ -509,13 +523,13 @@ impl Stream {
                 } else {
                     // Fail closed: a bypass secret must not reach the upstream.
                     self.metrics.count(host, Counter::Responses);
-                    self.reply_maintenance(host, now)
+                    let format = response_format(host);
+                    self.reply_maintenance(host, format, now)
                 }
             }
             Decision::PassWithFallback => {
                 self.metrics.count(host, counter);
-                // The format now: request headers cannot be read once the response arrives.
-                self.fallback = Some(response_format(host));
+                self.fallback = format;
                 Flow::Continue
             }
             Decision::Off | Decision::OutOfScope => {

@@ -107,7 +107,10 @@ fn each_decision_reads_only_what_it_needs() {
     host.debug = true;
     request(&root, &mut host, GET_SHOP);
     assert_eq!(host.reads(), [":method", ":path", "content-type", "accept"]);
-    assert!(host.logged(log::Level::Debug)[0].starts_with("GET /cart -> Maintenance"));
+    assert_eq!(
+        host.logged(log::Level::Debug),
+        ["GET /cart -> Maintenance(Json)"]
+    );
 }
 
 #[test]
