@@ -8,7 +8,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use maintenance_mode::config;
-use maintenance_mode::decision::{decide, RequestFacts};
+use maintenance_mode::decision::{decide, Decision, RequestFacts};
+use maintenance_mode::negotiate::choose;
 
 const PARSE_RUNS: usize = 15;
 const DECIDE_RUNS: u32 = 200_000;
@@ -37,14 +38,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         method: b"GET",
         authority: Some(host.as_bytes()),
         path: request_path.as_bytes(),
-        content_type: None,
-        accept: Some(accept.as_bytes()),
         ..RequestFacts::default()
     };
-    let decision = decide(&plan, &request, 0);
+    // What the filter does per request: decide, and pick the response format when it replies.
+    let decide_and_format = |plan, request| {
+        let decision = decide(plan, request, 0);
+        let format = matches!(decision, Decision::Maintenance | Decision::PassWithFallback)
+            .then(|| choose(None, Some(accept.as_bytes())));
+        (decision, format)
+    };
+    let (decision, _) = decide_and_format(&plan, &request);
     let start = Instant::now();
     for _ in 0..DECIDE_RUNS {
-        black_box(decide(black_box(&plan), black_box(&request), 0));
+        black_box(decide_and_format(black_box(&plan), black_box(&request)));
     }
     let decide_ns = start.elapsed().as_secs_f64() * 1e9 / f64::from(DECIDE_RUNS);
 

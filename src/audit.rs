@@ -3,17 +3,14 @@
 //! would be logged several times, and a worker applying a change late would log an old state
 //! after the new one. The VMs share a small history of applied configurations (proxy-wasm shared
 //! data); the first VM to apply a configuration records and logs it, the others follow the
-//! history in order and stay quiet. Host-free; the glue in `filter.rs` stores the history.
+//! history in order and stay quiet. Host-free; `plugin.rs` stores the history in shared data.
 
 /// How many applied configurations the history keeps.
 pub const HISTORY_LEN: usize = 64;
 
 /// A short fingerprint of a configuration (64-bit FNV-1a, hex).
 pub fn fingerprint(bytes: &[u8]) -> String {
-    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash, &byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("{hash:016x}")
+    format!("{:016x}", crate::bytes::fnv1a(bytes))
 }
 
 /// The configurations applied so far, oldest first: (sequence number, fingerprint).

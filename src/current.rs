@@ -56,6 +56,7 @@ impl CurrentResponse {
     }
 
     /// How many responses were rendered for window ends so far.
+    #[cfg(test)]
     pub fn renders(&self) -> usize {
         self.renders
     }
@@ -89,7 +90,7 @@ impl TransitionLog {
 mod tests {
     use super::*;
     use crate::config::parse;
-    use crate::schedule::parse_rfc3339;
+    use crate::schedule::calendar::parse_rfc3339;
 
     fn at(text: &str) -> i64 {
         parse_rfc3339(text).unwrap()

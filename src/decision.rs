@@ -1,10 +1,11 @@
 //! The per-request decision: pure, host-free, and the only place the rules meet.
 
+use crate::bypass::cookie::{query_parameter, without_cookie, CookieHeader};
 use crate::config::Plan;
-use crate::credentials::{query_parameter, without_cookie, CookieHeader};
-use crate::negotiate::{choose, Format};
-use crate::path::{normalize, NormalizedPath};
-use crate::scope::{normalize_host, MatchInput};
+use crate::negotiate::Format;
+use crate::scope::MatchInput;
+use crate::target::hostname::normalize_host;
+use crate::target::path::{normalize, NormalizedPath};
 
 /// What the filter read from the request (raw bytes: headers need not be UTF-8). The bypass
 /// fields are read only when that kind of bypass is configured.
@@ -13,9 +14,7 @@ pub struct RequestFacts<'a> {
     pub method: &'a [u8],
     pub authority: Option<&'a [u8]>,
     pub path: &'a [u8],
-    pub content_type: Option<&'a [u8]>,
-    pub accept: Option<&'a [u8]>,
-    /// The value of each configured token header, in `plan.bypass_tokens.headers()` order.
+    /// The value of each configured token header, in `plan.bypass.tokens.headers()` order.
     pub token_values: &'a [Option<Vec<u8>>],
     /// The `cookie` header.
     pub cookie: Option<&'a [u8]>,
@@ -55,12 +54,13 @@ pub enum Decision<'p> {
     Bypassed { via: Via, strip: Strip<'p> },
     /// The cookie link with the right token: answer `302` to `/` with this `set-cookie`.
     GrantCookie { set_cookie: SetCookie },
-    /// Answer with the maintenance response in this format.
-    Maintenance(Format),
+    /// Answer with the maintenance response (in the format the request asks for: the glue reads
+    /// it only when it replies, see `negotiate.rs`).
+    Maintenance,
     /// Maintenance does not apply now, but the request is in scope and not bypassed: it passes,
     /// and an upstream failure with a `upstream_fallback` status gets the maintenance response
-    /// in this format instead.
-    PassWithFallback(Format),
+    /// instead.
+    PassWithFallback,
 }
 
 /// A `set-cookie` value holding the bypass secret; its `Debug` hides it from logs.
@@ -76,29 +76,13 @@ impl std::fmt::Debug for SetCookie {
 impl Decision<'_> {
     /// Whether the request goes to the upstream.
     pub fn passes(&self) -> bool {
-        !matches!(
-            self,
-            Decision::Maintenance(_) | Decision::GrantCookie { .. }
-        )
+        !matches!(self, Decision::Maintenance | Decision::GrantCookie { .. })
     }
 }
 
 /// Decides what to do with one request at `now` (unix seconds; only read when the plan has
 /// windows).
 pub fn decide<'p>(plan: &'p Plan, request: &RequestFacts, now: i64) -> Decision<'p> {
-    decide_with_format(plan, request, now, || {
-        choose(request.content_type, request.accept)
-    })
-}
-
-/// [`decide`], with the response format from `format`, called only when a decision needs one:
-/// the filter then reads `content-type` and `accept` (a host call each) only for those requests.
-pub fn decide_with_format<'p>(
-    plan: &'p Plan,
-    request: &RequestFacts,
-    now: i64,
-    format: impl Fn() -> Format,
-) -> Decision<'p> {
     let in_effect = plan.in_effect(now);
     if !in_effect && plan.fallback_statuses.is_empty() {
         return Decision::Off;
@@ -115,30 +99,32 @@ pub fn decide_with_format<'p>(
     }
     if in_effect {
         if let Some(decision) = cookie_link(plan, request, &path) {
-            return decision.unwrap_or_else(|| Decision::Maintenance(format()));
+            return decision.unwrap_or(Decision::Maintenance);
         }
     }
     // Cheapest checks first; the token and cookie checks hash.
-    let via = if plan.bypass_paths.covers(&path) && plan.bypass_paths.covers_literally(request.path)
+    let via = if plan.bypass.paths.contains(&path)
+        && plan.bypass.paths.contains_literally(request.path)
     {
         Via::Path
     } else if !in_effect {
-        return Decision::PassWithFallback(format());
-    } else if !plan.bypass_networks.is_empty()
-        && plan.bypass_networks.contain(request.source_address)
+        return Decision::PassWithFallback;
+    } else if !plan.bypass.networks.is_empty()
+        && plan.bypass.networks.contains(request.source_address)
     {
         Via::Network
-    } else if !plan.bypass_tokens.is_empty() && plan.bypass_tokens.accept(request.token_values) {
+    } else if !plan.bypass.tokens.is_empty() && plan.bypass.tokens.accepts(request.token_values) {
         Via::Token
     } else if plan
-        .bypass_cookie
+        .bypass
+        .cookie
         .as_ref()
         .zip(request.cookie)
         .is_some_and(|(cookie, header)| cookie.accepts(header))
     {
         Via::Cookie
     } else {
-        return Decision::Maintenance(format());
+        return Decision::Maintenance;
     };
     let strip = if in_effect {
         strip(plan, request)
@@ -158,7 +144,7 @@ fn cookie_link<'p>(
     request: &RequestFacts,
     path: &NormalizedPath,
 ) -> Option<Option<Decision<'p>>> {
-    let cookie = plan.bypass_cookie.as_ref()?;
+    let cookie = plan.bypass.cookie.as_ref()?;
     let (Some(set_path), NormalizedPath::Clean(clean)) = (&cookie.set_path, path) else {
         return None;
     };
@@ -177,14 +163,15 @@ fn cookie_link<'p>(
 
 fn strip<'p>(plan: &'p Plan, request: &RequestFacts) -> Strip<'p> {
     let headers = plan
-        .bypass_tokens
+        .bypass
+        .tokens
         .headers()
         .iter()
         .zip(request.token_values)
         .filter(|(_, value)| value.is_some())
         .map(|(name, _)| name.as_str())
         .collect();
-    let cookie = match (&plan.bypass_cookie, request.cookie) {
+    let cookie = match (&plan.bypass.cookie, request.cookie) {
         (Some(cookie), Some(header)) => without_cookie(header, &cookie.name),
         _ => CookieHeader::Keep,
     };
@@ -231,51 +218,8 @@ mod tests {
             method: method.as_bytes(),
             authority: Some(host.as_bytes()),
             path: path.as_bytes(),
-            content_type: None,
-            accept: None,
             ..RequestFacts::default()
         }
-    }
-
-    #[test]
-    fn the_format_is_asked_for_only_when_a_response_may_be_sent() {
-        let asked = std::cell::Cell::new(0);
-        let format = || {
-            asked.set(asked.get() + 1);
-            Format::Json
-        };
-        let plan = parse(
-            br#"{"enabled": true, "routes": [{"path_prefix": "/shop"}],
-                "bypass": {"paths": ["/shop/admin"]}}"#,
-        )
-        .unwrap();
-        for (path, expected) in [
-            ("/blog", Decision::OutOfScope),
-            (
-                "/shop/admin",
-                Decision::Bypassed {
-                    via: Via::Path,
-                    strip: NO_STRIP,
-                },
-            ),
-        ] {
-            assert_eq!(
-                decide_with_format(&plan, &facts("GET", "a", path), 0, format),
-                expected
-            );
-        }
-        assert_eq!(asked.get(), 0);
-        assert_eq!(
-            decide_with_format(&plan, &facts("GET", "a", "/shop/cart"), 0, format),
-            Decision::Maintenance(Format::Json)
-        );
-        assert_eq!(asked.get(), 1);
-        let off = parse(b"{}").unwrap();
-        assert_eq!(
-            decide_with_format(&off, &facts("GET", "a", "/shop"), 0, format),
-            Decision::Off
-        );
-        assert_eq!(asked.get(), 1);
     }
 
     const NO_STRIP: Strip<'static> = Strip {
@@ -299,7 +243,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             decide(&plan, &facts("GET", "shop.example.com", "/cart"), 0),
-            Decision::Maintenance(Format::Plain)
+            Decision::Maintenance
         );
         assert_eq!(
             decide(&plan, &facts("GET", "blog.example.com", "/cart"), 0),
@@ -318,21 +262,19 @@ mod tests {
                 &facts("GET", "shop.example.com", "/admin/../cart"),
                 0
             ),
-            Decision::Maintenance(Format::Plain)
+            Decision::Maintenance
         );
         // In scope as /admin, but an upstream that does not decode reads another path.
         assert_eq!(
             decide(&plan, &facts("GET", "shop.example.com", "/%61dmin/x"), 0),
-            Decision::Maintenance(Format::Plain)
+            Decision::Maintenance
         );
         assert!(decide(&plan, &facts("GET", "shop.example.com", "/admin/%7Ex"), 0).passes());
-        let mut grpc = facts("POST", "shop.example.com", "/pkg.Svc/Call");
-        grpc.content_type = Some(b"application/grpc");
-        assert_eq!(decide(&plan, &grpc, 0), Decision::Maintenance(Format::Grpc));
+        // The response format is the glue's (plugin.rs), asked for only when it replies.
     }
 
     fn at(text: &str) -> i64 {
-        crate::schedule::parse_rfc3339(text).unwrap()
+        crate::schedule::calendar::parse_rfc3339(text).unwrap()
     }
 
     #[test]
@@ -346,12 +288,12 @@ mod tests {
         let request = facts("GET", "a", "/");
         for (now, expected) in [
             ("2025-06-01T01:59:59Z", Decision::Off),
-            ("2025-06-01T02:00:00Z", Decision::Maintenance(Format::Plain)),
-            ("2025-06-01T03:59:59Z", Decision::Maintenance(Format::Plain)),
+            ("2025-06-01T02:00:00Z", Decision::Maintenance),
+            ("2025-06-01T03:59:59Z", Decision::Maintenance),
             ("2025-06-01T04:00:00Z", Decision::Off),
             // Saturday 2025-06-07 22:30 at +02:00, and past midnight into Sunday.
-            ("2025-06-07T20:30:00Z", Decision::Maintenance(Format::Plain)),
-            ("2025-06-07T22:59:59Z", Decision::Maintenance(Format::Plain)),
+            ("2025-06-07T20:30:00Z", Decision::Maintenance),
+            ("2025-06-07T22:59:59Z", Decision::Maintenance),
             ("2025-06-07T23:00:00Z", Decision::Off),
             ("2025-06-07T19:59:59Z", Decision::Off),
         ] {
@@ -373,12 +315,8 @@ mod tests {
                 "bypass": {"paths": ["/admin"]}}"#,
         )
         .unwrap();
-        let mut html = facts("GET", "shop.example.com", "/cart");
-        html.accept = Some(b"text/html");
-        assert_eq!(
-            decide(&plan, &html, 0),
-            Decision::PassWithFallback(Format::Html)
-        );
+        let html = facts("GET", "shop.example.com", "/cart");
+        assert_eq!(decide(&plan, &html, 0), Decision::PassWithFallback);
         assert_eq!(
             decide(&plan, &facts("GET", "blog.example.com", "/"), 0),
             Decision::OutOfScope
@@ -390,7 +328,7 @@ mod tests {
                 strip: NO_STRIP
             }
         );
-        assert!(Decision::PassWithFallback(Format::Html).passes());
+        assert!(Decision::PassWithFallback.passes());
         // While maintenance applies, the request gets maintenance right away.
         let plan = parse(
             br#"{"enabled": true, "upstream_fallback": {},
@@ -400,11 +338,11 @@ mod tests {
         let request = facts("GET", "a", "/");
         assert_eq!(
             decide(&plan, &request, at("2025-06-01T03:00:00Z")),
-            Decision::Maintenance(Format::Plain)
+            Decision::Maintenance
         );
         assert_eq!(
             decide(&plan, &request, at("2025-06-01T05:00:00Z")),
-            Decision::PassWithFallback(Format::Plain)
+            Decision::PassWithFallback
         );
     }
 
@@ -470,7 +408,7 @@ mod tests {
     const QA_SECRET: &str = "qa-secret";
 
     fn sha(secret: &str) -> String {
-        crate::credentials::Digest::of(secret.as_bytes()).to_hex()
+        crate::bypass::secret::Digest::of(secret.as_bytes()).to_hex()
     }
 
     fn bypass_plan(routes: &str) -> Plan {
@@ -501,7 +439,7 @@ mod tests {
     #[test]
     fn token_headers_let_the_right_secret_through_and_are_stripped() {
         let plan = bypass_plan("[{}]");
-        assert_eq!(plan.bypass_tokens.headers(), ["x-bypass", "x-other"]);
+        assert_eq!(plan.bypass.tokens.headers(), ["x-bypass", "x-other"]);
         let base = facts("GET", "shop", "/cart");
         let right = [Some(OPS_SECRET.as_bytes().to_vec()), None];
         assert_eq!(
@@ -534,7 +472,7 @@ mod tests {
         ] {
             assert_eq!(
                 decide(&plan, &with_tokens(base, &wrong), 0),
-                Decision::Maintenance(Format::Plain),
+                Decision::Maintenance,
                 "{wrong:?}"
             );
         }
@@ -596,7 +534,7 @@ mod tests {
             request.cookie = Some(wrong);
             assert_eq!(
                 decide(&plan, &request, 0),
-                Decision::Maintenance(Format::Plain),
+                Decision::Maintenance,
                 "{}",
                 String::from_utf8_lossy(wrong)
             );
@@ -631,11 +569,7 @@ mod tests {
             "/__mm/enter?Token=qa-secret",
             "/__mm/enter?token=wrong&token=qa-secret",
         ] {
-            assert_eq!(
-                grant(refused),
-                Decision::Maintenance(Format::Plain),
-                "{refused}"
-            );
+            assert_eq!(grant(refused), Decision::Maintenance, "{refused}");
         }
         // Not the link (ambiguous or different path): ordinary requests, so maintenance here.
         for other in [
@@ -645,19 +579,12 @@ mod tests {
             "/__mm/enter;x?token=qa-secret",
             "/__MM/enter?token=qa-secret",
         ] {
-            assert_eq!(
-                grant(other),
-                Decision::Maintenance(Format::Plain),
-                "{other}"
-            );
+            assert_eq!(grant(other), Decision::Maintenance, "{other}");
         }
         // Even a request bypassed otherwise gets the maintenance response with a wrong token.
         let mut trusted = facts("GET", "shop", "/__mm/enter?token=wrong");
         trusted.source_address = Some(b"10.1.2.3:4000");
-        assert_eq!(
-            decide(&plan, &trusted, 0),
-            Decision::Maintenance(Format::Plain)
-        );
+        assert_eq!(decide(&plan, &trusted, 0), Decision::Maintenance);
         // Outside maintenance the link is an ordinary path.
         assert_eq!(
             decide(
@@ -699,7 +626,7 @@ mod tests {
         // The right secret, but not storable in a cookie as is: refused.
         assert_eq!(
             decide(&plan, &facts("GET", "a", "/enter?token=a%20b%3Bc"), 0),
-            Decision::Maintenance(Format::Plain)
+            Decision::Maintenance
         );
         let config = format!(
             r#"{{"enabled": true, "bypass": {{"cookie": {{"name": "__bypass", "sha256": "{}",
@@ -748,16 +675,13 @@ mod tests {
                         strip: NO_STRIP,
                     }
                 } else {
-                    Decision::Maintenance(Format::Plain)
+                    Decision::Maintenance
                 },
                 "{source}"
             );
         }
         request.source_address = None;
-        assert_eq!(
-            decide(&plan, &request, 0),
-            Decision::Maintenance(Format::Plain)
-        );
+        assert_eq!(decide(&plan, &request, 0), Decision::Maintenance);
     }
 
     #[test]
@@ -801,10 +725,7 @@ mod tests {
                 ..
             }
         ));
-        assert_eq!(
-            decide(&plan, &request, after),
-            Decision::PassWithFallback(Format::Plain)
-        );
+        assert_eq!(decide(&plan, &request, after), Decision::PassWithFallback);
         // Bypass paths stay exempt from the fallback, and nothing is stripped from them.
         request.path = b"/admin/x";
         assert_eq!(
@@ -821,10 +742,7 @@ mod tests {
         ));
         // The link is an ordinary request outside maintenance.
         let link = facts("GET", "shop", "/__mm?token=qa-secret");
-        assert_eq!(
-            decide(&plan, &link, after),
-            Decision::PassWithFallback(Format::Plain)
-        );
+        assert_eq!(decide(&plan, &link, after), Decision::PassWithFallback);
         assert!(matches!(
             decide(&plan, &link, during),
             Decision::GrantCookie { .. }

@@ -1,5 +1,5 @@
 //! The plugin's metrics: their names and which counter each decision feeds. Host-free; the glue
-//! in `filter.rs` defines them in the proxy and counts.
+//! in `plugin.rs` defines them through the host and counts.
 //!
 //! Envoy files proxy-wasm metrics under its `wasmcustom` namespace (measured on Envoy 1.40):
 //! `/stats` shows `wasmcustom.maintenance.responses_total`, `/stats/prometheus` shows
@@ -53,10 +53,10 @@ impl Counter {
     /// response: the glue counts that as a response instead.
     pub fn for_decision(decision: &Decision, in_effect: bool) -> Counter {
         match decision {
-            Decision::Maintenance(_) => Counter::Responses,
+            Decision::Maintenance => Counter::Responses,
             Decision::Bypassed { .. } if !in_effect => Counter::Passed,
             Decision::Bypassed { .. } | Decision::GrantCookie { .. } => Counter::Bypassed,
-            Decision::Off | Decision::OutOfScope | Decision::PassWithFallback(_) => Counter::Passed,
+            Decision::Off | Decision::OutOfScope | Decision::PassWithFallback => Counter::Passed,
         }
     }
 }
@@ -67,9 +67,8 @@ pub const ACTIVE_GAUGE: &str = "maintenance.active";
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::credentials::CookieHeader;
+    use crate::bypass::cookie::CookieHeader;
     use crate::decision::{SetCookie, Strip, Via};
-    use crate::negotiate::Format;
 
     #[test]
     fn every_decision_feeds_one_counter() {
@@ -78,8 +77,8 @@ mod tests {
             cookie: CookieHeader::Keep,
         };
         let cases = [
-            (Decision::Maintenance(Format::Grpc), Counter::Responses),
-            (Decision::Maintenance(Format::Html), Counter::Responses),
+            (Decision::Maintenance, Counter::Responses),
+            (Decision::Maintenance, Counter::Responses),
             (
                 Decision::Bypassed {
                     via: Via::Token,
@@ -102,7 +101,7 @@ mod tests {
             ),
             (Decision::Off, Counter::Passed),
             (Decision::OutOfScope, Counter::Passed),
-            (Decision::PassWithFallback(Format::Json), Counter::Passed),
+            (Decision::PassWithFallback, Counter::Passed),
         ];
         for (decision, counter) in cases {
             assert_eq!(

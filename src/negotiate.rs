@@ -15,7 +15,9 @@ pub enum Format {
 /// counts for HTML and only explicit `application/json` or `application/problem+json` for JSON,
 /// so `*/*` (curl, scripts) gets plain text. On equal quality: HTML, then JSON, then plain text.
 pub fn choose(content_type: Option<&[u8]>, accept: Option<&[u8]>) -> Format {
-    if content_type.is_some_and(|value| starts_with_ignore_case(trim(value), b"application/grpc")) {
+    if content_type
+        .is_some_and(|value| starts_with_ignore_case(value.trim_ascii(), b"application/grpc"))
+    {
         return Format::Grpc;
     }
     let Some(accept) = accept else {
@@ -29,7 +31,7 @@ pub fn choose(content_type: Option<&[u8]>, accept: Option<&[u8]>) -> Format {
     let mut plain_any: Option<u16> = None;
     for entry in accept.split(|&b| b == b',') {
         let mut parts = entry.split(|&b| b == b';');
-        let media_range = trim(parts.next().unwrap_or_default());
+        let media_range = parts.next().unwrap_or_default().trim_ascii();
         let Some(quality) = quality(parts) else {
             continue;
         };
@@ -60,14 +62,14 @@ pub fn choose(content_type: Option<&[u8]>, accept: Option<&[u8]>) -> Format {
 /// makes the entry count for nothing.
 fn quality<'a>(parameters: impl Iterator<Item = &'a [u8]>) -> Option<u16> {
     for parameter in parameters {
-        let parameter = trim(parameter);
+        let parameter = parameter.trim_ascii();
         let Some(value) = parameter
             .strip_prefix(b"q=")
             .or_else(|| parameter.strip_prefix(b"Q="))
         else {
             continue;
         };
-        return parse_qvalue(trim(value));
+        return parse_qvalue(value.trim_ascii());
     }
     Some(1000)
 }
@@ -90,18 +92,6 @@ fn parse_qvalue(value: &[u8]) -> Option<u16> {
         b"1" if thousandths == 0 => Some(1000),
         _ => None,
     }
-}
-
-fn trim(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |last| last + 1);
-    &bytes[start..end]
 }
 
 fn starts_with_ignore_case(value: &[u8], prefix: &[u8]) -> bool {

@@ -2,7 +2,7 @@
 //! when the page says until when) so a request only picks one.
 
 use crate::negotiate::Format;
-use crate::schedule::format_rfc3339;
+use crate::schedule::calendar::format_rfc3339;
 
 /// The heading used when the configuration gives no `title`.
 pub const DEFAULT_TITLE: &str = "Down for maintenance";

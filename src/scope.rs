@@ -1,157 +1,14 @@
-//! Which requests maintenance applies to (routes) and which of those go through anyway
-//! (bypass paths). Everything here is compiled once at configure time; per request it costs a
-//! few hash lookups, however many rules there are.
+//! Which requests maintenance applies to: routes, compiled once at configure time into an
+//! index; per request it costs a few hash lookups, however many routes there are.
 
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
-use crate::path::{is_under_prefix, literal_path, NormalizedPath};
-
-/// FNV-1a: the indexes are looked up several times per request with short keys, where std's
-/// SipHash costs more than the lookup. Flooding is not a concern: only the configuration
-/// chooses the stored keys; a request only chooses what it looks up.
-pub struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
+use crate::bytes::Fnv;
+use crate::target::hostname::{HostPattern, NormalizedHost};
+use crate::target::path::{is_under_prefix, prefixes_of, NormalizedPath};
 
 type Index = HashMap<String, Vec<usize>, BuildHasherDefault<Fnv>>;
-
-/// The request's host as matched against `hosts`: lower-case, no port, no trailing dot.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NormalizedHost {
-    Clean(String),
-    /// Missing or malformed; matches every host condition (fails closed, like paths).
-    Ambiguous,
-}
-
-/// Normalizes an `:authority` value.
-pub fn normalize_host(raw: Option<&[u8]>) -> NormalizedHost {
-    let Some(raw) = raw else {
-        return NormalizedHost::Ambiguous;
-    };
-    let host = if raw.first() == Some(&b'[') {
-        // IPv6 literal: `[::1]` or `[::1]:8080`.
-        let Some(close) = raw.iter().position(|&b| b == b']') else {
-            return NormalizedHost::Ambiguous;
-        };
-        let (literal, rest) = raw.split_at(close + 1);
-        if !valid_port_suffix(rest)
-            || !literal[1..close]
-                .iter()
-                .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-        {
-            return NormalizedHost::Ambiguous;
-        }
-        literal
-    } else {
-        let name = match raw.iter().rposition(|&b| b == b':') {
-            Some(colon) => {
-                if !valid_port_suffix(&raw[colon..]) {
-                    return NormalizedHost::Ambiguous;
-                }
-                &raw[..colon]
-            }
-            None => raw,
-        };
-        let name = name.strip_suffix(b".").unwrap_or(name);
-        if name.is_empty() || !name.iter().all(|&b| is_host_char(b)) {
-            return NormalizedHost::Ambiguous;
-        }
-        name
-    };
-    match std::str::from_utf8(host) {
-        Ok(host) => NormalizedHost::Clean(host.to_ascii_lowercase()),
-        Err(_) => NormalizedHost::Ambiguous,
-    }
-}
-
-fn is_host_char(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_')
-}
-
-/// Empty, or `:` followed by 1 to 5 digits.
-fn valid_port_suffix(rest: &[u8]) -> bool {
-    match rest.split_first() {
-        None => true,
-        Some((b':', digits)) => {
-            !digits.is_empty() && digits.len() <= 5 && digits.iter().all(u8::is_ascii_digit)
-        }
-        Some(_) => false,
-    }
-}
-
-/// One configured host: `*` (any), `*.example.com` (any subdomain) or an exact name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HostPattern {
-    Any,
-    /// Stored with its leading dot: `.example.com`.
-    Suffix(String),
-    Exact(String),
-}
-
-impl HostPattern {
-    /// Parses a configured host; the error says what is wrong with it.
-    pub fn parse(text: &str) -> Result<HostPattern, String> {
-        if text == "*" {
-            return Ok(HostPattern::Any);
-        }
-        let lower = text.to_ascii_lowercase();
-        let lower = lower.strip_suffix('.').unwrap_or(&lower);
-        let (name, is_suffix) = match lower.strip_prefix("*.") {
-            Some(rest) => (rest, true),
-            None => (lower, false),
-        };
-        if name.is_empty() {
-            return Err("must not be empty".into());
-        }
-        if name.contains('*') {
-            return Err(
-                "'*' is only allowed as '*' alone or as the first label ('*.example.com')".into(),
-            );
-        }
-        if !is_suffix && name.starts_with('[') {
-            if let NormalizedHost::Clean(literal) = normalize_host(Some(name.as_bytes())) {
-                return Ok(HostPattern::Exact(literal));
-            }
-            return Err("is not a valid IPv6 literal".into());
-        }
-        if name.contains(':') {
-            return Err("must not include a port (ports are ignored when matching)".into());
-        }
-        if !name.bytes().all(is_host_char) || name.starts_with('.') || name.contains("..") {
-            return Err("is not a valid host name".into());
-        }
-        Ok(if is_suffix {
-            HostPattern::Suffix(format!(".{name}"))
-        } else {
-            HostPattern::Exact(name.to_owned())
-        })
-    }
-
-    fn matches(&self, host: &str) -> bool {
-        match self {
-            HostPattern::Any => true,
-            HostPattern::Suffix(suffix) => host.len() > suffix.len() && host.ends_with(suffix),
-            HostPattern::Exact(name) => host == name,
-        }
-    }
-}
 
 /// The path condition of a route.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,18 +86,6 @@ fn host_keys_of(host: &str) -> impl Iterator<Item = &str> {
             .skip(1)
             .filter(|&(_, c)| c == '.')
             .map(move |(index, _)| &host[index..]),
-    )
-}
-
-/// Every ancestor prefix of a clean path, as configured prefixes are stored: for `/a/b/` that is
-/// `/`, `/a`, `/a/b` and `/a/b/` (the last matters only for an exact path).
-fn prefixes_of(path: &str) -> impl Iterator<Item = &str> {
-    std::iter::once("/").chain(
-        path.char_indices()
-            .skip(1)
-            .filter(|&(_, c)| c == '/')
-            .map(move |(index, _)| &path[..index])
-            .chain(std::iter::once(path).filter(|p| p.len() > 1 && !p.ends_with('/'))),
     )
 }
 
@@ -347,99 +192,11 @@ impl Scope {
     }
 }
 
-/// Paths that go upstream even while maintenance applies.
-#[derive(Debug, Default)]
-pub struct BypassPaths {
-    /// Normalized prefixes without trailing slash (except `/`).
-    prefixes: HashSet<String, BuildHasherDefault<Fnv>>,
-}
-
-impl BypassPaths {
-    pub fn new(prefixes: impl IntoIterator<Item = String>) -> BypassPaths {
-        BypassPaths {
-            prefixes: prefixes.into_iter().collect(),
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.prefixes.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.prefixes.is_empty()
-    }
-
-    /// Only a clean path can be bypassed: ambiguity never widens a bypass.
-    pub fn covers(&self, path: &NormalizedPath) -> bool {
-        match path {
-            NormalizedPath::Clean(path) if !self.prefixes.is_empty() => {
-                prefixes_of(path).any(|prefix| self.prefixes.contains(prefix))
-            }
-            _ => false,
-        }
-    }
-
-    /// Whether the raw `:path`, read literally (no decoding), is under a prefix too. A bypass
-    /// needs both readings: an upstream that does not decode sees `/%61dmin` as another path
-    /// than `/admin`, perhaps one served by a catch-all route.
-    pub fn covers_literally(&self, raw: &[u8]) -> bool {
-        match literal_path(raw) {
-            Some(path) if !self.prefixes.is_empty() && path.starts_with('/') => {
-                prefixes_of(path).any(|prefix| self.prefixes.contains(prefix))
-            }
-            _ => false,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::path::normalize;
-
-    fn host(raw: &str) -> NormalizedHost {
-        normalize_host(Some(raw.as_bytes()))
-    }
-
-    fn clean_host(name: &str) -> NormalizedHost {
-        NormalizedHost::Clean(name.into())
-    }
-
-    #[test]
-    fn hosts_are_normalized() {
-        assert_eq!(host("Shop.Example.COM"), clean_host("shop.example.com"));
-        assert_eq!(
-            host("shop.example.com:8443"),
-            clean_host("shop.example.com")
-        );
-        assert_eq!(host("shop.example.com."), clean_host("shop.example.com"));
-        assert_eq!(host("shop.example.com.:80"), clean_host("shop.example.com"));
-        assert_eq!(host("[::1]:10000"), clean_host("[::1]"));
-        assert_eq!(host("[::1]"), clean_host("[::1]"));
-        assert_eq!(host("127.0.0.1:10000"), clean_host("127.0.0.1"));
-        for bad in [
-            "", ":80", "a:b", "a b", "a/b", "[::1", "[zz]", "a:123456", "a@b",
-        ] {
-            assert_eq!(host(bad), NormalizedHost::Ambiguous, "{bad}");
-        }
-        assert_eq!(normalize_host(None), NormalizedHost::Ambiguous);
-    }
-
-    #[test]
-    fn host_patterns() {
-        let suffix = HostPattern::parse("*.Example.com").unwrap();
-        assert!(suffix.matches("a.example.com"));
-        assert!(suffix.matches("a.b.example.com"));
-        assert!(!suffix.matches("example.com"));
-        assert!(!suffix.matches("badexample.com"));
-        let exact = HostPattern::parse("Shop.example.com.").unwrap();
-        assert!(exact.matches("shop.example.com"));
-        assert!(!exact.matches("x.shop.example.com"));
-        assert!(HostPattern::parse("*").unwrap().matches("anything"));
-        for bad in ["", "*foo", "a.*.b", "*.", "a b", "a:80", "a..b", ".a"] {
-            assert!(HostPattern::parse(bad).is_err(), "{bad}");
-        }
-    }
+    use crate::target::hostname::normalize_host;
+    use crate::target::path::normalize;
 
     fn route(
         hosts: Option<&[&str]>,
@@ -460,7 +217,7 @@ mod tests {
 
     fn in_scope(scope: &Scope, host_raw: &str, path_raw: &str, method: &str) -> bool {
         scope.contains(&MatchInput {
-            host: &host(host_raw),
+            host: &normalize_host(Some(host_raw.as_bytes())),
             path: &normalize(path_raw.as_bytes()),
             method: method.as_bytes(),
         })
@@ -612,53 +369,5 @@ mod tests {
         )]);
         assert!(in_scope(&scope, "a", "/", "GET"));
         assert!(in_scope(&scope, "a", "/x/y", "GET"));
-    }
-
-    #[test]
-    fn bypass_paths_are_segment_aware_and_never_ambiguous() {
-        let bypass = BypassPaths::new(["/admin".to_string(), "/healthz".to_string()]);
-        let covers = |raw: &str| bypass.covers(&normalize(raw.as_bytes()));
-        assert!(covers("/admin"));
-        assert!(covers("/admin/"));
-        assert!(covers("/admin/users?x=1"));
-        assert!(covers("/%61dmin"));
-        assert!(covers("/healthz"));
-        assert!(!covers("/administrator"));
-        assert!(!covers("/ADMIN"));
-        assert!(!covers("/admin/../checkout"));
-        assert!(!covers("/admin%2Fx"));
-        assert!(!covers("/admin;x"));
-        assert!(!covers("//admin"));
-        assert!(!covers("/checkout?next=/admin"));
-        assert!(!covers("/"));
-        let everything = BypassPaths::new(["/".to_string()]);
-        assert!(everything.covers(&normalize(b"/x")));
-    }
-
-    #[test]
-    fn literal_reading_of_bypass_paths() {
-        let bypass = BypassPaths::new(["/admin".to_string(), "/caf%C3%A9".to_string()]);
-        assert!(bypass.covers_literally(b"/admin"));
-        assert!(bypass.covers_literally(b"/admin/%7Euser?x=%61"));
-        assert!(bypass.covers_literally(b"/caf%C3%A9/x"));
-        // Readers that do not decode see other paths.
-        assert!(!bypass.covers_literally(b"/%61dmin/x"));
-        assert!(!bypass.covers_literally(b"/admi%6E"));
-        assert!(!bypass.covers_literally(b"/caf%c3%a9/x"));
-        assert!(!bypass.covers_literally(b"/administrator"));
-        assert!(!bypass.covers_literally(b"admin"));
-        assert!(!bypass.covers_literally(b"/admin/\xc3"));
-        assert!(!bypass.covers_literally(b""));
-        assert!(!BypassPaths::default().covers_literally(b"/admin"));
-    }
-
-    #[test]
-    fn prefixes_of_lists_ancestors() {
-        assert_eq!(prefixes_of("/").collect::<Vec<_>>(), ["/"]);
-        assert_eq!(prefixes_of("/a/b").collect::<Vec<_>>(), ["/", "/a", "/a/b"]);
-        assert_eq!(
-            prefixes_of("/a/b/").collect::<Vec<_>>(),
-            ["/", "/a", "/a/b"]
-        );
     }
 }

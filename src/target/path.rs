@@ -6,6 +6,8 @@
 //! and this filter could read differently makes the path [`Ambiguous`](NormalizedPath::Ambiguous):
 //! the decision then fails closed (maintenance), so a path trick can never widen a bypass.
 
+use crate::bytes::hex_value;
+
 /// The outcome of normalizing one request path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NormalizedPath {
@@ -47,16 +49,6 @@ impl NormalizedPath {
 
 fn is_unreserved(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~')
-}
-
-/// The value of one hex digit.
-pub(crate) fn hex_value(byte: u8) -> Option<u8> {
-    match byte {
-        b'0'..=b'9' => Some(byte - b'0'),
-        b'a'..=b'f' => Some(byte - b'a' + 10),
-        b'A'..=b'F' => Some(byte - b'A' + 10),
-        _ => None,
-    }
 }
 
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
@@ -265,9 +257,31 @@ pub fn normalize_config_prefix(prefix: &str) -> Result<String, String> {
     Ok(normalized)
 }
 
+/// Every ancestor prefix of a clean path, as configured prefixes are stored: for `/a/b/` that is
+/// `/`, `/a`, `/a/b` and `/a/b/` (the last matters only for an exact path).
+pub(crate) fn prefixes_of(path: &str) -> impl Iterator<Item = &str> {
+    std::iter::once("/").chain(
+        path.char_indices()
+            .skip(1)
+            .filter(|&(_, c)| c == '/')
+            .map(move |(index, _)| &path[..index])
+            .chain(std::iter::once(path).filter(|p| p.len() > 1 && !p.ends_with('/'))),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefixes_of_lists_ancestors() {
+        assert_eq!(prefixes_of("/").collect::<Vec<_>>(), ["/"]);
+        assert_eq!(prefixes_of("/a/b").collect::<Vec<_>>(), ["/", "/a", "/a/b"]);
+        assert_eq!(
+            prefixes_of("/a/b/").collect::<Vec<_>>(),
+            ["/", "/a", "/a/b"]
+        );
+    }
 
     fn clean(raw: &str) -> Option<String> {
         normalize(raw.as_bytes()).clean().map(str::to_owned)

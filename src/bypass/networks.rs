@@ -121,7 +121,7 @@ impl Networks {
     }
 
     /// Whether the raw `source.address` lies in one of the networks.
-    pub fn contain(&self, source_address: Option<&[u8]>) -> bool {
+    pub fn contains(&self, source_address: Option<&[u8]>) -> bool {
         match source_address.and_then(parse_source_address) {
             Some(address) => self.cidrs.iter().any(|cidr| cidr.contains(address)),
             None => false,
@@ -146,7 +146,7 @@ mod tests {
             "192.168.1.7:80",
             "172.31.0.1:5",
         ] {
-            assert!(nets.contain(Some(inside.as_bytes())), "{inside}");
+            assert!(nets.contains(Some(inside.as_bytes())), "{inside}");
         }
         for outside in [
             "11.0.0.1:1234",
@@ -155,33 +155,33 @@ mod tests {
             "172.32.0.1:5",
             "[::1]:80",
         ] {
-            assert!(!nets.contain(Some(outside.as_bytes())), "{outside}");
+            assert!(!nets.contains(Some(outside.as_bytes())), "{outside}");
         }
-        assert!(!nets.contain(None));
+        assert!(!nets.contains(None));
     }
 
     #[test]
     fn ipv6_ranges_and_mapped_ipv4() {
         let nets = networks(&["2001:db8::/32", "::1/128", "10.0.0.0/8"]);
-        assert!(nets.contain(Some(b"[2001:db8:1::5]:443")));
-        assert!(nets.contain(Some(b"[::1]:10000")));
-        assert!(nets.contain(Some(b"::1")));
-        assert!(nets.contain(Some(b"[::ffff:10.1.2.3]:5000")));
-        assert!(!nets.contain(Some(b"[2001:db9::1]:443")));
-        assert!(!nets.contain(Some(b"[::2]:1")));
+        assert!(nets.contains(Some(b"[2001:db8:1::5]:443")));
+        assert!(nets.contains(Some(b"[::1]:10000")));
+        assert!(nets.contains(Some(b"::1")));
+        assert!(nets.contains(Some(b"[::ffff:10.1.2.3]:5000")));
+        assert!(!nets.contains(Some(b"[2001:db9::1]:443")));
+        assert!(!nets.contains(Some(b"[::2]:1")));
     }
 
     #[test]
     fn edge_prefixes() {
         let all_v4 = networks(&["0.0.0.0/0"]);
-        assert!(all_v4.contain(Some(b"203.0.113.9:1")));
-        assert!(!all_v4.contain(Some(b"[2001:db8::1]:1")));
+        assert!(all_v4.contains(Some(b"203.0.113.9:1")));
+        assert!(!all_v4.contains(Some(b"[2001:db8::1]:1")));
         let all_v6 = networks(&["::/0"]);
-        assert!(all_v6.contain(Some(b"[2001:db8::1]:1")));
-        assert!(!all_v6.contain(Some(b"203.0.113.9:1")));
+        assert!(all_v6.contains(Some(b"[2001:db8::1]:1")));
+        assert!(!all_v6.contains(Some(b"203.0.113.9:1")));
         let one = networks(&["127.0.0.1/32"]);
-        assert!(one.contain(Some(b"127.0.0.1:9")));
-        assert!(!one.contain(Some(b"127.0.0.2:9")));
+        assert!(one.contains(Some(b"127.0.0.1:9")));
+        assert!(!one.contains(Some(b"127.0.0.2:9")));
     }
 
     #[test]
@@ -195,7 +195,7 @@ mod tests {
             b"\xff",
             b"[10.0.0.1]:80",
         ] {
-            assert!(!nets.contain(Some(raw)), "{raw:?}");
+            assert!(!nets.contains(Some(raw)), "{raw:?}");
         }
     }
 

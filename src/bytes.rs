@@ -1,0 +1,93 @@
+//! Small byte-level helpers shared by the parsers: hex digits, percent-decoding, HTTP token
+//! characters, FNV-1a. One copy each.
+
+use std::hash::Hasher;
+
+/// The value of one hex digit.
+pub(crate) fn hex_value(byte: u8) -> Option<u8> {
+    match byte {
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'a'..=b'f' => Some(byte - b'a' + 10),
+        b'A'..=b'F' => Some(byte - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes every `%XX`; `None` when a `%` is not followed by two hex digits. `+` stays `+`.
+pub(crate) fn percent_decode(text: &[u8]) -> Option<Vec<u8>> {
+    let mut decoded = Vec::with_capacity(text.len());
+    let mut index = 0;
+    while index < text.len() {
+        if text[index] == b'%' {
+            let high = text.get(index + 1).copied().and_then(hex_value)?;
+            let low = text.get(index + 2).copied().and_then(hex_value)?;
+            decoded.push(high << 4 | low);
+            index += 3;
+        } else {
+            decoded.push(text[index]);
+            index += 1;
+        }
+    }
+    Some(decoded)
+}
+
+/// An HTTP `tchar` (RFC 9110 section 5.6.2).
+pub(crate) fn is_token_char(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
+}
+
+/// An HTTP token: header names, cookie names (RFC 6265 section 4.1.1).
+pub(crate) fn is_token(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(is_token_char)
+}
+
+/// FNV-1a (64-bit): the route and bypass indexes are looked up several times per request with
+/// short keys, where std's SipHash costs more than the lookup. Flooding is not a concern: only
+/// the configuration chooses the stored keys; a request only chooses what it looks up.
+pub(crate) struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The FNV-1a hash of `bytes`.
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hasher = Fnv::default();
+    hasher.write(bytes);
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_matches_known_vectors() {
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn percent_decoding_is_strict() {
+        assert_eq!(percent_decode(b"a%2Fb+c"), Some(b"a/b+c".to_vec()));
+        assert_eq!(percent_decode(b"%zz"), None);
+        assert_eq!(percent_decode(b"%4"), None);
+        assert!(is_token("x-a.b"));
+        assert!(!is_token("x a") && !is_token(""));
+    }
+}

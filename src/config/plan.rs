@@ -1,0 +1,125 @@
+//! The compiled configuration the filter consults per request.
+
+use std::rc::Rc;
+
+use crate::bypass::Bypass;
+use crate::response::{MaintenanceResponse, ResponseSpec, DEFAULT_TITLE};
+use crate::schedule::calendar::format_rfc3339;
+use crate::schedule::Schedule;
+use crate::scope::Scope;
+
+use super::compile::compile;
+use super::schema::RawConfig;
+
+/// The compiled configuration the filter consults per request.
+#[derive(Debug)]
+pub struct Plan {
+    pub(crate) enabled: bool,
+    pub(crate) reason: String,
+    pub(crate) scope: Scope,
+    /// In-scope requests that still go upstream.
+    pub(crate) bypass: Bypass,
+    /// The maintenance response with no window end to announce.
+    pub(crate) response: Rc<MaintenanceResponse>,
+    /// What `response` was rendered from, to render it again for each window's end.
+    pub(crate) response_spec: ResponseSpec,
+    /// When `enabled` maintenance applies; `None`: always.
+    pub(crate) schedule: Option<Schedule>,
+    /// Upstream response statuses replaced with the maintenance response; empty: none.
+    pub(crate) fallback_statuses: Vec<u16>,
+}
+
+impl Default for Plan {
+    fn default() -> Plan {
+        // Only valid input here, so compile cannot fail; fall back to an inert plan regardless.
+        compile(RawConfig::default()).unwrap_or_else(|_| {
+            let response_spec = ResponseSpec {
+                title: DEFAULT_TITLE.to_string(),
+                reason: String::new(),
+                status: 503,
+                template: None,
+                retry_after: None,
+                extra_headers: Vec::new(),
+            };
+            Plan {
+                enabled: false,
+                reason: String::new(),
+                scope: Scope::everything(),
+                bypass: Bypass::default(),
+                response: Rc::new(response_spec.render(None)),
+                response_spec,
+                schedule: None,
+                fallback_statuses: Vec::new(),
+            }
+        })
+    }
+}
+
+impl Plan {
+    /// One line describing the effective state, logged whenever a configuration is applied.
+    pub fn summary(&self) -> String {
+        let routes = match self.scope.route_count() {
+            0 => "all requests".to_string(),
+            count => format!("{count} route(s)"),
+        };
+        let mut summary = format!(
+            "maintenance {}; status {}; scope: {routes}; bypass paths: {}; reason: {:?}",
+            if self.enabled { "ENABLED" } else { "disabled" },
+            self.response.status,
+            self.bypass.paths.len(),
+            self.reason,
+        );
+        if !self.bypass.tokens.is_empty() {
+            summary.push_str(&format!("; bypass tokens: {}", self.bypass.tokens.len()));
+        }
+        if let Some(cookie) = &self.bypass.cookie {
+            summary.push_str(match cookie.set_path {
+                Some(_) => "; bypass cookie with link",
+                None => "; bypass cookie",
+            });
+        }
+        if !self.bypass.networks.is_empty() {
+            summary.push_str(&format!(
+                "; bypass networks: {}",
+                self.bypass.networks.len()
+            ));
+        }
+        if let Some(schedule) = &self.schedule {
+            summary.push_str(&format!(
+                "; windows: {} planned, {} weekly",
+                schedule.windows.len(),
+                schedule.weekly.len()
+            ));
+        }
+        if !self.fallback_statuses.is_empty() {
+            let statuses: Vec<String> = self.fallback_statuses.iter().map(u16::to_string).collect();
+            summary.push_str(&format!("; upstream fallback on {}", statuses.join(", ")));
+        }
+        summary
+    }
+
+    /// Whether maintenance applies at `now` (unix seconds; ignored without a schedule).
+    pub fn in_effect(&self, now: i64) -> bool {
+        self.enabled
+            && self
+                .schedule
+                .as_ref()
+                .is_none_or(|schedule| schedule.contains(now))
+    }
+
+    /// Where the schedule stands at `now`, for the log; `None` without one.
+    pub fn schedule_status(&self, now: i64) -> Option<String> {
+        let state = self.schedule.as_ref()?.state_at(now);
+        Some(match (state.active, state.next_transition) {
+            (Some(_), Some(end)) => {
+                format!("inside a maintenance window until {}", format_rfc3339(end))
+            }
+            (Some(_), None) => "inside a maintenance window with no end".to_string(),
+            (None, Some(start)) => format!(
+                "outside maintenance windows; the next opens at {}",
+                format_rfc3339(start)
+            ),
+            (None, None) => "outside maintenance windows; none is ahead".to_string(),
+        })
+    }
+}

@@ -1,0 +1,148 @@
+//! The configuration as operators write it (JSON, as Istio delivers `pluginConfig`): field
+//! names, defaults and documentation. Validation and compilation are in `compile.rs`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// The configuration as written by the operator. Unknown fields are errors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Turns maintenance on. Off by default, so installing the plugin changes nothing.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Why the service is down, shown to users (HTML page, JSON `detail`, plain text,
+    /// `grpc-message`). At most 4 KiB.
+    #[serde(default)]
+    pub reason: String,
+    /// The heading of the maintenance response. Default: "Down for maintenance".
+    pub title: Option<String>,
+    /// HTTP status of maintenance responses, 200..=599. Default 503.
+    pub status: Option<u32>,
+    /// Seconds clients should wait before retrying; sent as `retry-after` when set.
+    pub retry_after: Option<u64>,
+    /// Which requests maintenance applies to. Absent: every request. A request is in scope when
+    /// any route matches it.
+    pub routes: Option<Vec<RawRoute>>,
+    /// In-scope requests that still go to the upstream.
+    #[serde(default)]
+    pub bypass: RawBypass,
+    /// How maintenance responses look.
+    #[serde(default)]
+    pub response: RawResponse,
+    /// Planned windows with RFC 3339 bounds. When `windows` or `recurring` is given, `enabled`
+    /// maintenance applies only while the clock is inside one of them.
+    pub windows: Option<Vec<RawWindow>>,
+    /// Windows that repeat every week (same rule as `windows`).
+    pub recurring: Option<Vec<RawRecurring>>,
+    /// Answers in-scope, non-bypassed requests with the maintenance response when the upstream
+    /// (or Envoy on its behalf) fails with one of these statuses, even when maintenance is off.
+    pub upstream_fallback: Option<RawUpstreamFallback>,
+}
+
+/// A planned window `[start, end)`; either bound may be left open, not both.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWindow {
+    /// RFC 3339 date-time the window opens, e.g. `2025-06-01T02:00:00Z`. Absent: open since ever.
+    pub start: Option<String>,
+    /// RFC 3339 date-time the window closes. Absent: open until the window is removed.
+    pub end: Option<String>,
+}
+
+/// A weekly window: on each of `days`, from `start` to `end` local time at `utc_offset`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRecurring {
+    /// Days the window starts on: `mon` … `sun`. Absent: every day.
+    pub days: Option<Vec<String>>,
+    /// Local start `HH:MM`.
+    pub start: String,
+    /// Local end `HH:MM`; `24:00` is the end of the day; not after `start` means the next day.
+    pub end: String,
+    /// The local time's offset from UTC, `+02:00`, `-05:30` or `Z`. Default `Z` (UTC).
+    pub utc_offset: Option<String>,
+}
+
+/// Which upstream failures get the maintenance response instead.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUpstreamFallback {
+    /// Response statuses (500..=599) replaced. Default `[502, 503, 504]`.
+    pub statuses: Option<Vec<u32>>,
+}
+
+/// One route: matches when every field it gives matches; a route with no fields matches all.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoute {
+    /// Host names: exact (`shop.example.com`), wildcard (`*.example.com`, subdomains only) or
+    /// `*`. Case-insensitive; the port of `:authority` is ignored.
+    pub hosts: Option<Vec<String>>,
+    /// Segment-aware path prefix: `/shop` matches `/shop`, `/shop/` and `/shop/x`, not
+    /// `/shopping`. Cannot be combined with `path`.
+    pub path_prefix: Option<String>,
+    /// Exact path (without query). Cannot be combined with `path_prefix`.
+    pub path: Option<String>,
+    /// Upper-case HTTP method names, e.g. `["POST", "PUT", "DELETE"]`.
+    pub methods: Option<Vec<String>>,
+}
+
+/// Who gets through while maintenance applies.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBypass {
+    /// Segment-aware path prefixes (like `path_prefix`) that reach the upstream untouched.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Secret request headers: a request passes when the header's value hashes to the digest.
+    /// The header is removed before the request goes upstream.
+    #[serde(default)]
+    pub tokens: Vec<RawToken>,
+    /// A bypass cookie holding a secret, and the link that sets it.
+    pub cookie: Option<RawCookie>,
+    /// IPv4/IPv6 networks (`10.0.0.0/8`, `2001:db8::/32`, or single addresses) whose clients
+    /// pass, judged by Envoy's downstream address (`source.address`).
+    #[serde(default)]
+    pub cidrs: Vec<String>,
+}
+
+/// One bypass token.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawToken {
+    /// The request header carrying the secret, e.g. `x-maintenance-bypass`.
+    pub header: String,
+    /// SHA-256 of the secret, 64 hex digits (`printf %s "$TOKEN" | sha256sum`).
+    pub sha256: String,
+}
+
+/// The bypass cookie.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCookie {
+    /// The cookie name, e.g. `maintenance_bypass`.
+    pub name: String,
+    /// SHA-256 of the secret the cookie holds, 64 hex digits.
+    pub sha256: String,
+    /// Lifetime of the cookie set by the link, in seconds. Default 3600.
+    pub max_age: Option<u64>,
+    /// Whether the cookie set by the link is `Secure` (HTTPS only). Default true.
+    pub secure: Option<bool>,
+    /// A path (e.g. `/__maintenance/bypass`) where `?token=SECRET` sets the cookie and
+    /// redirects to `/`. Absent: no link; the cookie must be set otherwise.
+    pub set_path: Option<String>,
+}
+
+/// The look of maintenance responses.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawResponse {
+    /// Extra headers on every maintenance response (lower-cased names).
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// An HTML page replacing the built-in one. Placeholders: `{{title}}` and `{{reason}}`
+    /// (HTML-escaped), `{{status}}` and `{{until}}` (the window's end, RFC 3339, or empty).
+    pub html: Option<String>,
+}

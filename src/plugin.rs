@@ -1,0 +1,583 @@
+//! The plugin's lifecycle against a [`Host`]: [`Root`] per configuration (apply it, log it
+//! once, follow the windows), [`Stream`] per request (read what the decision needs, answer or
+//! pass, strip secrets, replace upstream failures). Host-agnostic: `wasm.rs` drives it from
+//! proxy-wasm, the tests below from the fake host.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use log::Level;
+
+use crate::audit::{fingerprint, History};
+use crate::bypass::cookie::{join_cookie_headers, CookieHeader};
+use crate::config::{self, Plan};
+use crate::current::{CurrentResponse, TransitionLog};
+use crate::decision::{decide, upstream_failed, Decision, RequestFacts, Strip};
+use crate::host::{Host, MetricKind, Reply, SetError};
+use crate::metrics::{Counter, ACTIVE_GAUGE};
+use crate::negotiate::{choose, Format};
+use crate::response::MaintenanceResponse;
+
+/// How often the windows are checked, to log openings and closings.
+pub(crate) const TICK: Duration = Duration::from_secs(1);
+
+/// The one key scheme for proxy-wide shared data: `maintenance-mode/<what>/<whose>`.
+fn shared_key(what: &str, whose: &str) -> String {
+    format!("maintenance-mode/{what}/{whose}")
+}
+
+/// What one VM remembers across its root contexts.
+#[derive(Debug, Default)]
+pub(crate) struct VmState {
+    /// Per plugin name: how far this VM has followed the shared audit history (`audit.rs`).
+    audit_seen: BTreeMap<String, u64>,
+}
+
+/// The proxy's metric ids (see `metrics.rs` for names). A metric the proxy refused to define is
+/// `None` and simply not counted.
+#[derive(Debug, Clone, Copy, Default)]
+struct Metrics {
+    counters: [Option<u32>; Counter::ALL.len()],
+    active: Option<u32>,
+}
+
+impl Metrics {
+    fn define(host: &mut impl Host) -> Metrics {
+        let mut define = |kind, name: &str| match host.define_metric(kind, name) {
+            Ok(id) => Some(id),
+            Err(refused) => {
+                host.log(
+                    Level::Warn,
+                    &format!("cannot define metric {name}: {refused}"),
+                );
+                None
+            }
+        };
+        let mut counters = [None; Counter::ALL.len()];
+        for counter in Counter::ALL {
+            counters[counter.index()] = define(MetricKind::Counter, counter.name());
+        }
+        let active = define(MetricKind::Gauge, ACTIVE_GAUGE);
+        Metrics { counters, active }
+    }
+
+    fn count(&self, host: &mut impl Host, counter: Counter) {
+        if let Some(id) = self.counters[counter.index()] {
+            if let Err(refused) = host.increment_metric(id) {
+                host.log(
+                    Level::Debug,
+                    &format!("cannot count {}: {refused}", counter.name()),
+                );
+            }
+        }
+    }
+
+    /// Sets the `active` gauge: whether maintenance applies right now.
+    fn set_active(&self, host: &mut impl Host, active: bool) {
+        if let Some(id) = self.active {
+            if let Err(refused) = host.record_metric(id, u64::from(active)) {
+                host.log(
+                    Level::Debug,
+                    &format!("cannot set {ACTIVE_GAUGE}: {refused}"),
+                );
+            }
+        }
+    }
+}
+
+/// The host clock in unix seconds. Should it fail, 1970 is outside every window.
+fn unix_now(host: &mut impl Host) -> i64 {
+    host.now().unwrap_or_else(|| {
+        host.log(
+            Level::Warn,
+            "cannot read the clock; maintenance windows are not applied",
+        );
+        0
+    })
+}
+
+/// Whether no VM of this plugin version has logged its start in this proxy yet. Envoy starts
+/// VMs (and calls on_vm_start) per worker thread and for every configuration it applies; one
+/// line per proxy and version is enough. When shared data cannot be used: log.
+fn first_start(host: &mut impl Host) -> bool {
+    let key = shared_key("started", env!("CARGO_PKG_VERSION"));
+    match host.shared_get(&key) {
+        Ok((Some(_), _)) => false,
+        _ => !matches!(
+            host.shared_set(&key, b"1", None),
+            Err(SetError::CasMismatch)
+        ),
+    }
+}
+
+/// Whether this VM is the first to report `line` under `key`. Envoy runs a copy of the plugin
+/// per thread and each sees every window change; shared data with a compare-and-swap lets
+/// exactly one of them log it.
+fn first_to_report(host: &mut impl Host, key: &str, line: &str) -> bool {
+    match host.shared_get(key) {
+        Ok((Some(last), _)) if last == line.as_bytes() => false,
+        Ok((_, cas)) => host.shared_set(key, line.as_bytes(), cas).is_ok(),
+        Err(_) => true,
+    }
+}
+
+/// Whether this VM is the first to apply this configuration, and so logs the audit line.
+/// When the shared history cannot be used: log.
+fn first_to_apply(host: &mut impl Host, vm: &RefCell<VmState>, config_bytes: &[u8]) -> bool {
+    let plugin = host
+        .property(&["plugin_name"])
+        .map(|name| String::from_utf8_lossy(&name).into_owned())
+        .unwrap_or_default();
+    let key = shared_key("applied", &plugin);
+    let mark = fingerprint(config_bytes);
+    let seen = vm.borrow().audit_seen.get(&plugin).copied();
+    for _ in 0..8 {
+        let Ok((stored, cas)) = host.shared_get(&key) else {
+            return true;
+        };
+        let mut history = History::parse(stored.as_deref().unwrap_or_default());
+        let verdict = history.apply(seen, &mark);
+        let recorded = !verdict.leader
+            || match host.shared_set(&key, &history.serialize(), cas) {
+                Ok(()) => true,
+                Err(SetError::CasMismatch) => false,
+                Err(SetError::Refused(_)) => return true,
+            };
+        if recorded {
+            vm.borrow_mut().audit_seen.insert(plugin, verdict.seen);
+            return verdict.leader;
+        }
+    }
+    true
+}
+
+/// One configuration of the plugin in one VM.
+pub(crate) struct Root {
+    vm: Rc<RefCell<VmState>>,
+    plan: Rc<Plan>,
+    /// Shared with this configuration's streams.
+    current: Rc<RefCell<CurrentResponse>>,
+    transitions: TransitionLog,
+    /// Shared-data key under which the last logged window change of this configuration is kept.
+    transition_key: String,
+    metrics: Option<Metrics>,
+}
+
+impl Root {
+    pub(crate) fn new(vm: Rc<RefCell<VmState>>) -> Root {
+        Root {
+            vm,
+            plan: Rc::new(Plan::default()),
+            current: Rc::default(),
+            transitions: TransitionLog::default(),
+            transition_key: String::new(),
+            metrics: None,
+        }
+    }
+
+    fn metrics(&mut self, host: &mut impl Host) -> Metrics {
+        *self.metrics.get_or_insert_with(|| Metrics::define(host))
+    }
+
+    pub(crate) fn on_vm_start(&mut self, host: &mut impl Host) -> bool {
+        if first_start(host) {
+            let line = format!("maintenance-mode {} started", env!("CARGO_PKG_VERSION"));
+            host.log(Level::Info, &line);
+        }
+        self.metrics(host);
+        true
+    }
+
+    /// Applies the host's plugin configuration; false (the host keeps the last good one) when
+    /// it is invalid.
+    pub(crate) fn on_configure(&mut self, host: &mut impl Host) -> bool {
+        let metrics = self.metrics(host);
+        let bytes = match host.plugin_configuration() {
+            Ok(bytes) => bytes,
+            Err(refused) => {
+                let line = format!("invalid plugin configuration: .: cannot be read ({refused})");
+                host.log(Level::Error, &line);
+                return false;
+            }
+        };
+        let plan = match config::parse(&bytes) {
+            Ok(plan) => plan,
+            Err(problem) => {
+                host.log(
+                    Level::Error,
+                    &format!("invalid plugin configuration: {problem}"),
+                );
+                return false;
+            }
+        };
+        let first = first_to_apply(host, &self.vm, &bytes);
+        if first {
+            host.log(
+                Level::Info,
+                &format!("configuration applied: {}", plan.summary()),
+            );
+        }
+        self.transitions = TransitionLog::default();
+        self.transition_key = shared_key("window-change", &fingerprint(&bytes));
+        let ticks = if plan.enabled && plan.schedule.is_some() {
+            let now = unix_now(host);
+            if let Some(status) = plan.schedule_status(now) {
+                if first {
+                    host.log(Level::Info, &format!("maintenance schedule: {status}"));
+                }
+            }
+            self.transitions.observe(&plan, now);
+            metrics.set_active(host, plan.in_effect(now));
+            TICK
+        } else {
+            metrics.set_active(host, plan.enabled);
+            Duration::ZERO
+        };
+        if let Err(refused) = host.set_tick_period(ticks) {
+            let line =
+                format!("cannot set the tick period ({refused}); window changes are not logged");
+            host.log(Level::Warn, &line);
+        }
+        self.plan = Rc::new(plan);
+        self.current = Rc::default();
+        true
+    }
+
+    /// Logs a window opening or closing (once per proxy) and keeps the `active` gauge current.
+    pub(crate) fn on_tick(&mut self, host: &mut impl Host) {
+        let now = unix_now(host);
+        if let Some(line) = self.transitions.observe(&self.plan, now) {
+            if first_to_report(host, &self.transition_key, &line) {
+                host.log(Level::Info, &line);
+            }
+        }
+        let metrics = self.metrics(host);
+        metrics.set_active(host, self.plan.in_effect(now));
+    }
+
+    pub(crate) fn new_stream(&self) -> Stream {
+        Stream {
+            plan: Rc::clone(&self.plan),
+            current: Rc::clone(&self.current),
+            metrics: self.metrics.unwrap_or_default(),
+            fallback: None,
+            replied: false,
+        }
+    }
+}
+
+/// Whether the host should go on with the request or response, or wait (after a local reply).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flow {
+    Continue,
+    Pause,
+}
+
+/// One request.
+pub(crate) struct Stream {
+    plan: Rc<Plan>,
+    current: Rc<RefCell<CurrentResponse>>,
+    metrics: Metrics,
+    /// For a request that passed in scope and not bypassed: the format of the maintenance
+    /// response that replaces an upstream failure.
+    fallback: Option<Format>,
+    /// This filter sent a local reply, which it must never replace.
+    replied: bool,
+}
+
+/// Every `cookie` header, joined: reading one header by name returns only the first, and a
+/// bypass cookie in a later one must be seen (and removed) too. Names are compared as bytes;
+/// an unreadable map reads as no cookie, which can only keep a request in maintenance.
+fn request_cookies(host: &mut impl Host) -> Option<Vec<u8>> {
+    let headers = match host.request_headers() {
+        Ok(headers) => headers,
+        Err(refused) => {
+            let line = format!("cannot read the request headers ({refused}); no bypass cookie");
+            host.log(Level::Warn, &line);
+            return None;
+        }
+    };
+    join_cookie_headers(
+        headers
+            .iter()
+            .filter(|(name, _)| name == b"cookie")
+            .map(|(_, value)| value.as_slice()),
+    )
+}
+
+/// Removes bypass secrets from a request about to go upstream. False when a removal failed.
+fn strip_secrets(host: &mut impl Host, strip: &Strip) -> bool {
+    let mut ok = true;
+    for name in &strip.headers {
+        if let Err(refused) = host.remove_request_header(name) {
+            host.log(
+                Level::Error,
+                &format!("could not remove bypass header {name}: {refused}"),
+            );
+            ok = false;
+        }
+    }
+    let cookie = match &strip.cookie {
+        CookieHeader::Keep => Ok(()),
+        CookieHeader::Remove => host.remove_request_header("cookie"),
+        CookieHeader::Replace(rest) => host.set_request_header("cookie", rest),
+    };
+    if let Err(refused) = cookie {
+        host.log(
+            Level::Error,
+            &format!("could not remove the bypass cookie: {refused}"),
+        );
+        ok = false;
+    }
+    ok
+}
+
+/// The maintenance response's format for this request, from `content-type` and `accept`
+/// (request-headers phase only): read only when a reply may be needed.
+fn response_format(host: &mut impl Host) -> Format {
+    let content_type = host.request_header("content-type");
+    let accept = host.request_header("accept");
+    choose(content_type.as_deref(), accept.as_deref())
+}
+
+/// Sends the maintenance response in `format` at `now`.
+fn send_maintenance(
+    host: &mut impl Host,
+    response: &MaintenanceResponse,
+    format: Format,
+    now: i64,
+) {
+    let retry_after = response
+        .retry_after_at(now)
+        .map(|seconds| seconds.to_string());
+    let mut headers: Vec<(&str, &str)> = response
+        .headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    if let Some(seconds) = &retry_after {
+        headers.push(("retry-after", seconds));
+    }
+    let reply = match response.rendered(format) {
+        Some(rendered) => {
+            headers.insert(0, ("content-type", rendered.content_type));
+            // Envoy drops the body of a reply to HEAD but keeps its content-length.
+            Reply::Http {
+                status: response.status,
+                headers,
+                body: Some(&rendered.body),
+            }
+        }
+        None => Reply::GrpcUnavailable {
+            message: &response.grpc_message,
+            headers,
+        },
+    };
+    if let Err(refused) = host.send_reply(&reply) {
+        let line = format!("could not send the maintenance response: {refused}");
+        host.log(Level::Warn, &line);
+    }
+}
+
+impl Stream {
+    /// The response for a request in maintenance at `now`: with windows, the one announcing the
+    /// current window's end.
+    fn response_at(&self, now: i64) -> Rc<MaintenanceResponse> {
+        match self.current.try_borrow_mut() {
+            Ok(mut current) => current.get(&self.plan, now),
+            Err(_) => Rc::clone(&self.plan.response),
+        }
+    }
+
+    /// Answers with the maintenance response in `format`.
+    fn reply_maintenance(&mut self, host: &mut impl Host, format: Format, now: i64) -> Flow {
+        self.replied = true;
+        let response = self.response_at(now);
+        send_maintenance(host, &response, format, now);
+        Flow::Pause
+    }
+
+    /// The cookie link: `302` to `/` setting the bypass cookie.
+    fn send_grant(&mut self, host: &mut impl Host, set_cookie: &str) -> Flow {
+        self.replied = true;
+        let headers = vec![
+            ("location", "/"),
+            ("set-cookie", set_cookie),
+            ("cache-control", "no-store"),
+            // The link carries the secret in its query: never pass it on as a referrer.
+            ("referrer-policy", "no-referrer"),
+        ];
+        let reply = Reply::Http {
+            status: 302,
+            headers,
+            body: None,
+        };
+        if let Err(refused) = host.send_reply(&reply) {
+            let line = format!("could not send the bypass cookie redirect: {refused}");
+            host.log(Level::Warn, &line);
+        }
+        Flow::Pause
+    }
+
+    /// The request headers, the only phase where they can be read: decide, then answer or let
+    /// the request through (without its bypass secrets).
+    pub(crate) fn on_request_headers(&mut self, host: &mut impl Host) -> Flow {
+        let plan = Rc::clone(&self.plan);
+        let fallback = !plan.fallback_statuses.is_empty();
+        if !plan.enabled && !fallback {
+            self.metrics.count(host, Counter::Passed);
+            return Flow::Continue;
+        }
+        // The clock only matters with windows.
+        let now = if plan.schedule.is_some() {
+            unix_now(host)
+        } else {
+            0
+        };
+        let in_effect = plan.in_effect(now);
+        if !fallback && !in_effect {
+            self.metrics.count(host, Counter::Passed);
+            return Flow::Continue;
+        }
+        // Each read is a host call (and an allocation callback): the host and the method only
+        // when routes test them (or the method for the debug log), bypass inputs only while
+        // maintenance applies and only for the kinds configured.
+        let debug = host.log_enabled(Level::Debug);
+        let method = match plan.scope.uses_methods() || debug {
+            true => host.request_header(":method").unwrap_or_default(),
+            false => Vec::new(),
+        };
+        let authority = match plan.scope.uses_hosts() {
+            true => host.request_header(":authority"),
+            false => None,
+        };
+        let path = host.request_header(":path").unwrap_or_default();
+        let token_values: Vec<Option<Vec<u8>>> = match in_effect {
+            true => plan
+                .bypass
+                .tokens
+                .headers()
+                .iter()
+                .map(|name| host.request_header(name))
+                .collect(),
+            false => Vec::new(),
+        };
+        let cookie = match plan.bypass.cookie {
+            Some(_) if in_effect => request_cookies(host),
+            _ => None,
+        };
+        let source_address = match in_effect && !plan.bypass.networks.is_empty() {
+            true => host.property(&["source", "address"]),
+            false => None,
+        };
+        let facts = RequestFacts {
+            method: &method,
+            authority: authority.as_deref(),
+            path: &path,
+            token_values: &token_values,
+            cookie: cookie.as_deref(),
+            source_address: source_address.as_deref(),
+        };
+        let decision = decide(&plan, &facts, now);
+        // The response format only for decisions that reply or may reply later (request headers
+        // are unreadable once the response arrives).
+        let format = match decision {
+            Decision::Maintenance | Decision::PassWithFallback => Some(response_format(host)),
+            _ => None,
+        };
+        if debug {
+            // Without the query: the cookie link carries its secret there.
+            let path_only = path.split(|&b| b == b'?').next().unwrap_or_default();
+            let shown = match (&decision, format) {
+                (Decision::Maintenance, Some(format)) => format!("Maintenance({format:?})"),
+                (Decision::PassWithFallback, Some(format)) => {
+                    format!("PassWithFallback({format:?})")
+                }
+                _ => format!("{decision:?}"),
+            };
+            let line = format!(
+                "{} {} -> {shown}",
+                String::from_utf8_lossy(&method),
+                String::from_utf8_lossy(path_only)
+            );
+            host.log(Level::Debug, &line);
+        }
+        let counter = Counter::for_decision(&decision, in_effect);
+        match decision {
+            Decision::Maintenance => {
+                self.metrics.count(host, counter);
+                // `format` is always read for this decision above.
+                let format = format.unwrap_or_else(|| response_format(host));
+                self.reply_maintenance(host, format, now)
+            }
+            Decision::GrantCookie { set_cookie } => {
+                self.metrics.count(host, counter);
+                self.send_grant(host, &set_cookie.0)
+            }
+            Decision::Bypassed { strip, .. } => {
+                if strip_secrets(host, &strip) {
+                    self.metrics.count(host, counter);
+                    Flow::Continue
+                } else {
+                    // Fail closed: a bypass secret must not reach the upstream.
+                    self.metrics.count(host, Counter::Responses);
+                    let format = response_format(host);
+                    self.reply_maintenance(host, format, now)
+                }
+            }
+            Decision::PassWithFallback => {
+                self.metrics.count(host, counter);
+                self.fallback = format;
+                Flow::Continue
+            }
+            Decision::Off | Decision::OutOfScope => {
+                self.metrics.count(host, counter);
+                Flow::Continue
+            }
+        }
+    }
+
+    /// The response headers: replace an upstream failure by the maintenance response, for
+    /// requests that passed in scope and not bypassed. Never the plugin's own reply, which the
+    /// host shows here too.
+    pub(crate) fn on_response_headers(&mut self, host: &mut impl Host) -> Flow {
+        if self.replied {
+            return Flow::Continue;
+        }
+        let Some(format) = self.fallback else {
+            return Flow::Continue;
+        };
+        let status = host.response_header(":status");
+        let grpc_status = match format {
+            Format::Grpc => host.response_header("grpc-status"),
+            _ => None,
+        };
+        if !upstream_failed(
+            &self.plan,
+            format,
+            status.as_deref(),
+            grpc_status.as_deref(),
+        ) {
+            return Flow::Continue;
+        }
+        if host.log_enabled(Level::Debug) {
+            let line = format!(
+                "upstream answered {} (grpc-status {}): sending the maintenance response instead",
+                String::from_utf8_lossy(status.as_deref().unwrap_or_default()),
+                String::from_utf8_lossy(grpc_status.as_deref().unwrap_or(b"-"))
+            );
+            host.log(Level::Debug, &line);
+        }
+        self.metrics.count(host, Counter::UpstreamReplaced);
+        self.replied = true;
+        // Outside a window there is no end to announce: the plan's own response.
+        let response = Rc::clone(&self.plan.response);
+        send_maintenance(host, &response, format, 0);
+        Flow::Pause
+    }
+}
+
+#[cfg(test)]
+mod tests;
