@@ -17,6 +17,7 @@ import urllib.parse
 import grpc
 import harness
 import pytest
+from checks import assert_maintenance, assert_upstream
 from harness import H2Response, Response
 
 REASON = "Scheduled database upgrade, back at 14:00 UTC."
@@ -42,24 +43,6 @@ def media_type(r: Response) -> str:
     ct = r.header("content-type")
     assert ct is not None, f"no content-type: {r!r}"
     return ct.lower().replace(" ", "")
-
-
-def assert_maintenance(r: Response, status: int = 503) -> None:
-    assert not r.from_upstream, f"request reached the upstream: {r!r}"
-    assert r.status == status, r
-    assert r.header("cache-control") == "no-store", r
-
-
-def assert_upstream(r: Response, path: str | None = None, status: int = 200) -> dict:
-    assert r.from_upstream, f"expected the upstream's response: {r!r}"
-    assert r.status == status, r
-    # the filter adds nothing to responses it lets through
-    assert r.header("cache-control") is None, r
-    assert r.header("retry-after") is None, r
-    echo = r.json()
-    if path is not None:
-        assert echo["path"] == path, echo
-    return echo
 
 
 def kind_of(r: Response) -> str:
