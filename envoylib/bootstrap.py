@@ -31,17 +31,18 @@ def config_text(config) -> str:
     return json.dumps(config)
 
 
-def wasm_config(config, wasm: Path | str | None = None) -> dict:
+def wasm_config(config, wasm: Path | str | None = None, *, vm_id: str = FILTER_NAME) -> dict:
     """The Wasm HTTP filter's typed config (envoy.extensions.filters.http.wasm.v3.Wasm), with the
     plugin configuration as Istio and Envoy Gateway send it: a JSON string in a StringValue (a
     Struct would reach the plugin as binary protobuf). `config`: see `config_text`; None gives
     no configuration at all (the plugin's default: maintenance off). `wasm` defaults to
-    `paths.wasm_path()`."""
+    `paths.wasm_path()`. Plugins with the same code and `vm_id` share one VM (Envoy Gateway
+    gives each policy its own)."""
     inner: dict = {
         "name": FILTER_NAME,
         "root_id": FILTER_NAME,
         "vm_config": {
-            "vm_id": FILTER_NAME,
+            "vm_id": vm_id,
             "runtime": "envoy.wasm.runtime.v8",
             "code": {"local": {"filename": str(wasm or wasm_path())}},
         },
@@ -51,9 +52,11 @@ def wasm_config(config, wasm: Path | str | None = None) -> dict:
     return {"@type": WASM_TYPE, "config": inner}
 
 
-def wasm_filter(config, wasm: Path | str | None = None, *, name: str = "envoy.filters.http.wasm") -> dict:
+def wasm_filter(
+    config, wasm: Path | str | None = None, *, name: str = "envoy.filters.http.wasm", vm_id: str = FILTER_NAME
+) -> dict:
     """An `http_filters` entry running the plugin with `config` (see `wasm_config`)."""
-    return {"name": name, "typed_config": wasm_config(config, wasm)}
+    return {"name": name, "typed_config": wasm_config(config, wasm, vm_id=vm_id)}
 
 
 def plugin_bootstrap(
