@@ -23,11 +23,14 @@ TOOLCHAIN := $(shell sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)
 ECDS    ?= .run/ecds/maintenance-mode.json
 ADMIN   ?= 127.0.0.1:9901
 # Validate with the real plugin before writing, when the pinned Envoy is installed.
-ECDSCTL  = $(PYTHON) envoy/ecds.py --file "$(ECDS)" --admin "$(ADMIN)" \
+ECDSCTL  = $(PYTHON) -m envoy.ecds --file "$(ECDS)" --admin "$(ADMIN)" \
 	$(if $(wildcard $(VENV)/bin/envoy),--envoy "$(VENV)/bin/envoy" --wasm "$(WASM)")
 IMAGE   ?= maintenance-mode:$(VERSION)
 
 BENCH_ARGS  ?=
+# `make run` options, e.g. RUN_ARGS='--upstream-port 8081' (see `python -m envoy.run --help`);
+# CONFIG=file runs with another plugin configuration (default envoy/maintenance.json).
+RUN_ARGS    ?=
 
 .PHONY: toolchain lint-toolchain doc-check build build-noop venv test test-native test-e2e lint run on off apply show docker-config istio-check image bench bench-smoke clean
 
@@ -90,8 +93,10 @@ test-e2e: build venv
 ## test: everything CI runs
 test: test-native test-e2e
 
-## lint: formatting and clippy (wasm and native, tests included)
-lint: lint-toolchain
+## lint: formatting and clippy (wasm and native, tests included), ruff for the Python
+lint: lint-toolchain venv
+	$(VENV)/bin/ruff check --no-cache .
+	$(VENV)/bin/ruff format --check --no-cache .
 	$(CARGO) fmt --check
 	$(CARGO) clippy --target $(TARGET) --all-targets -- -D warnings
 	$(CARGO) clippy --all-targets -- -D warnings
@@ -99,8 +104,10 @@ lint: lint-toolchain
 	$(CARGO) clippy --target $(TARGET) --manifest-path bench/noop-filter/Cargo.toml --target-dir target -- -D warnings
 
 ## run: Envoy on 127.0.0.1:10000 in front of a demo app, configured from envoy/maintenance.json
+##      (or CONFIG=file); more options with RUN_ARGS='--upstream-port 8081 ...'
 run: build venv
-	$(VENV)/bin/python envoy/run.py --wasm "$(WASM)" --envoy "$(VENV)/bin/envoy" --config envoy/maintenance.json
+	$(VENV)/bin/python -m envoy.run --wasm "$(WASM)" --envoy "$(VENV)/bin/envoy" \
+		--config "$(or $(CONFIG),envoy/maintenance.json)" $(RUN_ARGS)
 
 ## on: maintenance on in the running Envoy, no restart (REASON="..." also sets the reason)
 on:
@@ -116,15 +123,15 @@ apply:
 
 ## show: the plugin configuration in the ECDS file
 show:
-	@$(PYTHON) envoy/ecds.py --file "$(ECDS)" show
+	@$(PYTHON) -m envoy.ecds --file "$(ECDS)" show
 
 ## docker-config: regenerate envoy/docker/ (envoy.yaml from the template, ECDS file from envoy/maintenance.json)
 docker-config:
-	$(PYTHON) envoy/ecds.py docker-config
+	$(PYTHON) -m envoy.ecds docker-config
 
 ## istio-check: check WasmPlugin manifests (FILES=..., default istio/*.yaml): schema, and pluginConfig in the real plugin
 istio-check: build venv
-	$(VENV)/bin/python istio/check.py --envoy "$(VENV)/bin/envoy" --wasm "$(WASM)" $(or $(FILES),istio/*.yaml)
+	$(VENV)/bin/python -m istio.check --envoy "$(VENV)/bin/envoy" --wasm "$(WASM)" $(or $(FILES),istio/*.yaml)
 
 ## image: the OCI image for Istio (FROM scratch, /plugin.wasm); needs a working docker, podman or buildah
 image: build
@@ -143,7 +150,7 @@ image: build
 ## bench: the hot-path benchmark, side by side with a no-op filter, direct_response and Lua (~3 min)
 bench: build build-noop venv
 	@$(call debian,wrk,wrk)
-	ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" $(VENV)/bin/python bench/bench.py \
+	ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" $(VENV)/bin/python -m bench.bench \
 		--wasm "$(WASM)" --noop-wasm "$(NOOP_WASM)" $(BENCH_ARGS)
 
 ## bench-smoke: the same benchmark, 1 round of 1 s per scenario, to keep it working (CI)
@@ -156,4 +163,4 @@ doc-check: toolchain
 
 clean:
 	$(CARGO) clean
-	rm -rf $(VENV) .run tests/e2e/__pycache__
+	rm -rf $(VENV) .run .ruff_cache */__pycache__ tests/e2e/__pycache__

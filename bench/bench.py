@@ -7,7 +7,8 @@ checks that each answers as its scenario says, then measures them with wrk in ro
 alternating scenarios, and prints one table of medians with ratios to each scenario's
 reference, the targets, the wasm sizes and the time to apply a 10,000-route configuration.
 
-Standard library only; Envoy processes are started and stopped with the e2e harness.
+Standard library only; Envoy processes are started and stopped with envoylib. Run from the
+repository root as `python -m bench.bench` (`make bench`).
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "e2e"))
-
-import harness  # noqa: E402
+from envoylib.bootstrap import ROUTER, wasm_filter
+from envoylib.client import Response, http1_request
+from envoylib.paths import REPO, envoy_bin
+from envoylib.process import Envoy, PluginEnvoy
 
 MiB = 1024 * 1024
 # The one request every scenario gets: a browser's GET, so maintenance answers with the page.
@@ -37,11 +38,6 @@ PATH = "/catalog/item?id=42"
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 UPSTREAM_BODY = "ok\n"
 RULES = 10_000
-
-ROUTER = {
-    "name": "envoy.filters.http.router",
-    "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
-}
 
 # ---------------------------------------------------------------------------
 # configurations
@@ -109,7 +105,7 @@ def lua_filter(status: int, headers: list[tuple[str, str]], body: str) -> dict:
 def noop_filter(wasm: Path, reply: str = "") -> dict:
     """The no-op filter: pass-through, or with `reply` (header lines, blank line, body) a fixed
     local reply."""
-    return harness.wasm_filter(reply, wasm)
+    return wasm_filter(reply, wasm)
 
 
 # ---------------------------------------------------------------------------
@@ -138,7 +134,7 @@ class Scenario:
 
 
 def scenarios(wasm: Path, noop: Path) -> list[Scenario]:
-    plugin = lambda config: harness.wasm_filter(config, wasm)  # noqa: E731
+    plugin = lambda config: wasm_filter(config, wasm)
     return [
         Scenario("1", "pass-through, no filter", "", 200, {"http_filters": [ROUTER], "route_config": TO_UPSTREAM}),
         Scenario("2", "pass-through, no-op wasm filter", "1", 200,
@@ -181,17 +177,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def start_envoy(hcm: dict, upstream_port: int, workdir: Path, cpu: str | None) -> harness.Envoy:
-    envoy = harness.Envoy(
-        None, upstream_port, workdir, with_wasm=False, hcm=hcm, log_level="warning", component_log_level="wasm:info", start_timeout=60
+def start_envoy(hcm: dict, upstream_port: int, workdir: Path, cpu: str | None) -> Envoy:
+    envoy = PluginEnvoy(
+        None,
+        upstream_port,
+        workdir,
+        with_wasm=False,
+        hcm=hcm,
+        log_level="warning",
+        component_log_level="wasm:info",
+        start_timeout=60,
     )
     envoy.__enter__()
     pin(envoy.proc.pid, cpu)
     return envoy
 
 
-def bench_request(port: int) -> harness.Response:
-    return harness.http1_request(port, "GET", PATH, host=HOST, headers=[("accept", ACCEPT)])
+def bench_request(port: int) -> Response:
+    return http1_request(port, "GET", PATH, host=HOST, headers=[("accept", ACCEPT)])
 
 
 # ---------------------------------------------------------------------------
@@ -286,7 +289,7 @@ def native_apply_ms(config_path: Path) -> str:
 def paired_ratio(s: Scenario, ref: Scenario, name: str) -> float:
     """The median over rounds of this scenario's value over its reference's in the same round:
     the two ran back to back, so load from outside the benchmark mostly cancels out."""
-    pairs = [a / b for a, b in zip(getattr(s, name), getattr(ref, name)) if b]
+    pairs = [a / b for a, b in zip(getattr(s, name), getattr(ref, name), strict=False) if b]
     return statistics.median(pairs) if pairs else float("nan")
 
 
@@ -301,7 +304,7 @@ def table(runs: dict[str, Scenario]) -> str:
     ]
     for s in runs.values():
         ref = runs.get(s.ref)
-        r = (lambda name: f"{paired_ratio(s, ref, name):.2f}") if ref else (lambda name: "")
+        r = (lambda name, s=s, ref=ref: f"{paired_ratio(s, ref, name):.2f}") if ref else (lambda name: "")
         lines.append(
             f"| {s.key} | {s.title} | {s.ref or '–'} | {s.median('rps'):,.0f} | {r('rps')} "
             f"| {fmt_latency(s.median('p50'))} | {r('p50')} | {fmt_latency(s.median('p99'))} | {r('p99')} "
@@ -335,7 +338,9 @@ def targets(runs: dict[str, Scenario], wasm_size: int, apply_ms: float | None) -
     out.append(f"- Envoy RSS, plugin off vs no-op filter (3 − 2): {d:+.2f} MiB; target ≤ 2 MiB: {check(d <= 2)}")
     out.append(f"- wasm size: {wasm_size / 1024:.1f} KiB; target ≤ 100 KiB: {check(wasm_size <= 100 * 1024)}")
     if apply_ms is not None:
-        out.append(f"- {RULES:,}-route config applied in Envoy: {apply_ms:.0f} ms; target < 50 ms: {check(apply_ms < 50)}")
+        out.append(
+            f"- {RULES:,}-route config applied in Envoy: {apply_ms:.0f} ms; target < 50 ms: {check(apply_ms < 50)}"
+        )
     return out
 
 
@@ -381,7 +386,7 @@ def main() -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="maintenance-bench-") as tmp:
         work = Path(tmp)
-        envoys: list[harness.Envoy] = []
+        envoys: list[Envoy] = []
         try:
             upstream = start_envoy(
                 {"http_filters": [ROUTER],
@@ -488,7 +493,7 @@ def main() -> int:
 
 
 def envoy_version() -> str:
-    out = subprocess.run([harness.envoy_bin(), "--version"], capture_output=True, text=True).stdout
+    out = subprocess.run([envoy_bin(), "--version"], capture_output=True, text=True).stdout
     found = re.search(r"/(\d+\.\d+\.\d+)/", out)
     return found.group(1) if found else "?"
 

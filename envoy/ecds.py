@@ -20,29 +20,24 @@ which keeps serving with the last good one.
 OPTIONS (before the command): --file (the ECDS resource file), --envoy and --wasm
 (check the new configuration with `envoy --mode validate` before writing it),
 --admin HOST:PORT (wait until that Envoy reports the update applied or rejected).
-Standard library only; run.py and the tests import it.
+Standard library only; uses the project's envoylib: run it from the repository root as
+`python3 -m envoy.ecds` (the Makefile does).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import os
-import string
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path, PurePosixPath
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
+from envoylib.bootstrap import render_template
+from envoylib.ecds import dump, resource_document, update_counts, version_of, wait_for_update, write_atomically
+from envoylib.paths import REPO
+from envoylib.process import validate
+
+HERE = REPO / "envoy"
 DEFAULT_FILE = REPO / ".run/ecds/maintenance-mode.json"
-DEFAULT_WASM = REPO / "target/wasm32-wasip1/release/maintenance_mode.wasm"
-TEMPLATE = HERE / "envoy.yaml.tmpl"
 DOCKER_DIR = HERE / "docker"
 
 # The values envoy/docker/envoy.yaml is rendered with; docker-compose.yaml mounts the files
@@ -58,13 +53,6 @@ DOCKER = {
 }
 DOCKER_WASM = "/etc/envoy/maintenance_mode.wasm"
 
-# The filter's name in the listener (`http_filters[].name`) and of the ECDS resource; Envoy
-# matches the two, and names its stats after it.
-FILTER_NAME = "maintenance-mode"
-WASM_TYPE = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm"
-EXTENSION_CONFIG_TYPE = "type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig"
-STRING_VALUE_TYPE = "type.googleapis.com/google.protobuf.StringValue"
-
 
 class EcdsError(Exception):
     """A problem to report to the user in one line."""
@@ -75,77 +63,11 @@ class EcdsError(Exception):
 # ---------------------------------------------------------------------------
 
 
-def wasm_filter(config_text: str | None, wasm: str) -> dict:
-    """The Wasm HTTP filter config, with the plugin configuration as Istio sends it: a JSON
-    string in a StringValue (a Struct would reach the plugin as binary protobuf). None: no
-    configuration at all (the plugin's default: maintenance off)."""
-    config: dict = {
-        "name": FILTER_NAME,
-        "root_id": FILTER_NAME,
-        "vm_config": {
-            "vm_id": FILTER_NAME,
-            "runtime": "envoy.wasm.runtime.v8",
-            "code": {"local": {"filename": wasm}},
-        },
-    }
-    if config_text is not None:
-        config["configuration"] = {"@type": STRING_VALUE_TYPE, "value": config_text}
-    return {"@type": WASM_TYPE, "config": config}
-
-
-def version_of(config_text: str) -> str:
-    """Shown by Envoy as the stat `extension_config_discovery.http_filter.maintenance-mode.version_text`."""
-    return "sha256:" + hashlib.sha256(config_text.encode("utf-8")).hexdigest()[:16]
-
-
-def resource_document(config_text: str, wasm: str) -> dict:
-    """The ECDS file: a DiscoveryResponse with one TypedExtensionConfig."""
-    return {
-        "version_info": version_of(config_text),
-        "resources": [
-            {
-                "@type": EXTENSION_CONFIG_TYPE,
-                "name": FILTER_NAME,
-                "typed_config": wasm_filter(config_text, wasm),
-            }
-        ],
-    }
-
-
-def render_bootstrap(
-    *,
-    admin_address: str,
-    admin_port: int,
-    listen_address: str,
-    listen_port: int,
-    upstream_host: str,
-    upstream_port: int,
-    ecds_file: str,
-    template: Path = TEMPLATE,
-) -> str:
-    """envoy/envoy.yaml.tmpl with these values (paths as Envoy will see them)."""
-    q = lambda s: json.dumps(str(s), ensure_ascii=False)  # noqa: E731 - a JSON string is a YAML scalar
-    return string.Template(template.read_text(encoding="utf-8")).substitute(
-        ADMIN_ADDRESS=q(admin_address),
-        ADMIN_PORT=int(admin_port),
-        LISTEN_ADDRESS=q(listen_address),
-        LISTEN_PORT=int(listen_port),
-        UPSTREAM_HOST=q(upstream_host),
-        UPSTREAM_PORT=int(upstream_port),
-        ECDS_FILE=q(ecds_file),
-        ECDS_DIR=q(PurePosixPath(ecds_file).parent),
-    )
-
-
 def docker_bootstrap() -> str:
     """What envoy/docker/envoy.yaml must contain."""
-    return "# Generated from envoy/envoy.yaml.tmpl by `make docker-config`: edit the template.\n" + render_bootstrap(
+    return "# Generated from envoy/envoy.yaml.tmpl by `make docker-config`: edit the template.\n" + render_template(
         **DOCKER
     )
-
-
-def dump(document: dict) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def read_document(path: Path) -> dict:
@@ -179,27 +101,6 @@ def with_config(document: dict, config_text: str) -> dict:
     return new
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` so that readers see the old file or the new one, never a part:
-    a temporary file in the same directory, flushed, then renamed over `path`. The rename is
-    what Envoy's `watched_directory` reacts to."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; Envoy may run as another user (Docker)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 # ---------------------------------------------------------------------------
 # editing the plugin configuration
 # ---------------------------------------------------------------------------
@@ -227,96 +128,6 @@ def switched(config_text: str, *, enabled: bool, reason: str | None = None) -> s
 
 
 # ---------------------------------------------------------------------------
-# checking a configuration with the real plugin
-# ---------------------------------------------------------------------------
-
-
-def validation_bootstrap(config_text: str, wasm: str) -> dict:
-    """A minimal static bootstrap carrying the plugin configuration, for `envoy --mode
-    validate`. (Validate mode does not load ECDS resources, so the plugin is inlined here.)"""
-    manager = {
-        "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
-        "stat_prefix": "validate",
-        "route_config": {
-            "virtual_hosts": [
-                {"name": "all", "domains": ["*"], "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "app"}}]}
-            ]
-        },
-        "http_filters": [
-            {"name": FILTER_NAME, "typed_config": wasm_filter(config_text, wasm)},
-            {
-                "name": "envoy.filters.http.router",
-                "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
-            },
-        ],
-    }
-    return {
-        "static_resources": {
-            "listeners": [
-                {
-                    "name": "validate",
-                    "address": {"socket_address": {"address": "127.0.0.1", "port_value": 1}},
-                    "filter_chains": [
-                        {"filters": [{"name": "envoy.filters.network.http_connection_manager", "typed_config": manager}]}
-                    ],
-                }
-            ],
-            "clusters": [{"name": "app", "connect_timeout": "1s"}],
-        }
-    }
-
-
-def validate(envoy: str, wasm: str, config_text: str, *, timeout: float = 120) -> tuple[bool, list[str], str]:
-    """Runs the plugin's own validation in `envoy --mode validate`.
-
-    Returns (accepted, the plugin's error messages, Envoy's whole output)."""
-    with tempfile.TemporaryDirectory(prefix="maintenance-validate-") as tmp:
-        boot = Path(tmp) / "validate.json"
-        boot.write_text(json.dumps(validation_bootstrap(config_text, wasm)), encoding="utf-8")
-        proc = subprocess.run(
-            [envoy, "--mode", "validate", "-c", str(boot), "-l", "info", "--disable-hot-restart"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            timeout=timeout,
-            start_new_session=True,
-        )
-    output = proc.stdout.decode("utf-8", "replace")
-    marker = "invalid plugin configuration"
-    errors = [line[line.index(marker) :] for line in output.splitlines() if marker in line]
-    return proc.returncode == 0, errors, output
-
-
-# ---------------------------------------------------------------------------
-# watching Envoy apply it
-# ---------------------------------------------------------------------------
-
-UPDATE_STATS = ("update_success", "update_rejected")
-
-
-def update_counts(admin: str) -> dict[str, int]:
-    """Envoy's ECDS counters for the filter: how many updates it applied and rejected."""
-    prefix = f"extension_config_discovery.http_filter.{FILTER_NAME}."
-    url = f"http://{admin}/stats?format=json&filter=^{prefix.replace('.', '[.]')}"
-    with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - the operator's own admin address
-        stats = json.loads(resp.read())["stats"]
-    values = {s["name"][len(prefix) :]: s.get("value", 0) for s in stats if s.get("name", "").startswith(prefix)}
-    return {name: int(values.get(name, 0)) for name in UPDATE_STATS}
-
-
-def wait_for_update(admin: str, before: dict[str, int], timeout: float = 10) -> str:
-    """'applied', 'rejected' or 'unknown' (no change seen in time)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        now = update_counts(admin)
-        if now["update_rejected"] > before["update_rejected"]:
-            return "rejected"
-        if now["update_success"] > before["update_success"]:
-            return "applied"
-        time.sleep(0.05)
-    return "unknown"
-
-
-# ---------------------------------------------------------------------------
 # the command line
 # ---------------------------------------------------------------------------
 
@@ -337,10 +148,10 @@ def push(args, document: dict, config_text: str) -> int:
     if args.envoy:
         if not Path(wasm).is_file():
             raise EcdsError(f"cannot validate: wasm {wasm} not found (run `make build`, or pass --wasm)")
-        accepted, errors, output = validate(args.envoy, wasm, config_text)
-        if not accepted:
+        result = validate(config_text, envoy=args.envoy, wasm=wasm)
+        if not result.accepted:
             print("not written: the plugin rejects this configuration:", file=sys.stderr)
-            for line in errors or output.splitlines()[-15:]:
+            for line in result.errors or result.output.splitlines()[-15:]:
                 print(f"  {line}", file=sys.stderr)
             return 1
     before = None

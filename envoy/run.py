@@ -9,32 +9,34 @@
   envoy/maintenance.json. `make on REASON=...`, `make off` and `make apply`
   (envoy/ecds.py) rewrite that file and Envoy applies it without a restart.
 
-The configuration is validated first (`envoy --mode validate`): if the plugin
-rejects it, its error line is shown and nothing is started. Runs in the
-foreground until Ctrl-C; Envoy runs in its own process group and is killed on
-exit, SIGINT, SIGTERM or SIGHUP. Standard library only.
+Nothing is written before the checks pass: the configuration file must be
+readable and accepted by the plugin (`envoy --mode validate`; its error line is
+shown), the ports free, and no other `make run` may use the same work directory
+(a lock file). So a second `make run` that fails leaves a running one untouched.
+Runs in the foreground until Ctrl-C; Envoy runs in its own process group and is
+killed on exit, SIGINT, SIGTERM or SIGHUP. Standard library only (and envoylib):
+run it from the repository root as `python -m envoy.run` (`make run`).
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
+import os
 import signal
-import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-LOOPBACK = "127.0.0.1"
+from envoylib.bootstrap import render_template
+from envoylib.ecds import dump, resource_document, write_atomically
+from envoylib.paths import DEFAULT_WASM, LOOPBACK, REPO, TEMPLATE, VENV_ENVOY
+from envoylib.process import Envoy, EnvoyStartError, port_in_use, validate
+from envoylib.server import QuietHTTPServer
 
-sys.path.insert(0, str(HERE))
-import ecds  # noqa: E402 - envoy/ecds.py, next to this file
-from processes import die_with_parent, kill_group  # noqa: E402 - envoy/processes.py
+HERE = REPO / "envoy"
 
 
 # ---------------------------------------------------------------------------
@@ -53,10 +55,10 @@ class DemoApp(BaseHTTPRequestHandler):
     server_version = "demo-app"
     sys_version = ""
 
-    def log_message(self, format, *args):  # noqa: A002
+    def log_message(self, format, *args):
         pass
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         path = self.path.split("?", 1)[0]
         if path == "/healthz":
             body, ctype = b"ok\n", "text/plain; charset=utf-8"
@@ -81,7 +83,7 @@ class DemoApp(BaseHTTPRequestHandler):
 
     do_HEAD = do_GET
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         length = int(self.headers.get("content-length") or 0)
         if length:
             self.rfile.read(length)
@@ -93,21 +95,6 @@ class DemoApp(BaseHTTPRequestHandler):
 # ---------------------------------------------------------------------------
 # Envoy
 # ---------------------------------------------------------------------------
-
-
-def wait_ready(proc: subprocess.Popen, admin: int, timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            with urllib.request.urlopen(f"http://{LOOPBACK}:{admin}/ready", timeout=1) as resp:  # noqa: S310
-                if resp.status == 200:
-                    return True
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.1)
-    return False
 
 
 def print_plugin_line(line: str) -> None:
@@ -131,52 +118,115 @@ def follow_plugin_log(f, stop: threading.Event) -> None:
             print_plugin_line(line)
 
 
-def tail(path: Path, n: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-n:])
-    except FileNotFoundError:
-        return ""
-
-
 class Stop(Exception):
     pass
+
+
+class UserError(Exception):
+    """A problem to report in one line, before anything is written or started."""
+
+
+def read_config(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"configuration file not found: {path}") from None
+    except IsADirectoryError:
+        raise UserError(f"configuration file is a directory: {path}") from None
+    except UnicodeDecodeError as err:
+        raise UserError(f"configuration file {path} is not UTF-8 text (byte {err.start})") from None
+    except OSError as err:
+        raise UserError(f"cannot read configuration file {path}: {err.strerror}") from None
+
+
+def lock_workdir(workdir: Path):
+    """An exclusive lock on `<workdir>/run.lock`, held while this process lives: a second
+    `make run` on the same work directory (the ECDS file `make on/off` act on) stops here."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    lock = open(workdir / "run.lock", "a+")  # noqa: SIM115 - held until exit
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.seek(0)
+        holder = lock.read().strip() or "?"
+        lock.close()
+        raise UserError(
+            f"another `make run` (pid {holder}) is using {workdir}: stop it first, or give this one "
+            "its own --workdir and ports (RUN_ARGS)"
+        ) from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"{os.getpid()}\n")
+    lock.flush()
+    return lock
+
+
+def check_ports(args) -> None:
+    for option, port in (("--listen-port", args.listen_port), ("--admin-port", args.admin_port)):
+        if port_in_use(port):
+            raise UserError(
+                f"{LOOPBACK}:{port} is in use (another `make run`?): stop it, or choose another port with "
+                f"make run RUN_ARGS='{option} N'"
+            )
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", type=Path, default=HERE / "maintenance.json", help="plugin configuration (JSON)")
-    ap.add_argument("--wasm", type=Path, default=REPO / "target/wasm32-wasip1/release/maintenance_mode.wasm")
-    ap.add_argument("--envoy", default=str(REPO / ".venv/bin/envoy"))
-    ap.add_argument("--template", type=Path, default=ecds.TEMPLATE)
-    ap.add_argument("--workdir", type=Path, default=REPO / ".run")
+    ap.add_argument("--wasm", type=Path, default=DEFAULT_WASM)
+    ap.add_argument("--envoy", default=str(VENV_ENVOY))
+    ap.add_argument("--template", type=Path, default=TEMPLATE)
+    ap.add_argument("--workdir", type=Path, default=REPO / ".run", help="run state: bootstrap, ECDS file, log")
     ap.add_argument("--listen-port", type=int, default=10000)
     ap.add_argument("--admin-port", type=int, default=9901)
-    ap.add_argument("--upstream-port", type=int, default=8080)
+    ap.add_argument("--upstream-port", type=int, default=8080, help="the demo application's port")
     ap.add_argument("--log-level", default="info")
     args = ap.parse_args()
+    try:
+        return run(args)
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
 
+
+def run(args) -> int:
     wasm = args.wasm.resolve()
-    for what, path in (("wasm", wasm), ("envoy", Path(args.envoy)), ("config", args.config)):
+    for what, path in (("wasm", wasm), ("envoy", Path(args.envoy))):
         if not path.exists():
-            print(f"error: {what} not found: {path} (run `make build venv`)", file=sys.stderr)
-            return 1
-    config_text = args.config.read_text(encoding="utf-8")
-    args.workdir.mkdir(parents=True, exist_ok=True)
+            raise UserError(f"{what} not found: {path} (run `make build venv`)")
+    config_text = read_config(args.config)
+    workdir = args.workdir.resolve()
+    lock = lock_workdir(workdir)  # noqa: F841 - released when the process exits
+    check_ports(args)
+    try:
+        app = QuietHTTPServer((LOOPBACK, args.upstream_port), DemoApp)
+    except OSError as err:
+        raise UserError(
+            f"cannot listen on {LOOPBACK}:{args.upstream_port}: {err.strerror} "
+            "(choose another port with make run RUN_ARGS='--upstream-port N')"
+        ) from None
+    try:
+        return serve(args, wasm, workdir, config_text, app)
+    finally:
+        app.server_close()
 
+
+def serve(args, wasm: Path, workdir: Path, config_text: str, app: QuietHTTPServer) -> int:
     print(f"validating {args.config} ...", flush=True)
-    accepted, errors, output = ecds.validate(args.envoy, str(wasm), config_text)
-    if not accepted:
+    result = validate(config_text, envoy=args.envoy, wasm=wasm)
+    if not result.accepted:
         print(f"\nEnvoy rejected the configuration in {args.config}:", file=sys.stderr)
-        for line in errors or output.splitlines()[-20:]:
+        for line in result.errors or result.output.splitlines()[-20:]:
             print(f"  {line}", file=sys.stderr)
         print("\nFix the file and run `make run` again.", file=sys.stderr)
         return 1
 
-    ecds_file = (args.workdir / "ecds" / "maintenance-mode.json").resolve()
-    ecds.write_atomically(ecds_file, ecds.dump(ecds.resource_document(config_text, str(wasm))))
-    bootstrap = args.workdir / "envoy.yaml"
+    # Every check passed: from here on this run owns the work directory.
+    ecds_file = workdir / "ecds" / "maintenance-mode.json"
+    write_atomically(ecds_file, dump(resource_document(config_text, str(wasm))))
+    bootstrap = workdir / "envoy.yaml"
     bootstrap.write_text(
-        ecds.render_bootstrap(
+        render_template(
             admin_address=LOOPBACK,
             admin_port=args.admin_port,
             listen_address=LOOPBACK,
@@ -188,17 +238,10 @@ def main() -> int:
         ),
         encoding="utf-8",
     )
-
-    try:
-        app = ThreadingHTTPServer((LOOPBACK, args.upstream_port), DemoApp)
-    except OSError as err:
-        print(f"error: cannot listen on {LOOPBACK}:{args.upstream_port}: {err} (use --upstream-port)", file=sys.stderr)
-        return 1
-    app.daemon_threads = True
     threading.Thread(target=app.serve_forever, name="demo-app", daemon=True).start()
 
-    log = args.workdir / "envoy.log"
-    envoy: subprocess.Popen | None = None
+    envoy = Envoy(bootstrap, workdir, log_level=args.log_level, envoy=args.envoy)
+    log = envoy.log_path
     stop_follow = threading.Event()
 
     def on_signal(signum, _frame):
@@ -208,20 +251,10 @@ def main() -> int:
         signal.signal(sig, on_signal)
 
     try:
-        with open(log, "wb") as logf:
-            envoy = subprocess.Popen(
-                [
-                    args.envoy, "-c", str(bootstrap), "-l", args.log_level,
-                    "--concurrency", "1", "--use-dynamic-base-id",
-                ],  # fmt: skip
-                stdin=subprocess.DEVNULL,
-                stdout=logf,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                preexec_fn=die_with_parent,
-            )
-        if not wait_ready(envoy, args.admin_port):
-            print(f"error: Envoy did not start; last lines of {log}:\n{tail(log)}", file=sys.stderr)
+        try:
+            envoy.start()
+        except EnvoyStartError as err:
+            print(f"error: Envoy did not start ({err})", file=sys.stderr)
             return 1
         # the plugin's start-up lines, then the rest as they come
         log_reader = open(log, encoding="utf-8", errors="replace")  # noqa: SIM115 - closed by the follower
@@ -230,10 +263,12 @@ def main() -> int:
         threading.Thread(target=follow_plugin_log, args=(log_reader, stop_follow), daemon=True).start()
 
         base = f"http://localhost:{args.listen_port}"
+        admin = f"{LOOPBACK}:{args.admin_port}"
+        toggle = "" if (args.admin_port, args.workdir) == (9901, REPO / ".run") else f" ADMIN={admin} ECDS={ecds_file}"
         print(
             f"""
 Envoy with the maintenance-mode filter is listening on {base}
-(demo application on http://{LOOPBACK}:{args.upstream_port}, Envoy admin on http://{LOOPBACK}:{args.admin_port}).
+(demo application on http://{LOOPBACK}:{args.upstream_port}, Envoy admin on http://{admin}).
 
   See the maintenance page:    curl -i {base}/
                                open {base}/ in a browser
@@ -241,19 +276,20 @@ Envoy with the maintenance-mode filter is listening on {base}
   Reach a bypassed path:       curl -i {base}/admin/
                                curl -i {base}/healthz
   In another terminal, no restart needed:
-    turn maintenance off:      make off
-    turn it on, new reason:    make on REASON="Back at 15:00 UTC"
-    apply an edited config:    make apply   (pushes {args.config} as it is)
-    see the live config:       make show
-  Metrics:                     curl -s http://{LOOPBACK}:{args.admin_port}/stats | grep maintenance
+    turn maintenance off:      make off{toggle}
+    turn it on, new reason:    make on REASON="Back at 15:00 UTC"{toggle}
+    apply an edited config:    make apply{toggle}   (pushes {args.config} as it is)
+    see the live config:       make show{toggle}
+  Metrics:                     curl -s http://{admin}/stats | grep maintenance
 
 Envoy log: {log}. Press Ctrl-C to stop.
 """,
             flush=True,
         )
-        while envoy.poll() is None:
+        while envoy.proc is not None and envoy.proc.poll() is None:
             time.sleep(0.5)
-        print(f"error: Envoy exited with {envoy.returncode}; last lines of {log}:\n{tail(log)}", file=sys.stderr)
+        code = envoy.proc.returncode if envoy.proc is not None else "?"
+        print(f"error: Envoy exited with {code}; last lines of {log}:\n{envoy.log_tail(30)}", file=sys.stderr)
         return 1
     except (Stop, KeyboardInterrupt) as why:
         print(f"\nstopping ({why or 'SIGINT'}) ...", flush=True)
@@ -262,9 +298,8 @@ Envoy log: {log}. Press Ctrl-C to stop.
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_IGN)
         stop_follow.set()
-        kill_group(envoy)
+        envoy.stop()
         app.shutdown()
-        app.server_close()
 
 
 if __name__ == "__main__":

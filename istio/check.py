@@ -12,7 +12,8 @@ For every `WasmPlugin` document in the given YAML files:
    real plugin in `envoy --mode validate`: the same check every gateway makes, so a
    configuration that passes here is one the gateways accept.
 
-Usage: check.py [--envoy ENVOY] [--wasm WASM] FILE.yaml...   (`make istio-check`)
+Usage: python -m istio.check [--envoy ENVOY] [--wasm WASM] FILE.yaml...   (from the repository
+root; `make istio-check`)
 Needs PyYAML and jsonschema (both in the project's .venv).
 """
 
@@ -29,13 +30,13 @@ from urllib.parse import urlsplit
 import jsonschema
 import yaml
 
+from envoylib.paths import DEFAULT_WASM, VENV_ENVOY
+from envoylib.process import validate
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 SCHEMA = json.loads((HERE / "wasmplugin.schema.json").read_text(encoding="utf-8"))
 URL_SCHEMES = ("", "oci", "https", "http", "file")
-
-sys.path.insert(0, str(REPO / "envoy"))
-import ecds  # noqa: E402 - envoy/ecds.py: `envoy --mode validate` with the plugin
 
 
 # ---------------------------------------------------------------------------
@@ -111,10 +112,12 @@ def plugin_problems(doc, envoy: str, wasm: str) -> tuple[str, list[str]]:
         text = plugin_config_string(doc["spec"].get("pluginConfig"))
     except ValueError as err:
         return "", [f"spec.pluginConfig: {err}"]
-    accepted, errors, output = ecds.validate(envoy, wasm, text)
-    if accepted:
+    result = validate(text, envoy=envoy, wasm=wasm)
+    if result.accepted:
         return text, []
-    return text, [f"spec.pluginConfig: {e}" for e in errors] or ["spec.pluginConfig: Envoy refused it:\n" + output[-2000:]]
+    return text, [f"spec.pluginConfig: {e}" for e in result.errors] or [
+        "spec.pluginConfig: Envoy refused it:\n" + result.output[-2000:]
+    ]
 
 
 def load_documents(path: Path) -> list:
@@ -130,8 +133,8 @@ def check_document(doc, envoy: str, wasm: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--envoy", default=str(REPO / ".venv/bin/envoy"))
-    ap.add_argument("--wasm", default=str(ecds.DEFAULT_WASM))
+    ap.add_argument("--envoy", default=str(VENV_ENVOY))
+    ap.add_argument("--wasm", default=str(DEFAULT_WASM))
     ap.add_argument("files", nargs="+", type=Path)
     args = ap.parse_args(argv)
     failed = 0

@@ -16,14 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import sys
 from pathlib import Path
 
+import harness
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-import harness  # noqa: E402
 
 _counter = itertools.count()
 

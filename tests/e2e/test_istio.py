@@ -15,15 +15,12 @@ import copy
 import json
 import re
 import sys
-from pathlib import Path
 
 import harness
 import pytest
+from istio import check
 
 REPO = harness.REPO
-sys.path.insert(0, str(REPO / "istio"))
-
-import check  # noqa: E402 - istio/check.py
 
 MANIFESTS = sorted((REPO / "istio").glob("*.yaml"))
 PATCH = re.compile(r"kubectl -n (\S+) patch wasmplugin (\S+) --type merge\s+-p '([^']+)'")
@@ -144,7 +141,7 @@ def test_plugin_config_is_converted_like_protojson():
         == '{"enabled":true,"reason":"x","retry_after":300,"status":503}'
     )
     assert check.plugin_config_string({"a": [0.5, 1e21, 1e-7, 0.00001]}) == '{"a":[0.5,1e+21,1e-7,0.00001]}'
-    assert check.plugin_config_string({"reason": "Ünïcode <b> \"q\"\n"}) == '{"reason":"Ünïcode <b> \\"q\\"\\n"}'
+    assert check.plugin_config_string({"reason": 'Ünïcode <b> "q"\n'}) == '{"reason":"Ünïcode <b> \\"q\\"\\n"}'
 
 
 def test_a_bad_plugin_config_is_reported_with_the_plugins_words():
@@ -163,11 +160,11 @@ def test_check_cli(tmp_path):
     bad.write_text(
         (REPO / "istio/maintenance-gateway.yaml").read_text().replace("retry_after: 900", "retry_afterr: 900")
     )
-    cmd = [sys.executable, str(REPO / "istio/check.py"), "--envoy", harness.envoy_bin(), "--wasm", str(harness.wasm_path())]
-    done = subprocess.run([*cmd, *map(str, MANIFESTS)], capture_output=True, text=True, timeout=300)
+    cmd = [sys.executable, "-m", "istio.check", "--envoy", harness.envoy_bin(), "--wasm", str(harness.wasm_path())]
+    done = subprocess.run([*cmd, *map(str, MANIFESTS)], capture_output=True, text=True, timeout=300, cwd=REPO)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count(": ok") == len(MANIFESTS)
-    done = subprocess.run([*cmd, str(bad)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run([*cmd, str(bad)], capture_output=True, text=True, timeout=300, cwd=REPO)
     assert done.returncode == 1
     assert "FAILED" in done.stdout and "retry_afterr: unknown field" in done.stdout, done.stdout
 
@@ -209,10 +206,14 @@ def test_readme_documents_on_off_and_reason():
     assert any(set(c) == {"reason"} for c in configs), "change the reason only"
 
 
-@pytest.mark.parametrize("where,namespace,name,patch", documented_patches(), ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    "where,namespace,name,patch", documented_patches(), ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_documented_patch_applies_to_a_shipped_manifest(where, namespace, name, patch):
     targets = [
-        doc for _, doc in documents() if doc["metadata"]["name"] == name and doc["metadata"].get("namespace") == namespace
+        doc
+        for _, doc in documents()
+        if doc["metadata"]["name"] == name and doc["metadata"].get("namespace") == namespace
     ]
     assert targets, f"{where}: no shipped manifest {namespace}/{name}"
     for doc in targets:

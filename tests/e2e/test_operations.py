@@ -24,11 +24,12 @@ from pathlib import Path
 import harness
 import pytest
 import yaml
+from envoy import ecds
+from envoylib import ecds as ecds_lib
+from envoylib.bootstrap import FILTER_NAME, render_template
+from envoylib.process import Envoy, http_get
 
 REPO = harness.REPO
-sys.path.insert(0, str(REPO / "envoy"))
-
-import ecds  # noqa: E402 - envoy/ecds.py
 
 LOOPBACK = harness.LOOPBACK
 REASON = "Database upgrade, back at 14:00 UTC."
@@ -50,34 +51,23 @@ STAT = {
 # ---------------------------------------------------------------------------
 
 
-class EcdsEnvoy(harness.Envoy):
+class EcdsEnvoy(Envoy):
     """Envoy running a given bootstrap (a dict) whose maintenance filter comes from the ECDS
-    file `ecds_file`. Inherits the harness's stop/log/stats/request helpers."""
+    file `ecds_file`."""
 
     def __init__(self, boot: dict, ecds_file: Path, workdir: Path, *, concurrency: int = 1, log_level: str = "info"):
-        self.workdir = Path(workdir)
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.boot_path = harness.write_bootstrap(self.workdir, boot, "envoy.json")
+        super().__init__(boot, workdir, concurrency=concurrency, log_level=log_level)
         self.ecds_file = Path(ecds_file)
-        self.concurrency = concurrency
-        self.log_path = self.workdir / "envoy.log"
-        self.admin_path = self.workdir / "admin.address"
-        self.log_level = log_level
-        self.component_log_level = None
-        self.start_timeout = 30.0
-        self.proc = None
-        self.admin = None
-        self.port = None
 
     # -- toggling ------------------------------------------------------------
 
     def push(self, config_text: str) -> str:
         """Rewrites the ECDS file (as `make on/off` do) and waits for Envoy's verdict:
         'applied', 'rejected' or 'unknown'."""
-        before = ecds.update_counts(self.admin)
+        before = ecds_lib.update_counts(self.admin)
         document = ecds.read_document(self.ecds_file)
-        ecds.write_atomically(self.ecds_file, ecds.dump(ecds.with_config(document, config_text)))
-        return ecds.wait_for_update(self.admin, before)
+        ecds_lib.write_atomically(self.ecds_file, ecds_lib.dump(ecds.with_config(document, config_text)))
+        return ecds_lib.wait_for_update(self.admin, before)
 
     def stat(self, name: str) -> int:
         return self.stats(f"^{re.escape(name)}$").get(name, -1)
@@ -88,7 +78,7 @@ class EcdsEnvoy(harness.Envoy):
 
 def template_boot(upstream_port: int, ecds_file: Path) -> dict:
     """envoy/envoy.yaml.tmpl rendered as `make run` does, on loopback with OS-chosen ports."""
-    text = ecds.render_bootstrap(
+    text = render_template(
         admin_address=LOOPBACK,
         admin_port=0,
         listen_address=LOOPBACK,
@@ -109,7 +99,7 @@ def ecds_envoy(request, wasm, upstream, envoy_dir):
         workdir = envoy_dir / f"ecds-{request.node.name}-{len(envoys)}"
         ecds_file = workdir / "ecds" / "maintenance-mode.json"
         text = config if isinstance(config, str) else json.dumps(config)
-        ecds.write_atomically(ecds_file, ecds.dump(ecds.resource_document(text, str(wasm))))
+        ecds_lib.write_atomically(ecds_file, ecds_lib.dump(ecds_lib.resource_document(text, str(wasm))))
         e = EcdsEnvoy(template_boot(upstream.port, ecds_file), ecds_file, workdir, concurrency=concurrency)
         envoys.append(e)
         request.node._envoys = getattr(request.node, "_envoys", []) + [e]
@@ -190,7 +180,7 @@ class Load:
         self.deadline = time.monotonic() + LOAD_SECONDS_MAX
         self.threads = [threading.Thread(target=self.run, args=(i,), daemon=True) for i in range(LOAD_THREADS)]
 
-    def __enter__(self) -> "Load":
+    def __enter__(self) -> Load:
         for t in self.threads:
             t.start()
         return self
@@ -310,7 +300,7 @@ def test_a_rejected_configuration_keeps_the_last_good_one(ecds_envoy):
     # still the old configuration, with its reason
     assert probe(e) == "maintenance"
     assert e.stat(STAT["active"]) == 1
-    assert e.stats("update_rejected$")[f"extension_config_discovery.http_filter.{ecds.FILTER_NAME}.update_rejected"] == 1
+    assert e.stats("update_rejected$")[f"extension_config_discovery.http_filter.{FILTER_NAME}.update_rejected"] == 1
     errors = [line for line in e.log_text().splitlines() if "invalid plugin configuration" in line]
     assert len(errors) == 1 and "routes: is empty" in errors[0], errors
     # not JSON at all: rejected too
@@ -327,22 +317,22 @@ def test_ecds_cli_validates_then_follows_envoy(ecds_envoy, tmp_path):
     anything is written; good ones are applied and reported."""
     e = ecds_envoy({"enabled": False, "reason": "old", "bypass": {"paths": ["/admin"]}})
     base = [
-        sys.executable, str(REPO / "envoy/ecds.py"), "--file", str(e.ecds_file), "--admin", e.admin,
+        sys.executable, "-m", "envoy.ecds", "--file", str(e.ecds_file), "--admin", e.admin,
         "--envoy", harness.envoy_bin(), "--wasm", str(harness.wasm_path()),
     ]  # fmt: skip
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([*base, *args], capture_output=True, text=True, timeout=120)
+        return subprocess.run([*base, *args], capture_output=True, text=True, timeout=120, cwd=REPO)
 
-    done = run("on", "--reason", "It's the new reason: \"quoted\" <b>")
+    done = run("on", "--reason", 'It\'s the new reason: "quoted" <b>')
     assert done.returncode == 0, done.stderr
     assert "applied" in done.stdout, done.stdout
     r = e.get("/x", headers={"accept": "application/json"})
-    assert r.status == 503 and r.json()["detail"] == "It's the new reason: \"quoted\" <b>", r
+    assert r.status == 503 and r.json()["detail"] == 'It\'s the new reason: "quoted" <b>', r
     # the rest of the configuration is kept
     assert e.get("/admin/x").from_upstream
     live = json.loads(ecds.plugin_config_text(ecds.read_document(e.ecds_file)))
-    assert live == {"enabled": True, "reason": "It's the new reason: \"quoted\" <b>", "bypass": {"paths": ["/admin"]}}
+    assert live == {"enabled": True, "reason": 'It\'s the new reason: "quoted" <b>', "bypass": {"paths": ["/admin"]}}
 
     bad = tmp_path / "bad.json"
     bad.write_text('{"enabled": true, "bypass": {"paths": ["admin"]}}')
@@ -361,7 +351,8 @@ def test_ecds_cli_validates_then_follows_envoy(ecds_envoy, tmp_path):
 
 def test_a_missing_ecds_file_is_reported(tmp_path):
     done = subprocess.run(
-        [sys.executable, str(REPO / "envoy/ecds.py"), "--file", str(tmp_path / "nope.json"), "off"],
+        [sys.executable, "-m", "envoy.ecds", "--file", str(tmp_path / "nope.json"), "off"],
+        cwd=REPO,
         capture_output=True,
         text=True,
         timeout=30,
@@ -372,8 +363,8 @@ def test_a_missing_ecds_file_is_reported(tmp_path):
 
 def test_atomic_write_leaves_no_temporary_file_and_readable_mode(tmp_path):
     target = tmp_path / "ecds" / "maintenance-mode.json"
-    ecds.write_atomically(target, "one")
-    ecds.write_atomically(target, "two")
+    ecds_lib.write_atomically(target, "one")
+    ecds_lib.write_atomically(target, "two")
     assert target.read_text() == "two"
     assert sorted(p.name for p in target.parent.iterdir()) == ["maintenance-mode.json"]
     assert target.stat().st_mode & 0o777 == 0o644
@@ -410,7 +401,7 @@ def test_metrics_count_each_decision(make_envoy):
         STAT["active"]: 1,
     }
 
-    _, text = harness._http_get(f"http://{e.admin}/stats/prometheus")
+    _, text = http_get(f"http://{e.admin}/stats/prometheus")
     for name, kind_ in (
         ("maintenance_responses_total", "counter"),
         ("maintenance_bypassed_total", "counter"),
@@ -469,7 +460,7 @@ def test_active_gauge_follows_a_window(make_envoy):
     windows are checked every second)."""
     import datetime
 
-    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
     opens = now + datetime.timedelta(seconds=5)
     e = make_envoy(
         {
@@ -479,7 +470,7 @@ def test_active_gauge_follows_a_window(make_envoy):
         }
     )
     before = e.stats("^wasmcustom[.]maintenance[.]active$")[STAT["active"]]
-    if datetime.datetime.now(datetime.timezone.utc) < opens - datetime.timedelta(seconds=1):
+    if datetime.datetime.now(datetime.UTC) < opens - datetime.timedelta(seconds=1):
         assert before == 0
         assert e.get("/").from_upstream
     deadline = time.monotonic() + 10
@@ -509,7 +500,9 @@ def test_start_and_audit_lines_once_per_proxy(ecds_envoy):
         {"enabled": True, "reason": "first", "routes": [{"path_prefix": "/shop"}, {"hosts": ["api.example.com"]}]},
         concurrency=3,
     )
-    assert e.push(json.dumps({"enabled": False, "reason": "second", "bypass": {"paths": ["/a", "/b", "/c"]}})) == "applied"
+    assert (
+        e.push(json.dumps({"enabled": False, "reason": "second", "bypass": {"paths": ["/a", "/b", "/c"]}})) == "applied"
+    )
     wait_for_state(e, "upstream")
     log = e.log_text()
     started = [line for line in log.splitlines() if f"maintenance-mode {CRATE_VERSION} started" in line]
@@ -567,7 +560,9 @@ def test_docker_compose_matches_the_tested_config():
 
     volumes = compose_volumes(envoy)
     assert volumes["/etc/envoy/envoy.yaml"] == (DOCKER_BOOT, "ro")
-    http_filter = boot["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]["http_filters"][0]
+    http_filter = boot["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"][
+        "http_filters"
+    ][0]
     source = http_filter["config_discovery"]["config_source"]["path_config_source"]
     ecds_dir = source["watched_directory"]["path"]
     assert source["path"] == f"{ecds_dir}/{DOCKER_ECDS.name}"
@@ -606,7 +601,7 @@ def test_docker_config_runs_in_envoy(wasm, upstream, envoy_dir):
     enabled = json.loads(config_text).get("enabled", False)
     document["resources"][0]["typed_config"]["config"]["vm_config"]["code"]["local"]["filename"] = str(wasm)
     ecds_file = ecds_dir / DOCKER_ECDS.name
-    ecds.write_atomically(ecds_file, ecds.dump(document))
+    ecds_lib.write_atomically(ecds_file, ecds_lib.dump(document))
 
     boot = yaml.safe_load(DOCKER_BOOT.read_text())
     boot["admin"]["address"]["socket_address"] = {"address": LOOPBACK, "port_value": 0}

@@ -1,0 +1,79 @@
+"""The ECDS resource file Envoy watches for the plugin (see envoy/envoy.yaml.tmpl), and Envoy's
+counters that tell whether it applied or rejected a new one."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from envoylib.bootstrap import FILTER_NAME, wasm_config
+
+EXTENSION_CONFIG_TYPE = "type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig"
+UPDATE_STATS = ("update_success", "update_rejected")
+
+
+def version_of(config_text: str) -> str:
+    """Shown by Envoy as the stat `extension_config_discovery.http_filter.maintenance-mode.version_text`."""
+    return "sha256:" + hashlib.sha256(config_text.encode("utf-8")).hexdigest()[:16]
+
+
+def resource_document(config_text: str, wasm: str) -> dict:
+    """The ECDS file: a DiscoveryResponse with one TypedExtensionConfig."""
+    return {
+        "version_info": version_of(config_text),
+        "resources": [
+            {"@type": EXTENSION_CONFIG_TYPE, "name": FILTER_NAME, "typed_config": wasm_config(config_text, wasm)}
+        ],
+    }
+
+
+def dump(document: dict) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write `text` to `path` so that readers see the old file or the new one, never a part:
+    a temporary file in the same directory, flushed, then renamed over `path`. The rename is
+    what Envoy's `watched_directory` reacts to."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; Envoy may run as another user (Docker)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def update_counts(admin: str) -> dict[str, int]:
+    """Envoy's ECDS counters for the filter: how many updates it applied and rejected."""
+    prefix = f"extension_config_discovery.http_filter.{FILTER_NAME}."
+    url = f"http://{admin}/stats?format=json&filter=^{prefix.replace('.', '[.]')}"
+    with urllib.request.urlopen(url, timeout=2) as resp:
+        stats = json.loads(resp.read())["stats"]
+    values = {s["name"][len(prefix) :]: s.get("value", 0) for s in stats if s.get("name", "").startswith(prefix)}
+    return {name: int(values.get(name, 0)) for name in UPDATE_STATS}
+
+
+def wait_for_update(admin: str, before: dict[str, int], timeout: float = 10) -> str:
+    """'applied', 'rejected' or 'unknown' (no change seen in time)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = update_counts(admin)
+        if now["update_rejected"] > before["update_rejected"]:
+            return "rejected"
+        if now["update_success"] > before["update_success"]:
+            return "applied"
+        time.sleep(0.05)
+    return "unknown"
