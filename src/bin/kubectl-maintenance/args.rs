@@ -192,7 +192,12 @@ pub fn parse(args: &[String]) -> Result<Invocation, String> {
             .map(PathBuf::from)
             .map(Target::Manifest);
         let ecds = last(&["--ecds"]).map(PathBuf::from).map(Target::Ecds);
-        let resource = resource_target(&mut rest, &command_word)?;
+        let file_positional = matches!(command_word.as_str(), "apply" | "validate");
+        let resource = if file_positional && (manifest.is_some() || ecds.is_some()) {
+            None // the positional is a file (apply CONFIG.json)
+        } else {
+            resource_target(&mut rest, &command_word)?
+        };
         let chosen: Vec<Target> = [manifest, ecds, resource].into_iter().flatten().collect();
         if chosen.len() > 1 {
             return Err("give one target: KIND/NAME, -f MANIFEST or --ecds FILE".to_string());
@@ -301,8 +306,16 @@ fn resource_target(rest: &mut Vec<String>, command: &str) -> Result<Option<Targe
     let Some(first) = rest.first().cloned() else {
         return Ok(None);
     };
+    let file_allowed = matches!(command, "validate" | "apply");
     if let Some((kind_text, name)) = first.split_once('/') {
-        let kind = Kind::from_arg(kind_text).ok_or_else(|| unknown_kind(kind_text))?;
+        let Some(kind) = Kind::from_arg(kind_text) else {
+            // validate ./config.json: a path, not a kind.
+            return if file_allowed {
+                Ok(None)
+            } else {
+                Err(unknown_kind(kind_text))
+            };
+        };
         if name.is_empty() {
             return Err(format!("{first}: the resource name is missing"));
         }
@@ -320,8 +333,7 @@ fn resource_target(rest: &mut Vec<String>, command: &str) -> Result<Option<Targe
         rest.drain(..2);
         return Ok(Some(Target::Resource { kind, name }));
     }
-    // validate FILE, apply CONFIG: a path, not a kind.
-    if matches!(command, "validate" | "apply") {
+    if file_allowed {
         return Ok(None);
     }
     Err(unknown_kind(&first))
@@ -460,6 +472,13 @@ mod tests {
         let inv = parse_words("on -f istio/x.yaml -o json").unwrap();
         assert_eq!(inv.target, Some(Target::Manifest("istio/x.yaml".into())));
         assert_eq!(inv.output, "json");
+        let inv = parse_words("apply --ecds e.json /tmp/te/config.json").unwrap();
+        assert_eq!(inv.command, Command::Apply("/tmp/te/config.json".into()));
+        assert_eq!(inv.target, Some(Target::Ecds("e.json".into())));
+        assert_eq!(
+            parse_words("validate ./a/b.json").unwrap().command,
+            Command::Validate(Some("./a/b.json".into()))
+        );
         let inv = parse_words("apply te/m config.json").unwrap();
         assert_eq!(inv.command, Command::Apply("config.json".into()));
         assert_eq!(

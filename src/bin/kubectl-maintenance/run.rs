@@ -95,12 +95,18 @@ fn execute(inv: &Invocation) -> Result<(), String> {
             let written = write(inv, &opened, &new_text)?;
             if written {
                 if let (Some(base), Some(secret), Some(link)) = (&on.link, secret, link) {
-                    println!(
+                    let message = format!(
                         "bypass link for QA (shown once; sets the cookie for {}):\n  {}{}?token={secret}",
                         human(link.max_age),
                         base.trim_end_matches('/'),
                         link.set_path
                     );
+                    // A changed manifest goes to standard output: keep it clean.
+                    if matches!(opened, Opened::Manifest { .. }) {
+                        eprintln!("{message}");
+                    } else {
+                        println!("{message}");
+                    }
                 }
             }
             Ok(())
