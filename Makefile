@@ -19,12 +19,15 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 TOOLCHAIN := $(shell sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)
 
 # `make on/off/apply/show` act on this ECDS resource file and follow this Envoy admin address
-# (defaults: the `make run` demo; for docker-compose use ECDS=envoy/docker/ecds/maintenance-mode.json).
+# (defaults: the `make run` demo), with the CLI (src/bin/kubectl-maintenance/) built natively.
 ECDS    ?= .run/ecds/maintenance-mode.json
 ADMIN   ?= 127.0.0.1:9901
-# Validate with the real plugin before writing, when the pinned Envoy is installed.
-ECDSCTL  = $(PYTHON) -m envoy.ecds --file "$(ECDS)" --admin "$(ADMIN)" \
-	$(if $(wildcard $(VENV)/bin/envoy),--envoy "$(VENV)/bin/envoy" --wasm "$(WASM)")
+CLI     := target/release/kubectl-maintenance
+HOST_TARGET = $(shell rustc -vV | sed -n 's/^host: //p')
+# $(call arg,OPTION,VARIABLE): OPTION 'value' when VARIABLE was given, shell-quoted from its raw
+# text (so REASON='cost $$5' arrives as written).
+arg = $(if $(filter undefined,$(origin $(2))),,$(1) '$(subst ','\'',$(value $(2)))')
+ECDSCTL  = $(CLI) --ecds "$(ECDS)" --admin "$(ADMIN)" $(if $(WRITE_ONLY),--write-only)
 IMAGE   ?= maintenance-mode:$(VERSION)
 
 BENCH_ARGS  ?=
@@ -32,7 +35,7 @@ BENCH_ARGS  ?=
 # CONFIG=file runs with another plugin configuration (default envoy/maintenance.json).
 RUN_ARGS    ?=
 
-.PHONY: toolchain lint-toolchain doc-check build build-noop venv test test-native test-e2e lint run on off apply show docker-config istio-check image bench bench-smoke clean
+.PHONY: toolchain lint-toolchain doc-check build cli cli-native build-noop venv test test-native test-e2e lint run on off apply show docker-config istio-check image bench bench-smoke clean
 
 # $(call debian,COMMAND,PACKAGE): installs PACKAGE when COMMAND is missing and we may (root with
 # apt-get, as on CI); otherwise leaves it to the caller to say what is missing.
@@ -65,8 +68,19 @@ lint-toolchain:
 
 ## build: the release wasm
 build: toolchain
-	$(CARGO) build --release --target $(TARGET)
+	$(CARGO) build --release --target $(TARGET) --lib
 	@printf 'built %s (%s bytes)\n' "$(WASM)" "$$(wc -c < $(WASM))"
+
+## cli: the kubectl-maintenance CLI as a static Linux binary (install as kubectl-maintenance on PATH)
+cli: toolchain
+	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --release --bin kubectl-maintenance --target $(HOST_TARGET)
+	@f=target/$(HOST_TARGET)/release/kubectl-maintenance; file "$$f" | grep -Eq 'static(-pie|ally) linked' \
+		|| { echo "$$f is not statically linked: $$(file "$$f")" >&2; exit 1; }; \
+		printf 'built %s (static, %s bytes)\n' "$$f" "$$(wc -c < "$$f")"
+
+# the CLI for this machine, for make on/off/apply/show and the tests
+cli-native: toolchain
+	@$(CARGO) build --quiet --release --bin kubectl-maintenance
 
 ## build-noop: the benchmark's no-op proxy-wasm filter, with the same release profile
 build-noop: toolchain
@@ -86,8 +100,8 @@ test-native: toolchain
 	$(CARGO) test --lib --tests
 
 ## test-e2e: the pytest suite against a real Envoy running the release wasm
-test-e2e: build venv
-	MAINTENANCE_WASM="$(abspath $(WASM))" ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" \
+test-e2e: build venv cli-native
+	MAINTENANCE_WASM="$(abspath $(WASM))" ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" MAINTENANCE_CLI="$(abspath $(CLI))" \
 		$(VENV)/bin/python -m pytest tests/e2e -q -p no:cacheprovider $(PYTEST_ARGS)
 
 ## test: everything CI runs
@@ -109,21 +123,21 @@ run: build venv
 	$(VENV)/bin/python -m envoy.run --wasm "$(WASM)" --envoy "$(VENV)/bin/envoy" \
 		--config "$(or $(CONFIG),envoy/maintenance.json)" $(RUN_ARGS)
 
-## on: maintenance on in the running Envoy, no restart (REASON="..." also sets the reason)
-on:
-	$(ECDSCTL) on $${REASON+--reason "$$REASON"}
+## on: maintenance on in the running Envoy, no restart (REASON="...", UNTIL=2h, WRITE_ONLY=1: only write the file)
+on: cli-native
+	$(ECDSCTL) on $(call arg,--reason,REASON) $(call arg,--until,UNTIL)
 
 ## off: maintenance off in the running Envoy, no restart
-off:
+off: cli-native
 	$(ECDSCTL) off
 
 ## apply: push envoy/maintenance.json (or CONFIG=file) as it is to the running Envoy
-apply:
+apply: cli-native
 	$(ECDSCTL) apply "$(or $(CONFIG),envoy/maintenance.json)"
 
-## show: the plugin configuration in the ECDS file
-show:
-	@$(PYTHON) -m envoy.ecds --file "$(ECDS)" show
+## show: the plugin configuration in the ECDS file, and what Envoy reports
+show: cli-native
+	@$(ECDSCTL) status
 
 ## docker-config: regenerate envoy/docker/ (envoy.yaml from the template, ECDS file from envoy/maintenance.json)
 docker-config:

