@@ -42,9 +42,7 @@ def cli_built():
 
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, KUBECTL=str(KUBECTL), KUBECONFIG=os.devnull)
-    return subprocess.run(
-        [str(CLI), *args], input=stdin, capture_output=True, text=True, timeout=60, env=env
-    )
+    return subprocess.run([str(CLI), *args], input=stdin, capture_output=True, text=True, timeout=60, env=env)
 
 
 def plugin_config(e) -> dict:
@@ -143,7 +141,7 @@ def test_a_configuration_envoy_rejects_keeps_the_last_good_one(ecds_envoy):  # n
     before = e.ecds_file.read_bytes()
     refused = cli("apply", *target, str(bad))
     assert refused.returncode == 1
-    assert 'invalid plugin configuration: routes[0].path_prefix: "shop" must start with \'/\'' in refused.stderr
+    assert "invalid plugin configuration: routes[0].path_prefix: \"shop\" must start with '/'" in refused.stderr
     assert e.ecds_file.read_bytes() == before
 
     # A file Envoy itself rejects (here: a runtime it does not have, edited in place so Envoy
