@@ -20,7 +20,8 @@ use crate::audit::{fingerprint, History};
 use crate::config::{self, Plan};
 use crate::credentials::{join_cookie_headers, CookieHeader};
 use crate::current::{CurrentResponse, TransitionLog};
-use crate::decision::{decide_with_format, upstream_failed, Decision, RequestFacts, Strip};
+use crate::decision::{decide_with_format, Decision, RequestFacts, Strip};
+use crate::fallback_source;
 use crate::metrics::{Counter, ACTIVE_GAUGE};
 use crate::negotiate::{choose, Format};
 use crate::response::MaintenanceResponse;
@@ -534,11 +535,19 @@ impl HttpContext for MaintenanceHttp {
             Format::Grpc => response_header("grpc-status"),
             _ => None,
         };
-        if !upstream_failed(
+        // Only upstream responses and Envoy's own replies for a failed upstream, never another
+        // filter's or plugin instance's local reply (see fallback_source.rs).
+        let code_details = || {
+            hostcalls::get_property(vec!["response", "code_details"])
+                .ok()
+                .flatten()
+        };
+        if !fallback_source::replace(
             &self.plan,
             format,
             status.as_deref(),
             grpc_status.as_deref(),
+            code_details,
         ) {
             return Action::Continue;
         }

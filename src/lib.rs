@@ -9,6 +9,7 @@ pub mod config;
 pub mod credentials;
 pub mod current;
 pub mod decision;
+pub mod fallback_source;
 pub mod metrics;
 pub mod negotiate;
 pub mod path;
