@@ -35,7 +35,7 @@ BENCH_ARGS  ?=
 # CONFIG=file runs with another plugin configuration (default envoy/maintenance.json).
 RUN_ARGS    ?=
 
-.PHONY: toolchain lint-toolchain doc-check build cli cli-native build-noop venv test test-native test-e2e lint run on off apply show docker-config istio-check image bench bench-smoke clean
+.PHONY: toolchain lint-toolchain doc-check build cli cli-native build-noop venv test test-native test-e2e lint run on off apply show docker-config istio-check manifests-check image image-test bench bench-smoke clean
 
 # $(call debian,COMMAND,PACKAGE): installs PACKAGE when COMMAND is missing and we may (root with
 # apt-get, as on CI); otherwise leaves it to the caller to say what is missing.
@@ -104,8 +104,8 @@ test-e2e: build venv cli-native
 	MAINTENANCE_WASM="$(abspath $(WASM))" ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" MAINTENANCE_CLI="$(abspath $(CLI))" \
 		$(VENV)/bin/python -m pytest tests/e2e -q -p no:cacheprovider $(PYTEST_ARGS)
 
-## test: everything CI runs
-test: test-native test-e2e
+## test: everything CI runs (and `make image-test`)
+test: test-native manifests-check test-e2e
 
 ## lint: formatting and clippy (wasm and native, tests included), ruff for the Python
 lint: lint-toolchain venv
@@ -143,9 +143,13 @@ show: cli-native
 docker-config:
 	$(PYTHON) -m envoy.ecds docker-config
 
-## istio-check: check WasmPlugin manifests (FILES=..., default istio/*.yaml): schema, and pluginConfig in the real plugin
+## istio-check: check WasmPlugin/TrafficExtension/EnvoyExtensionPolicy manifests (FILES=..., default istio/*.yaml): schema, and config in the real plugin
 istio-check: build venv
 	$(VENV)/bin/python -m istio.check --envoy "$(VENV)/bin/envoy" --wasm "$(WASM)" $(or $(FILES),istio/*.yaml)
+
+## manifests-check: the same for every shipped manifest (istio/ and gateway/)
+manifests-check: build venv
+	$(VENV)/bin/python -m istio.check --envoy "$(VENV)/bin/envoy" --wasm "$(WASM)" istio/*.yaml gateway/*.yaml
 
 ## image: the OCI image for Istio (FROM scratch, /plugin.wasm); needs a working docker, podman or buildah
 image: build
@@ -161,6 +165,13 @@ image: build
 		exit 1; \
 	fi
 	@echo "built $(IMAGE); push it with: docker tag $(IMAGE) REGISTRY/maintenance-mode:$(VERSION) && docker push REGISTRY/maintenance-mode:$(VERSION)"
+## image-test: build the image (buildah), push it to a registry on loopback, pull it back (skopeo), check it as Istio and Envoy Gateway would, load it in Envoy
+image-test: build venv
+	@$(call debian,buildah,buildah)
+	@$(call debian,skopeo,skopeo)
+	@$(call debian,docker-registry,docker-registry)
+	timeout 600 $(VENV)/bin/python -m tests.image_test --wasm "$(WASM)" --envoy "$(VENV)/bin/envoy"
+
 ## bench: the hot-path benchmark, side by side with a no-op filter, direct_response and Lua (~3 min)
 bench: build build-noop venv
 	@$(call debian,wrk,wrk)

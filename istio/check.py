@@ -1,19 +1,22 @@
 #!/usr/bin/env python3
-"""Checks WasmPlugin manifests for the maintenance-mode plugin before they reach a cluster.
+"""Checks the manifests that install the maintenance-mode plugin before they reach a cluster.
 
-For every `WasmPlugin` document in the given YAML files:
+Kinds: Istio `WasmPlugin` and `TrafficExtension` (extensions.istio.io/v1alpha1), Envoy
+Gateway `EnvoyExtensionPolicy` (gateway.envoyproxy.io/v1alpha1). For every such document in
+the given YAML files:
 
-1. the resource against the extensions.istio.io/v1alpha1 WasmPlugin schema
-   (istio/wasmplugin.schema.json), strictly: an unknown or misspelt field is an
-   error, where the API server would silently drop it;
-2. the `url` scheme (oci, https, http, file, or none, as Istio accepts);
-3. the `pluginConfig`, converted to JSON exactly as istiod does (protobuf JSON of
-   the Struct, sent to the proxy in a google.protobuf.StringValue), loaded by the
-   real plugin in `envoy --mode validate`: the same check every gateway makes, so a
-   configuration that passes here is one the gateways accept.
+1. the resource against its strict schema (istio/wasmplugin.schema.json,
+   istio/trafficextension.schema.json, gateway/envoyextensionpolicy.schema.json): an unknown
+   or misspelt field is an error, where the API server would silently drop it;
+2. for Istio, the `url` scheme (oci, https, http, file, or none, as Istio accepts);
+3. each plugin configuration (`pluginConfig`, or each `wasm[].config`), converted to the JSON
+   text the gateway receives (protobuf JSON of the Struct for Istio, the stored JSON for Envoy
+   Gateway; both sent to the proxy in a google.protobuf.StringValue), loaded by the real plugin
+   in `envoy --mode validate`: the same check every gateway makes, so a configuration that
+   passes here is one the gateways accept.
 
 Usage: python -m istio.check [--envoy ENVOY] [--wasm WASM] FILE.yaml...   (from the repository
-root; `make istio-check`)
+root; `make manifests-check`)
 Needs PyYAML and jsonschema (both in the project's .venv).
 """
 
@@ -35,8 +38,11 @@ from envoylib.process import validate
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-SCHEMA = json.loads((HERE / "wasmplugin.schema.json").read_text(encoding="utf-8"))
 URL_SCHEMES = ("", "oci", "https", "http", "file")
+
+
+def _schema(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 # ---------------------------------------------------------------------------
@@ -91,33 +97,88 @@ def plugin_config_string(plugin_config: dict | None) -> str:
 # ---------------------------------------------------------------------------
 
 
+def _wasm_plugin_configs(spec: dict) -> list[tuple[str, dict | None, bool]]:
+    return [("spec.pluginConfig", spec.get("pluginConfig"), True)]
+
+
+def _traffic_extension_configs(spec: dict) -> list[tuple[str, dict | None, bool]]:
+    return [("spec.wasm.pluginConfig", (spec.get("wasm") or {}).get("pluginConfig"), True)]
+
+
+def _extension_policy_configs(spec: dict) -> list[tuple[str, dict | None, bool]]:
+    return [(f"spec.wasm.{i}.config", w.get("config"), False) for i, w in enumerate(spec.get("wasm") or [])]
+
+
+# kind -> (schema, where the Istio `url` is (None: no scheme rule), the plugin configurations:
+# (where, value, is a protobuf Struct))
+KINDS = {
+    "WasmPlugin": (_schema(HERE / "wasmplugin.schema.json"), ("url",), _wasm_plugin_configs),
+    "TrafficExtension": (_schema(HERE / "trafficextension.schema.json"), ("wasm", "url"), _traffic_extension_configs),
+    "EnvoyExtensionPolicy": (
+        _schema(REPO / "gateway/envoyextensionpolicy.schema.json"),
+        None,
+        _extension_policy_configs,
+    ),
+}
+
+
+def config_string(config, struct: bool) -> str:
+    """The text the plugin receives for a manifest's configuration. Istio (`struct`): protojson
+    of the Struct, nothing for an absent or empty one. Envoy Gateway: the JSON the API server
+    stored (Go's encoding/json: compact, sorted keys, the same number forms), nothing when absent."""
+    return plugin_config_string(config) if struct else ("" if config is None else _to_json(config))
+
+
+def _kind(doc):
+    return KINDS.get(doc.get("kind")) if isinstance(doc, dict) else None
+
+
 def schema_problems(doc) -> list[str]:
-    validator = jsonschema.Draft202012Validator(SCHEMA)
+    schema, url_path, _ = _kind(doc) or KINDS["WasmPlugin"]
+    validator = jsonschema.Draft202012Validator(schema)
     problems = []
-    for error in sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path)):
+    for error in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path]):
         where = ".".join(str(p) for p in error.absolute_path) or "(document)"
         problems.append(f"{where}: {error.message}")
-    spec = doc.get("spec") if isinstance(doc, dict) else None
-    url = spec.get("url") if isinstance(spec, dict) else None
-    if isinstance(url, str) and url:
+    url = doc.get("spec") if isinstance(doc, dict) else None
+    for key in url_path or ():
+        url = url.get(key) if isinstance(url, dict) else None
+    if url_path and isinstance(url, str) and url:
         scheme = urlsplit(url).scheme if "://" in url else ""
         if scheme not in URL_SCHEMES:
-            problems.append(f"spec.url: scheme {scheme!r} is not one of oci, https, http, file")
+            problems.append(f"spec.{'.'.join(url_path)}: scheme {scheme!r} is not one of oci, https, http, file")
     return problems
 
 
+def config_problems(doc, envoy: str, wasm: str) -> list[tuple[str, str, list[str]]]:
+    """(where, the configuration text, the plugin's complaints) for each plugin configuration."""
+    _, _, configs = _kind(doc) or KINDS["WasmPlugin"]
+    results = []
+    for where, value, struct in configs(doc["spec"]):
+        try:
+            text = config_string(value, struct)
+        except ValueError as err:
+            results.append((where, "", [f"{where}: {err}"]))
+            continue
+        result = validate(text, envoy=envoy, wasm=wasm)
+        if result.accepted:
+            results.append((where, text, []))
+        else:
+            results.append(
+                (
+                    where,
+                    text,
+                    [f"{where}: {e}" for e in result.errors]
+                    or [f"{where}: Envoy refused it:\n" + result.output[-2000:]],
+                )
+            )
+    return results
+
+
 def plugin_problems(doc, envoy: str, wasm: str) -> tuple[str, list[str]]:
-    """(the configuration text, the plugin's complaints) for the document's pluginConfig."""
-    try:
-        text = plugin_config_string(doc["spec"].get("pluginConfig"))
-    except ValueError as err:
-        return "", [f"spec.pluginConfig: {err}"]
-    result = validate(text, envoy=envoy, wasm=wasm)
-    if result.accepted:
-        return text, []
-    return text, [f"spec.pluginConfig: {e}" for e in result.errors] or [
-        "spec.pluginConfig: Envoy refused it:\n" + result.output[-2000:]
-    ]
+    """(the first configuration's text, every complaint): for documents with one configuration."""
+    results = config_problems(doc, envoy, wasm)
+    return (results[0][1] if results else ""), [p for _, _, problems in results for p in problems]
 
 
 def load_documents(path: Path) -> list:
@@ -141,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.files:
         for index, doc in enumerate(load_documents(path)):
             name = f"{path}#{index}"
-            if isinstance(doc, dict) and doc.get("kind") != "WasmPlugin":
+            if isinstance(doc, dict) and doc.get("kind") not in KINDS:
                 print(f"{name}: skipped ({doc.get('kind')})")
                 continue
             if isinstance(doc, dict):

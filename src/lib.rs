@@ -28,6 +28,7 @@ pub(crate) mod bytes;
 pub mod config;
 pub(crate) mod current;
 pub mod decision;
+pub(crate) mod fallback_source;
 pub(crate) mod host;
 pub(crate) mod metrics;
 pub mod negotiate;

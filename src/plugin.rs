@@ -14,7 +14,8 @@ use crate::audit::{fingerprint, History};
 use crate::bypass::cookie::{join_cookie_headers, CookieHeader};
 use crate::config::{self, Plan};
 use crate::current::{CurrentResponse, TransitionLog};
-use crate::decision::{decide, upstream_failed, Decision, RequestFacts, Strip};
+use crate::decision::{decide, Decision, RequestFacts, Strip};
+use crate::fallback_source;
 use crate::host::{Host, MetricKind, Reply, SetError};
 use crate::metrics::{Counter, ACTIVE_GAUGE};
 use crate::negotiate::{choose, Format};
@@ -554,11 +555,14 @@ impl Stream {
             Format::Grpc => host.response_header("grpc-status"),
             _ => None,
         };
-        if !upstream_failed(
+        // Only upstream responses and Envoy's own replies for a failed upstream, never another
+        // filter's or plugin instance's local reply (see fallback_source.rs).
+        if !fallback_source::replace(
             &self.plan,
             format,
             status.as_deref(),
             grpc_status.as_deref(),
+            || host.property(&["response", "code_details"]),
         ) {
             return Flow::Continue;
         }

@@ -217,6 +217,7 @@ fn upstream_failures_are_replaced_once_in_the_requested_format() {
     // The format is read in the request phase, the only one where it can be.
     assert_eq!(host.reads(), [":path", "content-type", "accept"]);
     host.respond(&[(":status", b"502")]);
+    host.properties.insert(code_details(), b"via_upstream".to_vec());
     assert_eq!(stream.on_response_headers(&mut host), Flow::Pause);
     let reply = host.replies()[0].clone();
     assert_eq!(
@@ -233,11 +234,26 @@ fn upstream_failures_are_replaced_once_in_the_requested_format() {
         .iter()
         .any(|call| matches!(call, Call::OutOfPhase(_))));
 
-    // A success passes untouched.
+    // A success passes untouched, and its origin is not even asked.
     let (mut stream, _) = request(&root, &mut host, GET_SHOP);
     host.respond(&[(":status", b"200")]);
     assert_eq!(stream.on_response_headers(&mut host), Flow::Continue);
     assert!(host.replies().is_empty());
+    assert!(!host
+        .calls
+        .iter()
+        .any(|call| matches!(call, Call::Property(path) if *path == code_details())));
+
+    // Another filter's or plugin instance's local 503 (empty details) is never replaced.
+    let (mut stream, _) = request(&root, &mut host, GET_SHOP);
+    host.respond(&[(":status", b"503")]);
+    host.properties.insert(code_details(), Vec::new());
+    assert_eq!(stream.on_response_headers(&mut host), Flow::Continue);
+    assert!(host.replies().is_empty());
+}
+
+fn code_details() -> Vec<String> {
+    vec!["response".to_string(), "code_details".to_string()]
 }
 
 fn at(text: &str) -> i64 {

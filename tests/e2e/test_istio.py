@@ -26,8 +26,13 @@ MANIFESTS = sorted((REPO / "istio").glob("*.yaml"))
 PATCH = re.compile(r"kubectl -n (\S+) patch wasmplugin (\S+) --type merge\s+-p '([^']+)'")
 
 
-def documents() -> list[tuple[str, dict]]:
-    return [(f"{p.name}#{i}", doc) for p in MANIFESTS for i, doc in enumerate(check.load_documents(p))]
+def documents(kind: str = "WasmPlugin") -> list[tuple[str, dict]]:
+    return [
+        (f"{p.name}#{i}", doc)
+        for p in MANIFESTS
+        for i, doc in enumerate(check.load_documents(p))
+        if doc.get("kind") == kind
+    ]
 
 
 def validate(doc: dict) -> tuple[str, list[str]]:
@@ -164,6 +169,7 @@ def test_check_cli(tmp_path):
     done = subprocess.run([*cmd, *map(str, MANIFESTS)], capture_output=True, text=True, timeout=300, cwd=REPO)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count(": ok") == len(MANIFESTS)
+    assert "TrafficExtension" not in done.stdout  # checked, not skipped
     done = subprocess.run([*cmd, str(bad)], capture_output=True, text=True, timeout=300, cwd=REPO)
     assert done.returncode == 1
     assert "FAILED" in done.stdout and "retry_afterr: unknown field" in done.stdout, done.stdout
@@ -248,3 +254,82 @@ def test_dockerfile_is_the_image_istio_pulls():
     # the build context lets exactly that file in
     ignore = (REPO / ".dockerignore").read_text().split()
     assert "*" in ignore and "!target/wasm32-wasip1/release/maintenance_mode.wasm" in ignore
+
+
+# ---------------------------------------------------------------------------
+# TrafficExtension (Istio 1.30+)
+# ---------------------------------------------------------------------------
+
+TE_PATCH = re.compile(r"kubectl -n (\S+) patch trafficextension (\S+) --type merge\s+-p '([^']+)'")
+
+
+def traffic_extension() -> dict:
+    docs = documents("TrafficExtension")
+    assert len(docs) == 1
+    return copy.deepcopy(docs[0][1])
+
+
+def test_traffic_extension_matches_the_wasmplugin():
+    te = traffic_extension()
+    wp = base()
+    assert te["metadata"] == wp["metadata"]
+    assert te["spec"]["wasm"]["pluginConfig"] == wp["spec"]["pluginConfig"]
+    assert te["spec"]["wasm"]["failStrategy"] == wp["spec"]["failStrategy"]
+    assert te["spec"]["phase"] == "AUTHN" and te["spec"]["priority"] == wp["spec"]["priority"]
+    assert check.schema_problems(te) == []
+    text, problems = validate(te)
+    assert problems == [] and json.loads(text) == te["spec"]["wasm"]["pluginConfig"]
+
+
+@pytest.mark.parametrize(
+    "path,value,where",
+    [
+        (("spec", "pluginConfig"), {"enabled": True}, "spec"),  # WasmPlugin's place: dropped silently
+        (("spec", "url"), "oci://x/y:1", "spec"),
+        (("spec", "wasm", "pluginconfig"), {"enabled": True}, "spec.wasm"),
+        (("spec", "phase"), "UNSPECIFIED_PHASE", "spec.phase"),  # WasmPlugin's spelling
+        (("spec", "wasm", "failStrategy"), "FAIL_CLOSED", "spec.wasm.failStrategy"),
+        (("spec", "wasm", "sha256"), "ABC", "spec.wasm.sha256"),
+        (("spec", "wasm", "url"), "ftp://example.com/plugin.wasm", "spec.wasm.url"),
+        (("spec", "targetRefs"), [{"kind": "Gateway", "name": "gw"}], "spec"),  # and a selector
+        (("apiVersion",), "extensions.istio.io/v1beta1", "apiVersion"),
+    ],
+)
+def test_traffic_extension_schema_rejects(path, value, where):
+    doc = traffic_extension()
+    node = doc
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    problems = check.schema_problems(doc)
+    assert problems, f"{path}={value!r} accepted"
+    assert any(p.startswith(f"{where}:") for p in problems), problems
+
+
+def test_traffic_extension_needs_its_wasm():
+    doc = traffic_extension()
+    del doc["spec"]["wasm"]
+    assert any(p.startswith("spec:") and "wasm" in p for p in check.schema_problems(doc))
+
+
+def test_traffic_extension_bad_plugin_config_is_reported():
+    doc = traffic_extension()
+    doc["spec"]["wasm"]["pluginConfig"]["retry_after"] = -1
+    _, problems = validate(doc)
+    assert problems and problems[0].startswith("spec.wasm.pluginConfig: invalid plugin configuration: retry_after")
+
+
+def test_traffic_extension_documented_patches():
+    found = []
+    for path in MANIFESTS:
+        text = re.sub(r"\\\n\s*#?\s*", " ", path.read_text(encoding="utf-8"))
+        found += [(m.group(1), m.group(2), json.loads(m.group(3))) for m in TE_PATCH.finditer(text)]
+    assert {json.dumps(p["spec"]["wasm"]["pluginConfig"].get("enabled")) for _, _, p in found} == {"true", "false"}
+    te = traffic_extension()
+    for namespace, name, patch in found:
+        assert (namespace, name) == (te["metadata"]["namespace"], te["metadata"]["name"])
+        patched = merge_patch(te, patch)
+        assert check.schema_problems(patched) == []
+        text, problems = validate(patched)
+        assert problems == []
+        assert json.loads(text)["enabled"] is patch["spec"]["wasm"]["pluginConfig"]["enabled"]

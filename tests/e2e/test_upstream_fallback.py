@@ -27,6 +27,7 @@ FAILURES = {
     "upstream 503": "/status/503",
     "connection refused": "/refused/x",
     "no endpoints": "/empty/x",
+    "direct_response 500 (Envoy Gateway's invalid backend)": "/invalid-backend/x",
 }
 
 
@@ -61,6 +62,11 @@ def failing_clusters_bootstrap(config, upstream_port: int, refused_port: int, si
         timeout = "0.5s" if cluster == "silent" else "5s"
         for prefix in (f"/{cluster}", f"/admin/{cluster}"):
             extra.append({"match": {"prefix": prefix}, "route": {"cluster": cluster, "timeout": timeout}})
+    # Envoy Gateway's answer for a route whose backends are invalid or missing: a direct_response
+    # 500 (envoyproxy/gateway issues 6068, 4998); and a route's deliberate fixed reply.
+    for prefix in ("/invalid-backend", "/admin/invalid-backend"):
+        extra.append({"match": {"prefix": prefix}, "direct_response": {"status": 500}})
+    extra.append({"match": {"prefix": "/fixed"}, "direct_response": {"status": 200, "body": {"inline_string": "ok"}}})
     routes[:0] = extra
     echo = boot["static_resources"]["clusters"][0]
     refused = copy.deepcopy(echo)
@@ -124,8 +130,11 @@ def assert_maintenance(r: harness.Response, kind: str, *, status: int = 503, rea
 
 def assert_envoy_error(r: harness.Response, path: str) -> None:
     """The real failure, untouched by the filter."""
-    assert r.status == 503, r
     assert r.header("cache-control") is None, r
+    if "invalid-backend" in path:
+        assert r.status == 500 and r.body == b"", r
+        return
+    assert r.status == 503, r
     if "status" in path:
         assert r.from_upstream and r.json()["path"] == path, r
     elif "refused" in path:
@@ -193,6 +202,15 @@ class TestFallback:
     def test_upstream_timeout_bypassed(self, envoy):
         r = get(envoy, "/admin/silent/x", "html")
         assert r.status == 504 and r.text == "upstream request timeout", r
+
+    def test_a_fixed_direct_response_is_untouched(self, envoy):
+        r = get(envoy, "/fixed", "html")
+        assert r.status == 200 and r.text == "ok", r
+
+    def test_grpc_invalid_backend(self, envoy):
+        # For gRPC requests Envoy turns the direct_response 500 into grpc-status 2 (UNKNOWN)
+        r = grpc_raw(envoy, "/invalid-backend/pkg.Svc/Method")
+        assert r.headers_only and r.header("grpc-status") == "14" and grpc_message(r) == REASON, r
 
     def test_healthy_upstream_untouched(self, envoy):
         r = get(envoy, "/shop/cart")
@@ -318,3 +336,91 @@ class TestFallbackWhileMaintenanceIsOn:
     def test_bypassed(self, envoy, failure):
         path = "/admin" + FAILURES[failure]
         assert_envoy_error(get(envoy, path, "html"), path)
+
+
+# ---------------------------------------------------------------------------
+# only upstream failures: never another filter's or plugin instance's local reply
+# ---------------------------------------------------------------------------
+
+LUA_503 = """
+function envoy_on_request(handle)
+  if string.sub(handle:headers():get(":path"), 1, 5) == "/lua/" then
+    handle:respond({[":status"] = "503", ["x-from"] = "lua"}, "lua says no")
+  end
+end
+"""
+SECOND_REASON = "The second instance is in maintenance."
+
+
+class TestFallbackLeavesOtherLocalRepliesAlone:
+    """The chain is: this plugin (fallback on, every 5xx listed), a Lua filter that answers
+    `/lua/…` with its own 503, a second instance of the plugin in maintenance for `/second`
+    (in the same VM as the first), the router. The first instance sees those replies in its
+    response phase with a listed status, and must leave them as they are: they did not come
+    from an upstream. Upstream failures are still replaced."""
+
+    CONFIG = {
+        "reason": REASON,
+        "title": TITLE,
+        "upstream_fallback": {"statuses": [500, 502, 503, 504]},
+    }
+    SECOND_VM_ID = "maintenance-mode"  # the first instance's: one shared VM
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def envoy(cls, request, wasm, upstream, envoy_dir, refused_port, silent_port):
+        workdir = envoy_dir / f"fallback-{cls.__name__}"
+        e = harness.Envoy(cls.CONFIG, upstream.port, workdir)
+        boot = failing_clusters_bootstrap(cls.CONFIG, upstream.port, refused_port, silent_port)
+        manager = boot["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
+        lua = {
+            "name": "envoy.filters.http.lua",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua",
+                "default_source_code": {"inline_string": LUA_503},
+            },
+        }
+        second = harness.wasm_filter(
+            {"enabled": True, "reason": SECOND_REASON, "title": TITLE, "routes": [{"path_prefix": "/second"}]}
+        )
+        second["name"] = "second-instance"
+        second_config = second["typed_config"]["config"]
+        second_config["name"] = second_config["root_id"] = "second-instance"
+        second_config["vm_config"]["vm_id"] = cls.SECOND_VM_ID
+        manager["http_filters"][1:1] = [lua, second]
+        e.boot_path.write_text(json.dumps(boot))
+        with e:
+            yield e
+
+    @pytest.mark.parametrize("kind", ["plain", "html", "json"])
+    def test_a_lua_reply_is_not_replaced(self, envoy, kind):
+        r = get(envoy, "/lua/x", kind)
+        assert r.status == 503 and r.header("x-from") == "lua" and r.text == "lua says no", r
+        assert r.header("cache-control") is None, r
+
+    @pytest.mark.parametrize("kind", ["plain", "html", "json"])
+    def test_the_second_instances_maintenance_reply_is_not_replaced(self, envoy, kind):
+        assert_maintenance(get(envoy, "/second/x", kind), kind, reason=SECOND_REASON)
+
+    def test_the_second_instances_grpc_reply_is_not_replaced(self, envoy):
+        r = grpc_raw(envoy, "/second/pkg.Svc/Method")
+        assert r.headers_only and r.header("grpc-status") == "14", r
+        assert grpc_message(r) == SECOND_REASON, r
+
+    def test_an_applications_500_is_not_replaced_unless_listed(self, envoy):
+        # 500 is listed here: the application's own 500 is replaced
+        assert_maintenance(get(envoy, "/status/500", "json"), "json")
+
+    @pytest.mark.parametrize("failure", FAILURES)
+    def test_upstream_failures_are_still_replaced(self, envoy, failure):
+        assert_maintenance(get(envoy, FAILURES[failure], "html"), "html")
+
+    def test_a_fixed_direct_response_is_not_replaced(self, envoy):
+        r = get(envoy, "/fixed", "html")
+        assert r.status == 200 and r.text == "ok", r
+
+
+class TestFallbackLeavesOtherLocalRepliesAloneSeparateVms(TestFallbackLeavesOtherLocalRepliesAlone):
+    """The same with the second instance in its own VM (Envoy Gateway gives each policy one)."""
+
+    SECOND_VM_ID = "second-instance"
