@@ -217,7 +217,8 @@ fn upstream_failures_are_replaced_once_in_the_requested_format() {
     // The format is read in the request phase, the only one where it can be.
     assert_eq!(host.reads(), [":path", "content-type", "accept"]);
     host.respond(&[(":status", b"502")]);
-    host.properties.insert(code_details(), b"via_upstream".to_vec());
+    host.properties
+        .insert(code_details(), b"via_upstream".to_vec());
     assert_eq!(stream.on_response_headers(&mut host), Flow::Pause);
     let reply = host.replies()[0].clone();
     assert_eq!(
