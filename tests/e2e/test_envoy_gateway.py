@@ -21,6 +21,7 @@ import re
 import harness
 import pytest
 
+from envoylib.process import http_get
 from istio import check
 
 REPO = harness.REPO
@@ -248,7 +249,7 @@ def test_maintenance_applies_on_the_enabled_route_only(eg_envoy):
 
 def test_the_wiring_is_envoy_gateways(eg_envoy):
     envoy, _ = eg_envoy
-    _, body = harness._http_get(f"http://{envoy.admin}/config_dump")
+    _, body = http_get(f"http://{envoy.admin}/config_dump")
     dump = json.loads(body)
     text = json.dumps(dump)
     assert FILTER_NAME in text and '"disabled": true' in text
