@@ -38,5 +38,8 @@ pub(crate) mod schedule;
 pub(crate) mod scope;
 pub mod target;
 
+/// Dates and RFC 3339 times, shared with the CLI so it writes exactly what the plugin reads.
+pub use schedule::calendar;
+
 #[cfg(target_arch = "wasm32")]
 mod wasm;

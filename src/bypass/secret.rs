@@ -56,13 +56,7 @@ impl Digest {
 
     /// Lower-case hex.
     pub fn to_hex(self) -> String {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut text = String::with_capacity(64);
-        for byte in self.0 {
-            text.push(char::from(HEX[usize::from(byte >> 4)]));
-            text.push(char::from(HEX[usize::from(byte & 0x0f)]));
-        }
-        text
+        lower_hex(&self.0)
     }
 
     /// Compares in time independent of where the digests differ.
@@ -74,6 +68,17 @@ impl Digest {
             .fold(0u8, |acc, (a, b)| acc | (a ^ b));
         std::hint::black_box(difference) == 0
     }
+}
+
+/// Lower-case hex of `bytes`: how digests (and the CLI's fresh secrets) are written.
+pub fn lower_hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        text.push(char::from(HEX[usize::from(byte >> 4)]));
+        text.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    text
 }
 
 /// Whether the SHA-256 of `value` is one of `digests`. Every digest is compared, so the time

@@ -1,7 +1,7 @@
 //! Maintenance windows: absolute ones (RFC 3339 bounds) and weekly ones (days, `HH:MM`, a UTC
 //! offset), and where a schedule of them stands at a given time. Dates are `calendar.rs`'s.
 
-pub(crate) mod calendar;
+pub mod calendar;
 
 use calendar::*;
 

@@ -3,7 +3,7 @@
 
 use std::io::Read;
 
-use sha2::{Digest, Sha256};
+use maintenance_mode::bypass::secret::{lower_hex, Digest};
 
 /// Bytes of randomness in a secret (64 hex digits).
 const SECRET_BYTES: usize = 32;
@@ -14,22 +14,12 @@ pub fn fresh() -> Result<String, String> {
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut bytes))
         .map_err(|e| format!("cannot read random bytes from /dev/urandom: {e}"))?;
-    Ok(hex(&bytes))
+    Ok(lower_hex(&bytes))
 }
 
 /// Lower-case hex of SHA-256 of the secret's bytes: what `printf %s "$SECRET" | sha256sum` prints.
 pub fn digest(secret: &str) -> String {
-    hex(&Sha256::digest(secret.as_bytes()))
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
-    out
+    Digest::of(secret.as_bytes()).to_hex()
 }
 
 #[cfg(test)]
