@@ -31,7 +31,10 @@ const ALL_BYPASSES: &str = r#"{"enabled": true, "routes": [{"hosts": ["shop.exam
       "tokens": [{"header": "x-bypass", "sha256": "ABC"}],
       "cookie": {"name": "mm", "sha256": "ABC", "set_path": "/__mm/enter"}}}"#;
 
-fn shop(path: &str) -> Vec<(&'static str, Vec<u8>)> {
+/// Owned request headers.
+type Headers = Vec<(&'static str, Vec<u8>)>;
+
+fn shop(path: &str) -> Headers {
     vec![
         (":method", b"GET".to_vec()),
         (":authority", b"shop.example.com".to_vec()),
@@ -39,16 +42,12 @@ fn shop(path: &str) -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-fn send(root: &Root, host: &mut FakeHost, headers: &[(&'static str, Vec<u8>)]) -> (Stream, Flow) {
+fn send(root: &Root, host: &mut FakeHost, headers: &Headers) -> (Stream, Flow) {
     let borrowed: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (*n, v.as_slice())).collect();
     request(root, host, &borrowed)
 }
 
-fn plus(
-    mut headers: Vec<(&'static str, Vec<u8>)>,
-    name: &'static str,
-    value: &str,
-) -> Vec<(&'static str, Vec<u8>)> {
+fn plus(mut headers: Headers, name: &'static str, value: &str) -> Headers {
     headers.push((name, value.as_bytes().to_vec()));
     headers
 }
@@ -58,7 +57,7 @@ fn each_decision_is_recorded_for_the_access_log_while_maintenance_applies() {
     let config = with(ALL_BYPASSES);
     let (root, mut host) = configured(&config);
     let source = vec!["source".to_string(), "address".to_string()];
-    let cases: [(Vec<(&'static str, Vec<u8>)>, Option<&str>, &str); 7] = [
+    let cases: [(Headers, Option<&str>, &str); 7] = [
         (shop("/cart"), None, "maintenance"),
         (shop("/admin/x"), None, "bypass:path"),
         (plus(shop("/cart"), "x-bypass", "abc"), None, "bypass:token"),
@@ -198,7 +197,7 @@ fn the_bypass_header_names_the_bypass_and_is_never_spoofed() {
     let (root, mut host) = configured(&with(&config));
     let source = vec!["source".to_string(), "address".to_string()];
     let spoof = |headers| plus(headers, "x-via", "token");
-    let cases: [(Vec<(&'static str, Vec<u8>)>, Option<&str>, &str); 4] = [
+    let cases: [(Headers, Option<&str>, &str); 4] = [
         (spoof(shop("/admin")), None, "path"),
         (spoof(plus(shop("/cart"), "x-bypass", "abc")), None, "token"),
         (
