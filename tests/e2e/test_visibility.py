@@ -14,7 +14,6 @@ import urllib.parse
 from pathlib import Path
 
 import harness
-import pytest
 from checks import assert_maintenance, assert_upstream, rejection
 
 TOKEN = "qa-token-6c1e"
