@@ -150,6 +150,11 @@ def scenarios(wasm: Path, noop: Path) -> list[Scenario]:
         Scenario("7", "same 503, Envoy Lua filter", "6", 503),
         # Not a target: what any proxy-wasm filter pays to send that reply (the SDK's dispatch).
         Scenario("8", "same 503, fixed reply from the no-op wasm filter (the wasm floor)", "6", 503),
+        # What `bypass.header` costs while maintenance is off: one header removal per request.
+        Scenario("9", "pass-through, plugin, maintenance off, bypass.header set", "3", 200,
+                 {"http_filters": [plugin({**OFF_CONFIG, "bypass": {**OFF_CONFIG["bypass"],
+                                                                    "header": "x-maintenance-bypass-kind"}}),
+                                   ROUTER], "route_config": TO_UPSTREAM}),
     ]  # fmt: skip
 
 

@@ -31,6 +31,18 @@ pub enum Via {
     Cookie,
 }
 
+impl Via {
+    /// The bypass kind as `bypass.header` carries it upstream.
+    pub fn name(self) -> &'static str {
+        match self {
+            Via::Path => "path",
+            Via::Network => "network",
+            Via::Token => "token",
+            Via::Cookie => "cookie",
+        }
+    }
+}
+
 /// What to remove from a bypassed request before it goes upstream, so bypass secrets never
 /// reach the application or its logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,8 +92,8 @@ impl Decision<'_> {
     }
 }
 
-/// Decides what to do with one request at `now` (unix seconds; only read when the plan has
-/// windows).
+/// Decides what to do with one request at `now` (unix seconds; only read when the plan uses the
+/// clock: windows, or credentials with `not_after`).
 pub fn decide<'p>(plan: &'p Plan, request: &RequestFacts, now: i64) -> Decision<'p> {
     let in_effect = plan.in_effect(now);
     if !in_effect && plan.fallback_statuses.is_empty() {
@@ -98,7 +110,7 @@ pub fn decide<'p>(plan: &'p Plan, request: &RequestFacts, now: i64) -> Decision<
         return Decision::OutOfScope;
     }
     if in_effect {
-        if let Some(decision) = cookie_link(plan, request, &path) {
+        if let Some(decision) = cookie_link(plan, request, &path, now) {
             return decision.unwrap_or(Decision::Maintenance);
         }
     }
@@ -113,14 +125,16 @@ pub fn decide<'p>(plan: &'p Plan, request: &RequestFacts, now: i64) -> Decision<
         && plan.bypass.networks.contains(request.source_address)
     {
         Via::Network
-    } else if !plan.bypass.tokens.is_empty() && plan.bypass.tokens.accepts(request.token_values) {
+    } else if !plan.bypass.tokens.is_empty()
+        && plan.bypass.tokens.accepts(request.token_values, now)
+    {
         Via::Token
     } else if plan
         .bypass
         .cookie
         .as_ref()
         .zip(request.cookie)
-        .is_some_and(|(cookie, header)| cookie.accepts(header))
+        .is_some_and(|(cookie, header)| cookie.accepts(header, now))
     {
         Via::Cookie
     } else {
@@ -143,6 +157,7 @@ fn cookie_link<'p>(
     plan: &Plan,
     request: &RequestFacts,
     path: &NormalizedPath,
+    now: i64,
 ) -> Option<Option<Decision<'p>>> {
     let cookie = plan.bypass.cookie.as_ref()?;
     let (Some(set_path), NormalizedPath::Clean(clean)) = (&cookie.set_path, path) else {
@@ -154,14 +169,16 @@ fn cookie_link<'p>(
     // The link is the filter's own: it never goes upstream while maintenance applies.
     Some(
         query_parameter(request.path, "token")
-            .and_then(|token| cookie.grant(&token))
+            .and_then(|token| cookie.grant(&token, now))
             .map(|set_cookie| Decision::GrantCookie {
                 set_cookie: SetCookie(set_cookie),
             }),
     )
 }
 
-fn strip<'p>(plan: &'p Plan, request: &RequestFacts) -> Strip<'p> {
+/// The bypass secrets a request carries, to remove before it goes upstream (also for a would-be
+/// maintenance response in dry run).
+pub(crate) fn strip<'p>(plan: &'p Plan, request: &RequestFacts) -> Strip<'p> {
     let headers = plan
         .bypass
         .tokens

@@ -78,6 +78,9 @@ pub(crate) trait Host {
     /// A property such as `["source", "address"]` or `["plugin_name"]`; `None` when absent or
     /// unreadable.
     fn property(&mut self, path: &[&str]) -> Option<Vec<u8>>;
+    /// Sets a property of the current stream: Envoy keeps it as filter state `wasm.<name>`,
+    /// which its access log can print (see `access_log.rs`). Only while a stream is handled.
+    fn set_property(&mut self, name: &str, value: &[u8]) -> Result<(), Refused>;
     /// The plugin configuration (empty when there is none).
     fn plugin_configuration(&mut self) -> Result<Vec<u8>, Refused>;
     /// Proxy-wide shared data: the value (`None` when unset) and its compare-and-swap token.

@@ -22,6 +22,7 @@
 // and its clippy run keep dead-code checking for everything.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
+pub(crate) mod access_log;
 pub(crate) mod audit;
 pub mod bypass;
 pub(crate) mod bytes;

@@ -21,14 +21,20 @@ pub enum Counter {
     Passed,
     /// Upstream responses replaced by the maintenance response.
     UpstreamReplaced,
+    /// `dry_run`: requests that would have got the maintenance response and went through.
+    DryRunResponses,
+    /// `dry_run`: upstream failures `upstream_fallback` would have replaced, passed on.
+    DryRunReplaced,
 }
 
 impl Counter {
-    pub const ALL: [Counter; 4] = [
+    pub const ALL: [Counter; 6] = [
         Counter::Responses,
         Counter::Bypassed,
         Counter::Passed,
         Counter::UpstreamReplaced,
+        Counter::DryRunResponses,
+        Counter::DryRunReplaced,
     ];
 
     /// The metric name as defined in the proxy.
@@ -38,6 +44,8 @@ impl Counter {
             Counter::Bypassed => "maintenance.bypassed_total",
             Counter::Passed => "maintenance.passed_total",
             Counter::UpstreamReplaced => "maintenance.upstream_replaced_total",
+            Counter::DryRunResponses => "maintenance.dry_run_responses_total",
+            Counter::DryRunReplaced => "maintenance.dry_run_replaced_total",
         }
     }
 

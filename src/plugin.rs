@@ -10,16 +10,18 @@ use std::time::Duration;
 
 use log::Level;
 
+use crate::access_log;
 use crate::audit::{fingerprint, History};
 use crate::bypass::cookie::{join_cookie_headers, CookieHeader};
 use crate::config::{self, Plan};
 use crate::current::{CurrentResponse, TransitionLog};
-use crate::decision::{decide, Decision, RequestFacts, Strip};
+use crate::decision::{self, decide, Decision, RequestFacts, Strip, Via};
 use crate::fallback_source;
 use crate::host::{Host, MetricKind, Reply, SetError};
 use crate::metrics::{Counter, ACTIVE_GAUGE};
 use crate::negotiate::{choose, Format};
 use crate::response::MaintenanceResponse;
+use crate::schedule::calendar::format_rfc3339;
 
 /// How often the windows are checked, to log openings and closings.
 pub(crate) const TICK: Duration = Duration::from_secs(1);
@@ -164,6 +166,26 @@ pub(crate) struct Root {
     /// Shared-data key under which the last logged window change of this configuration is kept.
     transition_key: String,
     metrics: Option<Metrics>,
+    /// The expired credentials this root has seen logged (by itself or another VM).
+    expiries_logged: Vec<String>,
+}
+
+/// Logs once per proxy that a credential (`bypass.tokens[]`, `bypass.cookie`) has passed its
+/// `not_after`, with the same shared-data protocol as window changes.
+fn log_expiries(host: &mut impl Host, plan: &Plan, now: i64, logged: &mut Vec<String>) {
+    for (what, end) in plan.bypass.expiries.expired_at(now) {
+        if logged.iter().any(|known| known == what) {
+            continue;
+        }
+        let line = format!(
+            "{what} expired at {}: it lets no one through any more",
+            format_rfc3339(end)
+        );
+        if first_to_report(host, &shared_key("expired", &line), &line) {
+            host.log(Level::Info, &line);
+        }
+        logged.push(what.to_string());
+    }
 }
 
 impl Root {
@@ -175,6 +197,7 @@ impl Root {
             transitions: TransitionLog::default(),
             transition_key: String::new(),
             metrics: None,
+            expiries_logged: Vec::new(),
         }
     }
 
@@ -236,6 +259,15 @@ impl Root {
             metrics.set_active(host, plan.enabled);
             Duration::ZERO
         };
+        // Credentials that expire: the tick logs when they do.
+        self.expiries_logged.clear();
+        let ticks = if plan.bypass.expiries.is_empty() {
+            ticks
+        } else {
+            let now = unix_now(host);
+            log_expiries(host, &plan, now, &mut self.expiries_logged);
+            TICK
+        };
         if let Err(refused) = host.set_tick_period(ticks) {
             let line =
                 format!("cannot set the tick period ({refused}); window changes are not logged");
@@ -253,6 +285,9 @@ impl Root {
             if first_to_report(host, &self.transition_key, &line) {
                 host.log(Level::Info, &line);
             }
+        }
+        if !self.plan.bypass.expiries.is_empty() {
+            log_expiries(host, &self.plan, now, &mut self.expiries_logged);
         }
         let metrics = self.metrics(host);
         metrics.set_active(host, self.plan.in_effect(now));
@@ -333,6 +368,14 @@ fn strip_secrets(host: &mut impl Host, strip: &Strip) -> bool {
         ok = false;
     }
     ok
+}
+
+/// Records the decision for Envoy's access log (see `access_log.rs`).
+fn record_decision(host: &mut impl Host, label: &str) {
+    if let Err(refused) = host.set_property(access_log::PROPERTY, label.as_bytes()) {
+        let line = format!("cannot record the decision for the access log: {refused}");
+        host.log(Level::Debug, &line);
+    }
 }
 
 /// The maintenance response's format for this request, from `content-type` and `accept`
@@ -429,18 +472,14 @@ impl Stream {
         let fallback = !plan.fallback_statuses.is_empty();
         if !plan.enabled && !fallback {
             self.metrics.count(host, Counter::Passed);
-            return Flow::Continue;
+            return self.pass_off(host);
         }
-        // The clock only matters with windows.
-        let now = if plan.schedule.is_some() {
-            unix_now(host)
-        } else {
-            0
-        };
+        // The clock only matters with windows or expiring credentials.
+        let now = if plan.uses_clock() { unix_now(host) } else { 0 };
         let in_effect = plan.in_effect(now);
         if !fallback && !in_effect {
             self.metrics.count(host, Counter::Passed);
-            return Flow::Continue;
+            return self.pass_off(host);
         }
         // Each read is a host call (and an allocation callback): the host and the method only
         // when routes test them (or the method for the debug log), bypass inputs only while
@@ -485,9 +524,14 @@ impl Stream {
         // The response format only for decisions that reply or may reply later (request headers
         // are unreadable once the response arrives).
         let format = match decision {
+            Decision::Maintenance if plan.dry_run => None,
             Decision::Maintenance | Decision::PassWithFallback => Some(response_format(host)),
             _ => None,
         };
+        // The access log, before any reply: only while maintenance applies, or in dry run.
+        if in_effect || plan.dry_run {
+            record_decision(host, access_log::label(&decision, plan.dry_run));
+        }
         if debug {
             // Without the query: the cookie link carries its secret there.
             let path_only = path.split(|&b| b == b'?').next().unwrap_or_default();
@@ -507,6 +551,16 @@ impl Stream {
         }
         let counter = Counter::for_decision(&decision, in_effect);
         match decision {
+            Decision::Maintenance if plan.dry_run => {
+                // Would-be maintenance: it goes through, without the secrets it carries (a
+                // wrong or expired token, the bypass cookie); fail closed as a bypass does.
+                if strip_secrets(host, &decision::strip(&plan, &facts)) {
+                    self.metrics.count(host, Counter::DryRunResponses);
+                    self.pass(host, None)
+                } else {
+                    self.fail_closed(host, now)
+                }
+            }
             Decision::Maintenance => {
                 self.metrics.count(host, counter);
                 // `format` is always read for this decision above.
@@ -517,27 +571,59 @@ impl Stream {
                 self.metrics.count(host, counter);
                 self.send_grant(host, &set_cookie.0)
             }
-            Decision::Bypassed { strip, .. } => {
+            Decision::Bypassed { via, strip } => {
                 if strip_secrets(host, &strip) {
                     self.metrics.count(host, counter);
-                    Flow::Continue
+                    // Outside maintenance a bypass path only exempts from the fallback.
+                    self.pass(host, in_effect.then_some(via))
                 } else {
-                    // Fail closed: a bypass secret must not reach the upstream.
-                    self.metrics.count(host, Counter::Responses);
-                    let format = response_format(host);
-                    self.reply_maintenance(host, format, now)
+                    self.fail_closed(host, now)
                 }
             }
             Decision::PassWithFallback => {
                 self.metrics.count(host, counter);
                 self.fallback = format;
-                Flow::Continue
+                self.pass(host, None)
             }
             Decision::Off | Decision::OutOfScope => {
                 self.metrics.count(host, counter);
-                Flow::Continue
+                self.pass(host, None)
             }
         }
+    }
+
+    /// A bypass secret could not be removed: it must not reach the upstream, so the request
+    /// gets the maintenance response (even in dry run).
+    fn fail_closed(&mut self, host: &mut impl Host, now: i64) -> Flow {
+        self.metrics.count(host, Counter::Responses);
+        record_decision(host, access_log::label(&Decision::Maintenance, false));
+        let format = response_format(host);
+        self.reply_maintenance(host, format, now)
+    }
+
+    /// Lets a request go upstream: with `bypass.header`, marked with the bypass it went through
+    /// (`via`), and never with a client's copy.
+    fn pass(&mut self, host: &mut impl Host, via: Option<Via>) -> Flow {
+        if let Some(header) = &self.plan.bypass.header {
+            let marked = match via {
+                Some(via) => host.set_request_header(header, via.name().as_bytes()),
+                None => host.remove_request_header(header),
+            };
+            if let Err(refused) = marked {
+                let line = format!("could not set or remove the bypass header {header}: {refused}");
+                host.log(Level::Error, &line);
+            }
+        }
+        Flow::Continue
+    }
+
+    /// A request that passes because maintenance does not apply: in dry run the access log
+    /// says so; otherwise nothing is done but removing a client's `bypass.header`.
+    fn pass_off(&mut self, host: &mut impl Host) -> Flow {
+        if self.plan.dry_run {
+            record_decision(host, access_log::label(&Decision::Off, true));
+        }
+        self.pass(host, None)
     }
 
     /// The response headers: replace an upstream failure by the maintenance response, for
@@ -574,7 +660,13 @@ impl Stream {
             );
             host.log(Level::Debug, &line);
         }
+        if self.plan.dry_run {
+            self.metrics.count(host, Counter::DryRunReplaced);
+            record_decision(host, access_log::DRY_RUN_REPLACED);
+            return Flow::Continue;
+        }
         self.metrics.count(host, Counter::UpstreamReplaced);
+        record_decision(host, access_log::REPLACED);
         self.replied = true;
         // Outside a window there is no end to announce: the plan's own response.
         let response = Rc::clone(&self.plan.response);
@@ -585,3 +677,5 @@ impl Stream {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod visibility_tests;

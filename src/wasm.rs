@@ -4,7 +4,9 @@
 //! No panic on host data. The SDK's hostcalls panic on any status they do not expect, and its
 //! header-map readers panic on non-UTF-8 names or values (which another filter can add), so:
 //! - every header-map call goes through the raw ABI below, turning each status into a
-//!   `Result` and keeping names and values as bytes;
+//!   `Result` and keeping names and values as bytes; so does `proxy_set_property` (Envoy
+//!   answers NotFound outside a stream and BadArgument for a read-only value, which the SDK's
+//!   `set_property` would turn into a panic);
 //! - the remaining SDK calls are ones Envoy (1.40, proxy-wasm ABI 0.2.1) answers only with the
 //!   statuses the SDK maps: `get_log_level`, `get_current_time`, `set_tick_period`, and `log`
 //!   (used by the SDK's logger) always return Ok; `get_property` returns Ok, NotFound, SerializationFailure or
@@ -60,6 +62,12 @@ mod abi {
             map: MapType,
             key: *const u8,
             key_size: usize,
+            value: *const u8,
+            value_size: usize,
+        ) -> Status;
+        pub(super) fn proxy_set_property(
+            path: *const u8,
+            path_size: usize,
             value: *const u8,
             value_size: usize,
         ) -> Status;
@@ -161,6 +169,17 @@ impl Host for ProxyWasm {
 
     fn property(&mut self, path: &[&str]) -> Option<Vec<u8>> {
         hostcalls::get_property(path.to_vec()).ok().flatten()
+    }
+
+    fn set_property(&mut self, name: &str, value: &[u8]) -> Result<(), Refused> {
+        // A one-part property path is the name itself (parts are NUL-separated).
+        // SAFETY: valid path and value pointers and lengths.
+        match unsafe {
+            abi::proxy_set_property(name.as_ptr(), name.len(), value.as_ptr(), value.len())
+        } {
+            Status::Ok => Ok(()),
+            status => Err(refused(status)),
+        }
     }
 
     fn plugin_configuration(&mut self) -> Result<Vec<u8>, Refused> {

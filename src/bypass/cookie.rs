@@ -1,6 +1,7 @@
 //! The bypass cookie: finding it among the request's cookies, removing it before the request
 //! goes upstream, and the cookie link (`?token=` on a configured path) that sets it.
 
+use super::expiry::valid_at;
 use super::secret::{matches_any, Digest};
 use crate::bytes::percent_decode;
 
@@ -116,30 +117,44 @@ pub struct BypassCookie {
     pub secure: bool,
     /// The normalized path of the cookie link, if any.
     pub set_path: Option<String>,
+    /// After this instant (unix seconds) the cookie and its link let no one through; `None`:
+    /// never.
+    pub not_after: Option<i64>,
 }
 
 impl BypassCookie {
-    /// Whether the request's `cookie` header carries the bypass cookie with the secret.
-    pub fn accepts(&self, cookie_header: &[u8]) -> bool {
-        cookie_matches(
-            cookie_header,
-            &self.name,
-            std::slice::from_ref(&self.digest),
-        )
+    /// Whether the request's `cookie` header carries the bypass cookie with the secret, and the
+    /// cookie has not expired at `now`.
+    pub fn accepts(&self, cookie_header: &[u8], now: i64) -> bool {
+        valid_at(self.not_after, now)
+            && cookie_matches(
+                cookie_header,
+                &self.name,
+                std::slice::from_ref(&self.digest),
+            )
     }
 
-    /// The `set-cookie` value for a link that presented `token`, or `None` when the token is not
-    /// the secret or cannot be a cookie value as is.
-    pub fn grant(&self, token: &[u8]) -> Option<String> {
-        if !is_cookie_value(token) || !matches_any(token, std::slice::from_ref(&self.digest)) {
+    /// The `set-cookie` value for a link that presented `token` at `now`, or `None` when the
+    /// token is not the secret, cannot be a cookie value as is, or the cookie has expired. With a
+    /// `not_after`, the cookie set expires by then at the latest.
+    pub fn grant(&self, token: &[u8], now: i64) -> Option<String> {
+        if !valid_at(self.not_after, now)
+            || !is_cookie_value(token)
+            || !matches_any(token, std::slice::from_ref(&self.digest))
+        {
             return None;
         }
+        let max_age = match self.not_after {
+            Some(end) => self
+                .max_age
+                .min(u64::try_from(end.saturating_sub(now)).unwrap_or(0).max(1)),
+            None => self.max_age,
+        };
         // Only cookie-octets (ASCII) remain, so this is lossless.
         let value = String::from_utf8_lossy(token);
         Some(format!(
-            "{}={value}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{}",
+            "{}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{}",
             self.name,
-            self.max_age,
             if self.secure { "; Secure" } else { "" }
         ))
     }
@@ -251,6 +266,34 @@ mod tests {
         assert_eq!(query_parameter(b"/set?token", "token"), None);
         assert_eq!(query_parameter(b"/set?token=%zz", "token"), None);
         assert_eq!(query_parameter(b"/set#?token=a", "token"), None);
+    }
+
+    #[test]
+    fn an_expired_cookie_lets_no_one_through_and_is_not_granted() {
+        let cookie = BypassCookie {
+            name: "mm".into(),
+            digest: digest_of(SECRET),
+            max_age: 3600,
+            secure: true,
+            set_path: None,
+            not_after: Some(1000),
+        };
+        assert!(cookie.accepts(b"mm=s3cret-token", 1000));
+        assert!(!cookie.accepts(b"mm=s3cret-token", 1001));
+        // Granted close to the end: the cookie lasts until then, not max_age.
+        let granted = cookie.grant(SECRET, 400).unwrap();
+        assert!(granted.contains("Max-Age=600;"), "{granted}");
+        assert!(cookie.grant(SECRET, 0).unwrap().contains("Max-Age=1000;"));
+        assert!(cookie.grant(SECRET, 1000).unwrap().contains("Max-Age=1;"));
+        assert_eq!(cookie.grant(SECRET, 1001), None);
+        let forever = BypassCookie {
+            not_after: None,
+            ..cookie
+        };
+        assert!(forever
+            .grant(SECRET, i64::MAX)
+            .unwrap()
+            .contains("Max-Age=3600;"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! digests the secrets are checked against.
 
 pub mod cookie;
+pub mod expiry;
 pub mod networks;
 pub(crate) mod paths;
 pub mod secret;
@@ -16,4 +17,8 @@ pub(crate) struct Bypass {
     pub(crate) networks: networks::Networks,
     pub(crate) tokens: tokens::Tokens,
     pub(crate) cookie: Option<cookie::BypassCookie>,
+    /// The credentials that expire (`not_after`), for the log.
+    pub(crate) expiries: expiry::Expiries,
+    /// `bypass.header`: the lower-case request header naming the bypass a request went through.
+    pub(crate) header: Option<String>,
 }

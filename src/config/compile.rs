@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use crate::bypass::cookie::BypassCookie;
+use crate::bypass::expiry::Expiries;
 use crate::bypass::networks::{Cidr, Networks};
 use crate::bypass::paths::BypassPaths;
 use crate::bypass::secret::Digest;
@@ -113,8 +114,19 @@ pub fn compile(raw: RawConfig) -> Result<Plan, ConfigError> {
         normalize_config_prefix,
     )?);
 
-    let bypass_tokens = compile_tokens(&raw.bypass.tokens)?;
-    let bypass_cookie = raw.bypass.cookie.map(compile_cookie).transpose()?;
+    let mut expiries = Expiries::default();
+    let bypass_tokens = compile_tokens(&raw.bypass.tokens, &mut expiries)?;
+    let bypass_cookie = raw
+        .bypass
+        .cookie
+        .map(|cookie| compile_cookie(cookie, &mut expiries))
+        .transpose()?;
+    let bypass_header = raw
+        .bypass
+        .header
+        .as_deref()
+        .map(|header| compile_bypass_header(header, &bypass_tokens))
+        .transpose()?;
     let bypass_networks = Networks::new(compile_each(
         &raw.bypass.cidrs,
         "bypass.cidrs",
@@ -147,11 +159,14 @@ pub fn compile(raw: RawConfig) -> Result<Plan, ConfigError> {
             tokens: bypass_tokens,
             cookie: bypass_cookie,
             networks: bypass_networks,
+            expiries,
+            header: bypass_header,
         },
         response: Rc::new(response_spec.render(None)),
         response_spec,
         schedule,
         fallback_statuses,
+        dry_run: raw.dry_run,
     })
 }
 
@@ -314,7 +329,56 @@ const HOP_BY_HOP_HEADERS: &[&str] = &[
     "proxy-connection",
 ];
 
-fn compile_tokens(raw: &[RawToken]) -> Result<Tokens, ConfigError> {
+/// A `not_after` field: an RFC 3339 instant, recorded in `expiries` as `what`.
+fn compile_not_after(
+    text: Option<&str>,
+    field: &str,
+    what: String,
+    expiries: &mut Expiries,
+) -> Result<Option<i64>, ConfigError> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let end = parse_rfc3339(text)
+        .map_err(|why| error(format!("{field}.not_after"), format!("{text:?} {why}")))?;
+    expiries.push(what, end);
+    Ok(Some(end))
+}
+
+/// `bypass.header`: a header name the plugin sets on bypassed requests and removes from all
+/// others, so it cannot be one the request needs or a bypass token travels in.
+fn compile_bypass_header(header: &str, tokens: &Tokens) -> Result<String, ConfigError> {
+    let field = "bypass.header";
+    let lower = header.to_ascii_lowercase();
+    if lower.is_empty() {
+        return Err(error(field, "must not be empty"));
+    }
+    if !is_token(&lower) {
+        return Err(error(
+            field,
+            format!("{header:?} is not a valid HTTP header name"),
+        ));
+    }
+    if RESERVED_TOKEN_HEADERS.contains(&lower.as_str())
+        || HOP_BY_HOP_HEADERS.contains(&lower.as_str())
+    {
+        return Err(error(
+            field,
+            format!(
+                "{header:?} cannot be used: it is removed from every request, and requests need it"
+            ),
+        ));
+    }
+    if tokens.headers().contains(&lower) {
+        return Err(error(
+            field,
+            format!("{header:?} is also a bypass token header; use another name"),
+        ));
+    }
+    Ok(lower)
+}
+
+fn compile_tokens(raw: &[RawToken], expiries: &mut Expiries) -> Result<Tokens, ConfigError> {
     let mut tokens = Tokens::default();
     for (index, token) in raw.iter().enumerate() {
         let field = format!("bypass.tokens[{index}]");
@@ -346,12 +410,14 @@ fn compile_tokens(raw: &[RawToken]) -> Result<Tokens, ConfigError> {
         }
         let digest = Digest::parse_hex(&token.sha256)
             .map_err(|why| error(format!("{field}.sha256"), why))?;
-        tokens.add(header, digest);
+        let what = format!("{field} (header {header})");
+        let not_after = compile_not_after(token.not_after.as_deref(), &field, what, expiries)?;
+        tokens.add(header, digest, not_after);
     }
     Ok(tokens)
 }
 
-fn compile_cookie(raw: RawCookie) -> Result<BypassCookie, ConfigError> {
+fn compile_cookie(raw: RawCookie, expiries: &mut Expiries) -> Result<BypassCookie, ConfigError> {
     if raw.name.is_empty() {
         return Err(error("bypass.cookie.name", "must not be empty"));
     }
@@ -387,12 +453,15 @@ fn compile_cookie(raw: RawCookie) -> Result<BypassCookie, ConfigError> {
                 .map_err(|why| error("bypass.cookie.set_path", format!("{path:?} {why}")))
         })
         .transpose()?;
+    let what = format!("bypass.cookie (cookie {})", raw.name);
+    let not_after = compile_not_after(raw.not_after.as_deref(), "bypass.cookie", what, expiries)?;
     Ok(BypassCookie {
         name: raw.name,
         digest,
         max_age,
         secure,
         set_path,
+        not_after,
     })
 }
 

@@ -27,6 +27,8 @@ pub struct Plan {
     pub(crate) schedule: Option<Schedule>,
     /// Upstream response statuses replaced with the maintenance response; empty: none.
     pub(crate) fallback_statuses: Vec<u16>,
+    /// `dry_run`: decide as usual, answer nothing (see `plugin.rs`). For the status endpoint too.
+    pub(crate) dry_run: bool,
 }
 
 impl Default for Plan {
@@ -50,6 +52,7 @@ impl Default for Plan {
                 response_spec,
                 schedule: None,
                 fallback_statuses: Vec::new(),
+                dry_run: false,
             }
         })
     }
@@ -91,11 +94,25 @@ impl Plan {
                 schedule.weekly.len()
             ));
         }
+        if let Some(header) = &self.bypass.header {
+            summary.push_str(&format!("; bypass header: {header}"));
+        }
+        if !self.bypass.expiries.is_empty() {
+            summary.push_str("; expiring credentials");
+        }
+        if self.dry_run {
+            summary.push_str("; DRY RUN (nothing is answered)");
+        }
         if !self.fallback_statuses.is_empty() {
             let statuses: Vec<String> = self.fallback_statuses.iter().map(u16::to_string).collect();
             summary.push_str(&format!("; upstream fallback on {}", statuses.join(", ")));
         }
         summary
+    }
+
+    /// Whether deciding a request needs the clock: windows, or credentials that expire.
+    pub fn uses_clock(&self) -> bool {
+        self.schedule.is_some() || !self.bypass.expiries.is_empty()
     }
 
     /// Whether maintenance applies at `now` (unix seconds; ignored without a schedule).

@@ -39,6 +39,12 @@ pub struct RawConfig {
     /// Answers in-scope, non-bypassed requests with the maintenance response when the upstream
     /// (or Envoy on its behalf) fails with one of these statuses, even when maintenance is off.
     pub upstream_fallback: Option<RawUpstreamFallback>,
+    /// Decides every request as usual but answers none: requests that would get the maintenance
+    /// response, and upstream failures `upstream_fallback` would replace, go through unchanged
+    /// (bypass secrets are still removed, the cookie link still works). Would-be answers are
+    /// counted (`maintenance.dry_run_*` metrics) and shown in the access log. Default false.
+    #[serde(default)]
+    pub dry_run: bool,
 }
 
 /// A planned window `[start, end)`; either bound may be left open, not both.
@@ -106,6 +112,10 @@ pub struct RawBypass {
     /// pass, judged by Envoy's downstream address (`source.address`).
     #[serde(default)]
     pub cidrs: Vec<String>,
+    /// A request header (e.g. `x-maintenance-bypass-kind`) that requests let through by a bypass
+    /// while maintenance applies carry upstream, with the kind of bypass as value: `path`,
+    /// `token`, `cookie` or `network`. Any copy a client sends is removed from every request.
+    pub header: Option<String>,
 }
 
 /// One bypass token.
@@ -116,6 +126,9 @@ pub struct RawToken {
     pub header: String,
     /// SHA-256 of the secret, 64 hex digits (`printf %s "$TOKEN" | sha256sum`).
     pub sha256: String,
+    /// RFC 3339 instant (e.g. `2025-06-01T18:00:00Z`) after which this token lets no one
+    /// through. Absent: it never expires.
+    pub not_after: Option<String>,
 }
 
 /// The bypass cookie.
@@ -133,6 +146,9 @@ pub struct RawCookie {
     /// A path (e.g. `/__maintenance/bypass`) where `?token=SECRET` sets the cookie and
     /// redirects to `/`. Absent: no link; the cookie must be set otherwise.
     pub set_path: Option<String>,
+    /// RFC 3339 instant after which the cookie lets no one through and the link no longer sets
+    /// it (a cookie it sets expires by then at the latest). Absent: it never expires.
+    pub not_after: Option<String>,
 }
 
 /// The look of maintenance responses.

@@ -29,6 +29,8 @@ pub(crate) enum Call {
     Reply(OwnedReply),
     Now,
     Property(Vec<String>),
+    /// A property set on the stream (for the access log).
+    SetProperty(String, String),
     /// A header read or change outside the phase that allows it (the SDK would panic).
     OutOfPhase(String),
 }
@@ -148,6 +150,17 @@ impl FakeHost {
             .filter_map(|call| match call {
                 Call::RequestHeader(name) => Some(name.as_str()),
                 Call::RequestHeaders => Some("*"),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The properties the plugin set on this stream, in order.
+    pub(crate) fn set_properties(&self) -> Vec<(&str, &str)> {
+        self.calls
+            .iter()
+            .filter_map(|call| match call {
+                Call::SetProperty(name, value) => Some((name.as_str(), value.as_str())),
                 _ => None,
             })
             .collect()
@@ -280,6 +293,16 @@ impl Host for FakeHost {
         let path: Vec<String> = path.iter().map(|part| part.to_string()).collect();
         self.calls.push(Call::Property(path.clone()));
         self.properties.get(&path).cloned()
+    }
+
+    fn set_property(&mut self, name: &str, value: &[u8]) -> Result<(), Refused> {
+        let value = String::from_utf8_lossy(value).into_owned();
+        self.calls.push(Call::SetProperty(name.to_string(), value));
+        // Like Envoy: only while a stream is handled.
+        match self.phase {
+            Phase::Configure => Err(Refused("NotFound".into())),
+            _ => Ok(()),
+        }
     }
 
     fn plugin_configuration(&mut self) -> Result<Vec<u8>, Refused> {

@@ -10,15 +10,15 @@ use crate::host::fake::{Call, FakeHost, Phase, SharedData};
 use crate::schedule::calendar::parse_rfc3339;
 
 /// SHA-256 of "abc".
-const ABC: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+pub(super) const ABC: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 
-fn configured(config: &str) -> (Root, FakeHost) {
+pub(super) fn configured(config: &str) -> (Root, FakeHost) {
     let mut host = FakeHost::new();
     let root = configure_on(&mut host, config);
     (root, host)
 }
 
-fn configure_on(host: &mut FakeHost, config: &str) -> Root {
+pub(super) fn configure_on(host: &mut FakeHost, config: &str) -> Root {
     let mut root = Root::new(Rc::default());
     host.configuration = config.as_bytes().to_vec();
     assert!(root.on_vm_start(host));
@@ -26,14 +26,18 @@ fn configure_on(host: &mut FakeHost, config: &str) -> Root {
     root
 }
 
-fn request(root: &Root, host: &mut FakeHost, headers: &[(&str, &[u8])]) -> (Stream, Flow) {
+pub(super) fn request(
+    root: &Root,
+    host: &mut FakeHost,
+    headers: &[(&str, &[u8])],
+) -> (Stream, Flow) {
     host.request(headers);
     let mut stream = root.new_stream();
     let flow = stream.on_request_headers(host);
     (stream, flow)
 }
 
-const GET_SHOP: &[(&str, &[u8])] = &[
+pub(super) const GET_SHOP: &[(&str, &[u8])] = &[
     (":method", b"GET"),
     (":authority", b"shop.example.com"),
     (":path", b"/cart"),
@@ -253,7 +257,7 @@ fn upstream_failures_are_replaced_once_in_the_requested_format() {
     assert!(host.replies().is_empty());
 }
 
-fn code_details() -> Vec<String> {
+pub(super) fn code_details() -> Vec<String> {
     vec!["response".to_string(), "code_details".to_string()]
 }
 
@@ -298,7 +302,7 @@ fn ticks_follow_the_windows() {
 }
 
 /// Two VMs of one proxy: their own roots and VM state, one shared data.
-fn two_vms() -> (FakeHost, FakeHost, Rc<RefCell<SharedData>>) {
+pub(super) fn two_vms() -> (FakeHost, FakeHost, Rc<RefCell<SharedData>>) {
     let shared: Rc<RefCell<SharedData>> = Rc::default();
     let mut a = FakeHost::sharing(Rc::clone(&shared));
     let mut b = FakeHost::sharing(Rc::clone(&shared));

@@ -42,6 +42,8 @@ STAT = {
     "bypassed": "wasmcustom.maintenance.bypassed_total",
     "passed": "wasmcustom.maintenance.passed_total",
     "upstream_replaced": "wasmcustom.maintenance.upstream_replaced_total",
+    "dry_run_responses": "wasmcustom.maintenance.dry_run_responses_total",
+    "dry_run_replaced": "wasmcustom.maintenance.dry_run_replaced_total",
     "active": "wasmcustom.maintenance.active",
 }
 
@@ -398,6 +400,8 @@ def test_metrics_count_each_decision(make_envoy):
         STAT["bypassed"]: 2,
         STAT["passed"]: 4,
         STAT["upstream_replaced"]: 0,
+        STAT["dry_run_responses"]: 0,
+        STAT["dry_run_replaced"]: 0,
         STAT["active"]: 1,
     }
 
@@ -407,6 +411,8 @@ def test_metrics_count_each_decision(make_envoy):
         ("maintenance_bypassed_total", "counter"),
         ("maintenance_passed_total", "counter"),
         ("maintenance_upstream_replaced_total", "counter"),
+        ("maintenance_dry_run_responses_total", "counter"),
+        ("maintenance_dry_run_replaced_total", "counter"),
         ("maintenance_active", "gauge"),
     ):
         assert f"# TYPE {name} {kind_}\n" in text, name
