@@ -18,8 +18,8 @@ use crate::decision::{decide, Decision, RequestFacts, Strip};
 use crate::fallback_source;
 use crate::host::{Host, MetricKind, Reply, SetError};
 use crate::metrics::{Counter, ACTIVE_GAUGE};
-use crate::negotiate::{choose, Format};
-use crate::response::MaintenanceResponse;
+use crate::negotiate::{choose, Format, Grpc};
+use crate::response::{MaintenanceResponse, GRPC_UNAVAILABLE};
 
 /// How often the windows are checked, to log openings and closings.
 pub(crate) const TICK: Duration = Duration::from_secs(1);
@@ -361,19 +361,50 @@ fn send_maintenance(
     if let Some(seconds) = &retry_after {
         headers.push(("retry-after", seconds));
     }
-    let reply = match response.rendered(format) {
-        Some(rendered) => {
-            headers.insert(0, ("content-type", rendered.content_type));
-            // Envoy drops the body of a reply to HEAD but keeps its content-length.
-            Reply::Http {
-                status: response.status,
-                headers,
-                body: Some(&rendered.body),
-            }
-        }
-        None => Reply::GrpcUnavailable {
+    let web_headers;
+    let reply = match format {
+        // Envoy makes the trailers-only reply itself (HTTP 200, content-type, grpc-status 14,
+        // grpc-message percent-encoded).
+        Format::Grpc(Grpc::Native) => Reply::GrpcUnavailable {
             message: &response.grpc_message,
             headers,
+        },
+        Format::Grpc(grpc) => {
+            // Envoy does not take the request for gRPC: the plugin sets the status. gRPC-web
+            // also gets the same trailers as a trailer frame in the body: Envoy drops the
+            // content-type of a local reply without a body, and a gRPC-web client needs it
+            // (see the README, "The maintenance response").
+            let (content_type, body) = match grpc {
+                Grpc::Web(web) => (web.content_type(), Some(response.grpc_web_body(web))),
+                _ => ("application/grpc", None),
+            };
+            web_headers = [
+                ("content-type", content_type),
+                ("grpc-status", GRPC_UNAVAILABLE),
+                ("grpc-message", response.grpc_message_encoded.as_str()),
+            ];
+            let message = usize::from(response.grpc_message_encoded.is_empty());
+            headers.splice(0..0, web_headers[..3 - message].iter().copied());
+            Reply::Http {
+                status: 200,
+                headers,
+                body,
+            }
+        }
+        _ => match response.rendered(format) {
+            Some(rendered) => {
+                headers.insert(0, ("content-type", rendered.content_type));
+                // Envoy drops the body of a reply to HEAD but keeps its content-length.
+                Reply::Http {
+                    status: response.status,
+                    headers,
+                    body: Some(&rendered.body),
+                }
+            }
+            None => Reply::GrpcUnavailable {
+                message: &response.grpc_message,
+                headers,
+            },
         },
     };
     if let Err(refused) = host.send_reply(&reply) {
@@ -552,7 +583,7 @@ impl Stream {
         };
         let status = host.response_header(":status");
         let grpc_status = match format {
-            Format::Grpc => host.response_header("grpc-status"),
+            _ if format.is_grpc() => host.response_header("grpc-status"),
             _ => None,
         };
         // Only upstream responses and Envoy's own replies for a failed upstream, never another

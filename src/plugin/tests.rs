@@ -130,6 +130,114 @@ fn grpc_requests_get_a_grpc_reply() {
 }
 
 #[test]
+fn grpc_web_requests_get_a_grpc_web_reply() {
+    let config = r#"{"enabled": true, "reason": "db 100%", "retry_after": 60}"#;
+    let (root, mut host) = configured(config);
+    let block = b"grpc-status:14\r\ngrpc-message:db 100%25\r\n";
+    let mut frame = vec![0x80, 0, 0, 0, block.len() as u8];
+    frame.extend_from_slice(block);
+    for (content_type, echoed, text) in [
+        ("application/grpc-web", "application/grpc-web", false),
+        (
+            "Application/gRPC-Web+proto",
+            "application/grpc-web+proto",
+            false,
+        ),
+        (
+            "application/grpc-web-text",
+            "application/grpc-web-text",
+            true,
+        ),
+        (
+            "application/grpc-web-text+proto; x=1",
+            "application/grpc-web-text+proto",
+            true,
+        ),
+    ] {
+        request(
+            &root,
+            &mut host,
+            &[
+                (":path", b"/pkg.Svc/Call"),
+                ("content-type", content_type.as_bytes()),
+            ],
+        );
+        let reply = host.replies()[0].clone();
+        assert_eq!(reply.status, Some(200), "{content_type}");
+        assert_eq!(reply.header("content-type"), Some(echoed));
+        assert_eq!(reply.header("grpc-status"), Some("14"));
+        assert_eq!(reply.header("grpc-message"), Some("db 100%25"));
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+        assert_eq!(reply.header("retry-after"), Some("60"));
+        let body = match text {
+            true => crate::bytes::base64_encode(&frame),
+            false => frame.clone(),
+        };
+        assert_eq!(reply.body, body, "{content_type}");
+    }
+    // gRPC spelled so that Envoy would not see gRPC: the plugin sets the status itself.
+    request(
+        &root,
+        &mut host,
+        &[
+            (":path", b"/pkg.Svc/Call"),
+            ("content-type", b"application/grpc; charset=utf-8"),
+        ],
+    );
+    let reply = host.replies()[0].clone();
+    assert_eq!(reply.status, Some(200));
+    assert_eq!(reply.header("grpc-status"), Some("14"));
+    assert_eq!(reply.header("grpc-message"), Some("db 100%25"));
+    assert!(reply.body.is_empty());
+    // Not gRPC at all: the HTTP reply.
+    request(
+        &root,
+        &mut host,
+        &[
+            (":path", b"/x"),
+            ("content-type", b"application/grpc-webfoo"),
+        ],
+    );
+    assert_eq!(host.replies()[0].status, Some(503));
+}
+
+#[test]
+fn grpc_web_upstream_failures_get_the_grpc_web_reply() {
+    let (root, mut host) = configured(r#"{"upstream_fallback": {}, "reason": "later"}"#);
+    let grpc_web: &[(&str, &[u8])] = &[
+        (":path", b"/pkg.Svc/Call"),
+        ("content-type", b"application/grpc-web+proto"),
+    ];
+    // Without Envoy's grpc_web filter: the router's 503 for a failed upstream.
+    let (mut stream, flow) = request(&root, &mut host, grpc_web);
+    assert_eq!(flow, Flow::Continue);
+    host.respond(&[(":status", b"503"), ("content-type", b"text/plain")]);
+    host.properties
+        .insert(code_details(), b"no_healthy_upstream".to_vec());
+    assert_eq!(stream.on_response_headers(&mut host), Flow::Pause);
+    let reply = host.replies()[0].clone();
+    assert_eq!(reply.status, Some(200));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/grpc-web+proto")
+    );
+    assert_eq!(reply.header("grpc-status"), Some("14"));
+    assert_eq!(reply.header("grpc-message"), Some("later"));
+    // A gRPC-web upstream's own trailers-only UNAVAILABLE is an upstream failure too.
+    let (mut stream, _) = request(&root, &mut host, grpc_web);
+    host.respond(&[(":status", b"200"), ("grpc-status", b"14")]);
+    host.properties
+        .insert(code_details(), b"via_upstream".to_vec());
+    assert_eq!(stream.on_response_headers(&mut host), Flow::Pause);
+    assert_eq!(host.replies()[0].header("grpc-status"), Some("14"));
+    // Its success passes.
+    let (mut stream, _) = request(&root, &mut host, grpc_web);
+    host.respond(&[(":status", b"200"), ("grpc-status", b"0")]);
+    assert_eq!(stream.on_response_headers(&mut host), Flow::Continue);
+    assert!(host.replies().is_empty());
+}
+
+#[test]
 fn secrets_are_stripped_before_the_request_goes_upstream() {
     let config = r#"{"enabled": true, "bypass": {
         "tokens": [{"header": "x-bypass", "sha256": "ABC"}],
