@@ -21,12 +21,8 @@ impl Format {
 /// The gRPC protocol a request speaks, by its `content-type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Grpc {
-    /// `application/grpc` or `application/grpc+<codec>` spelled as Envoy recognizes gRPC (exact
-    /// bytes, parameters only after a `+codec`): Envoy itself makes the trailers-only reply.
+    /// `application/grpc`, `application/grpc+<codec>`.
     Native,
-    /// gRPC in a spelling Envoy does not take for gRPC (capitals, `application/grpc;…`
-    /// parameters): the plugin sets `grpc-status` itself.
-    NativeUnrecognized,
     /// gRPC-web: the content type the reply echoes.
     Web(Web),
 }
@@ -74,12 +70,7 @@ pub fn grpc(content_type: &[u8]) -> Option<Grpc> {
     };
     let proto = codec.is_some_and(|codec| codec.eq_ignore_ascii_case(b"proto"));
     if base.eq_ignore_ascii_case(b"application/grpc") {
-        // Envoy's own test (Grpc::Common::hasGrpcContentType), on the raw value.
-        let envoy = value == b"application/grpc" || value.starts_with(b"application/grpc+");
-        Some(match envoy {
-            true => Grpc::Native,
-            false => Grpc::NativeUnrecognized,
-        })
+        Some(Grpc::Native)
     } else if base.eq_ignore_ascii_case(b"application/grpc-web") {
         Some(Grpc::Web(if proto {
             Web::BinaryProto
@@ -190,9 +181,9 @@ mod tests {
             ("application/grpc+json", Grpc::Native),
             ("application/grpc+proto; charset=utf-8", Grpc::Native),
             (" application/grpc ", Grpc::Native),
-            ("application/grpc;charset=utf-8", Grpc::NativeUnrecognized),
-            ("Application/GRPC", Grpc::NativeUnrecognized),
-            ("APPLICATION/GRPC+PROTO", Grpc::NativeUnrecognized),
+            ("application/grpc;charset=utf-8", Grpc::Native),
+            ("Application/GRPC", Grpc::Native),
+            ("APPLICATION/GRPC+PROTO", Grpc::Native),
             ("application/grpc-web", Grpc::Web(Web::Binary)),
             ("Application/GRPC-web", Grpc::Web(Web::Binary)),
             ("application/grpc-web+proto", Grpc::Web(Web::BinaryProto)),

@@ -361,51 +361,46 @@ fn send_maintenance(
     if let Some(seconds) = &retry_after {
         headers.push(("retry-after", seconds));
     }
-    let web_headers;
-    let reply = match format {
-        // Envoy makes the trailers-only reply itself (HTTP 200, content-type, grpc-status 14,
-        // grpc-message percent-encoded).
-        Format::Grpc(Grpc::Native) => Reply::GrpcUnavailable {
-            message: &response.grpc_message,
-            headers,
-        },
-        Format::Grpc(grpc) => {
-            // Envoy does not take the request for gRPC: the plugin sets the status. gRPC-web
-            // also gets the same trailers as a trailer frame in the body: Envoy drops the
-            // content-type of a local reply without a body, and a gRPC-web client needs it
-            // (see the README, "The maintenance response").
+    let grpc_headers;
+    let reply = match (format, response.rendered(format)) {
+        (Format::Grpc(grpc), _) => {
+            // The trailers-only reply, made by the plugin rather than by Envoy's gRPC local
+            // reply: Envoy takes a request for gRPC only by the content type it had before the
+            // first filter ran, so behind Envoy's grpc_web filter (which turns gRPC-web into
+            // gRPC) Envoy's own would answer grpc-status 2. For gRPC, Envoy completes this one
+            // (content-type, no body); behind the grpc_web filter, that filter turns it into
+            // gRPC-web. gRPC-web also gets the trailers as a trailer frame in the body: Envoy
+            // drops the content-type of a reply without a body, and gRPC-web clients need it
+            // (README, "The maintenance response").
             let (content_type, body) = match grpc {
                 Grpc::Web(web) => (web.content_type(), Some(response.grpc_web_body(web))),
-                _ => ("application/grpc", None),
+                Grpc::Native => ("application/grpc", None),
             };
-            web_headers = [
+            grpc_headers = [
                 ("content-type", content_type),
                 ("grpc-status", GRPC_UNAVAILABLE),
                 ("grpc-message", response.grpc_message_encoded.as_str()),
             ];
-            let message = usize::from(response.grpc_message_encoded.is_empty());
-            headers.splice(0..0, web_headers[..3 - message].iter().copied());
+            let without_message = usize::from(response.grpc_message_encoded.is_empty());
+            let grpc_headers = &grpc_headers[..grpc_headers.len() - without_message];
+            headers.splice(0..0, grpc_headers.iter().copied());
             Reply::Http {
                 status: 200,
                 headers,
                 body,
             }
         }
-        _ => match response.rendered(format) {
-            Some(rendered) => {
+        (_, rendered) => {
+            if let Some(rendered) = rendered {
                 headers.insert(0, ("content-type", rendered.content_type));
-                // Envoy drops the body of a reply to HEAD but keeps its content-length.
-                Reply::Http {
-                    status: response.status,
-                    headers,
-                    body: Some(&rendered.body),
-                }
             }
-            None => Reply::GrpcUnavailable {
-                message: &response.grpc_message,
+            // Envoy drops the body of a reply to HEAD but keeps its content-length.
+            Reply::Http {
+                status: response.status,
                 headers,
-            },
-        },
+                body: rendered.map(|rendered| rendered.body.as_slice()),
+            }
+        }
     };
     if let Err(refused) = host.send_reply(&reply) {
         let line = format!("could not send the maintenance response: {refused}");

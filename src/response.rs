@@ -36,9 +36,7 @@ pub struct Rendered {
 #[derive(Debug, Clone)]
 pub struct MaintenanceResponse {
     pub status: u16,
-    /// Sent as `grpc-message` in the gRPC replies Envoy makes (Envoy percent-encodes it).
-    pub grpc_message: String,
-    /// `grpc_message` percent-encoded as gRPC requires, for the replies the plugin makes.
+    /// The reason as `grpc-message`: percent-encoded as gRPC requires.
     pub grpc_message_encoded: String,
     /// The gRPC-web trailer frame (`grpc-status` and `grpc-message`), the body of a gRPC-web
     /// reply; and the same in base64 for `application/grpc-web-text`.
@@ -71,7 +69,6 @@ impl MaintenanceResponse {
         let grpc_web_trailers = grpc_web_trailer_frame(&grpc_message_encoded);
         MaintenanceResponse {
             status: text.status,
-            grpc_message: text.reason.to_string(),
             grpc_web_trailers_text: base64_encode(&grpc_web_trailers),
             grpc_web_trailers,
             grpc_message_encoded,

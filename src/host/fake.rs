@@ -36,7 +36,7 @@ pub(crate) enum Call {
 /// A local reply, as sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct OwnedReply {
-    /// `None` for a gRPC reply.
+    /// Always set (a gRPC reply is an HTTP 200 too).
     pub(crate) status: Option<u16>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Vec<u8>,
@@ -260,11 +260,6 @@ impl Host for FakeHost {
                 status: Some(*status),
                 headers: owned(headers),
                 body: body.unwrap_or_default().to_vec(),
-            },
-            Reply::GrpcUnavailable { message, headers } => OwnedReply {
-                status: None,
-                headers: owned(headers),
-                body: message.as_bytes().to_vec(),
             },
         };
         self.calls.push(Call::Reply(reply));

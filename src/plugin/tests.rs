@@ -125,8 +125,11 @@ fn grpc_requests_get_a_grpc_reply() {
         ],
     );
     let reply = host.replies()[0].clone();
-    assert_eq!(reply.status, None);
-    assert_eq!(reply.body, b"upgrade");
+    assert_eq!(reply.status, Some(200));
+    assert_eq!(reply.header("content-type"), Some("application/grpc"));
+    assert_eq!(reply.header("grpc-status"), Some("14"));
+    assert_eq!(reply.header("grpc-message"), Some("upgrade"));
+    assert!(reply.body.is_empty());
 }
 
 #[test]
@@ -175,7 +178,7 @@ fn grpc_web_requests_get_a_grpc_web_reply() {
         };
         assert_eq!(reply.body, body, "{content_type}");
     }
-    // gRPC spelled so that Envoy would not see gRPC: the plugin sets the status itself.
+    // gRPC in any spelling: the same trailers-only headers.
     request(
         &root,
         &mut host,
