@@ -17,7 +17,7 @@ use crate::current::{CurrentResponse, TransitionLog};
 use crate::decision::{decide, Decision, RequestFacts, Strip};
 use crate::fallback_source;
 use crate::host::{Host, MetricKind, Reply, SetError};
-use crate::metrics::{Counter, ACTIVE_GAUGE};
+use crate::metrics::{metric_name, Counter, ACTIVE_GAUGE};
 use crate::negotiate::{choose, Format, Grpc};
 use crate::response::{MaintenanceResponse, GRPC_UNAVAILABLE};
 
@@ -45,15 +45,19 @@ struct Metrics {
 }
 
 impl Metrics {
-    fn define(host: &mut impl Host) -> Metrics {
-        let mut define = |kind, name: &str| match host.define_metric(kind, name) {
-            Ok(id) => Some(id),
-            Err(refused) => {
-                host.log(
-                    Level::Warn,
-                    &format!("cannot define metric {name}: {refused}"),
-                );
-                None
+    /// Defines the metrics of the plugin instance called `instance`.
+    fn define(host: &mut impl Host, instance: &str) -> Metrics {
+        let mut define = |kind, metric: &str| {
+            let name = metric_name(instance, metric);
+            match host.define_metric(kind, &name) {
+                Ok(id) => Some(id),
+                Err(refused) => {
+                    host.log(
+                        Level::Warn,
+                        &format!("cannot define metric {name}: {refused}"),
+                    );
+                    None
+                }
             }
         };
         let mut counters = [None; Counter::ALL.len()];
@@ -124,16 +128,34 @@ fn first_to_report(host: &mut impl Host, key: &str, line: &str) -> bool {
     }
 }
 
-/// Whether this VM is the first to apply this configuration, and so logs the audit line.
-/// When the shared history cannot be used: log.
-fn first_to_apply(host: &mut impl Host, vm: &RefCell<VmState>, config_bytes: &[u8]) -> bool {
-    let plugin = host
-        .property(&["plugin_name"])
+/// The plugin name Envoy gives this plugin instance (Istio: `<namespace>.<name>`); empty when
+/// it has none.
+fn instance_name(host: &mut impl Host) -> String {
+    host.property(&["plugin_name"])
         .map(|name| String::from_utf8_lossy(&name).into_owned())
-        .unwrap_or_default();
-    let key = shared_key("applied", &plugin);
+        .unwrap_or_default()
+}
+
+/// `line` naming the plugin instance it is about (Envoy's own log prefix names the root id and
+/// VM id, which instances share): `[plugin default.shop] …`.
+fn about(instance: &str, line: &str) -> String {
+    match instance.is_empty() {
+        true => line.to_string(),
+        false => format!("[plugin {instance}] {line}"),
+    }
+}
+
+/// Whether this VM is the first to apply this configuration to the instance `plugin`, and so
+/// logs the audit line. When the shared history cannot be used: log.
+fn first_to_apply(
+    host: &mut impl Host,
+    vm: &RefCell<VmState>,
+    plugin: &str,
+    config_bytes: &[u8],
+) -> bool {
+    let key = shared_key("applied", plugin);
     let mark = fingerprint(config_bytes);
-    let seen = vm.borrow().audit_seen.get(&plugin).copied();
+    let seen = vm.borrow().audit_seen.get(plugin).copied();
     for _ in 0..8 {
         let Ok((stored, cas)) = host.shared_get(&key) else {
             return true;
@@ -147,7 +169,9 @@ fn first_to_apply(host: &mut impl Host, vm: &RefCell<VmState>, config_bytes: &[u
                 Err(SetError::Refused(_)) => return true,
             };
         if recorded {
-            vm.borrow_mut().audit_seen.insert(plugin, verdict.seen);
+            vm.borrow_mut()
+                .audit_seen
+                .insert(plugin.to_string(), verdict.seen);
             return verdict.leader;
         }
     }
@@ -161,8 +185,11 @@ pub(crate) struct Root {
     /// Shared with this configuration's streams.
     current: Rc<RefCell<CurrentResponse>>,
     transitions: TransitionLog,
-    /// Shared-data key under which the last logged window change of this configuration is kept.
+    /// Shared-data key under which the last logged window change of this instance and
+    /// configuration is kept.
     transition_key: String,
+    /// This instance's plugin name, read on the first configuration.
+    instance: Option<String>,
     metrics: Option<Metrics>,
 }
 
@@ -174,12 +201,24 @@ impl Root {
             current: Rc::default(),
             transitions: TransitionLog::default(),
             transition_key: String::new(),
+            instance: None,
             metrics: None,
         }
     }
 
+    fn instance(&mut self, host: &mut impl Host) -> String {
+        self.instance
+            .get_or_insert_with(|| instance_name(host))
+            .clone()
+    }
+
+    /// This instance's metrics, defined on first use.
     fn metrics(&mut self, host: &mut impl Host) -> Metrics {
-        *self.metrics.get_or_insert_with(|| Metrics::define(host))
+        if let Some(metrics) = self.metrics {
+            return metrics;
+        }
+        let instance = self.instance(host);
+        *self.metrics.insert(Metrics::define(host, &instance))
     }
 
     pub(crate) fn on_vm_start(&mut self, host: &mut impl Host) -> bool {
@@ -187,7 +226,7 @@ impl Root {
             let line = format!("maintenance-mode {} started", env!("CARGO_PKG_VERSION"));
             host.log(Level::Info, &line);
         }
-        self.metrics(host);
+        // Metrics are defined on the first configuration, where the plugin name is known.
         true
     }
 
@@ -195,38 +234,37 @@ impl Root {
     /// it is invalid.
     pub(crate) fn on_configure(&mut self, host: &mut impl Host) -> bool {
         let metrics = self.metrics(host);
+        let instance = self.instance(host);
         let bytes = match host.plugin_configuration() {
             Ok(bytes) => bytes,
             Err(refused) => {
                 let line = format!("invalid plugin configuration: .: cannot be read ({refused})");
-                host.log(Level::Error, &line);
+                host.log(Level::Error, &about(&instance, &line));
                 return false;
             }
         };
         let plan = match config::parse(&bytes) {
             Ok(plan) => plan,
             Err(problem) => {
-                host.log(
-                    Level::Error,
-                    &format!("invalid plugin configuration: {problem}"),
-                );
+                let line = format!("invalid plugin configuration: {problem}");
+                host.log(Level::Error, &about(&instance, &line));
                 return false;
             }
         };
-        let first = first_to_apply(host, &self.vm, &bytes);
+        let first = first_to_apply(host, &self.vm, &instance, &bytes);
         if first {
-            host.log(
-                Level::Info,
-                &format!("configuration applied: {}", plan.summary()),
-            );
+            let line = format!("configuration applied: {}", plan.summary());
+            host.log(Level::Info, &about(&instance, &line));
         }
         self.transitions = TransitionLog::default();
-        self.transition_key = shared_key("window-change", &fingerprint(&bytes));
+        let whose = format!("{instance}/{}", fingerprint(&bytes));
+        self.transition_key = shared_key("window-change", &whose);
         let ticks = if plan.enabled && plan.schedule.is_some() {
             let now = unix_now(host);
             if let Some(status) = plan.schedule_status(now) {
                 if first {
-                    host.log(Level::Info, &format!("maintenance schedule: {status}"));
+                    let line = format!("maintenance schedule: {status}");
+                    host.log(Level::Info, &about(&instance, &line));
                 }
             }
             self.transitions.observe(&plan, now);
@@ -251,7 +289,8 @@ impl Root {
         let now = unix_now(host);
         if let Some(line) = self.transitions.observe(&self.plan, now) {
             if first_to_report(host, &self.transition_key, &line) {
-                host.log(Level::Info, &line);
+                let instance = self.instance(host);
+                host.log(Level::Info, &about(&instance, &line));
             }
         }
         let metrics = self.metrics(host);

@@ -313,6 +313,10 @@ impl Host for FakeHost {
     }
 
     fn define_metric(&mut self, kind: MetricKind, name: &str) -> Result<u32, Refused> {
+        // Like Envoy: one metric per name, whoever defines it.
+        if let Some(id) = self.metrics.iter().position(|(n, _, _)| n == name) {
+            return u32::try_from(id).map_err(|_| Refused("too many".into()));
+        }
         self.metrics.push((name.to_string(), kind, 0));
         u32::try_from(self.metrics.len() - 1).map_err(|_| Refused("too many".into()))
     }

@@ -381,7 +381,7 @@ fn ticks_follow_the_windows() {
     host.clock = Some(at("2025-06-01T01:59:59Z"));
     let mut root = configure_on(&mut host, WINDOWED);
     assert_eq!(host.tick, Some(TICK));
-    assert_eq!(host.metric(ACTIVE_GAUGE), Some(0));
+    assert_eq!(host.metric("maintenance.active"), Some(0));
     let mut open_lines = Vec::new();
     for (now, active) in [
         ("2025-06-01T01:59:59Z", 0),
@@ -391,7 +391,7 @@ fn ticks_follow_the_windows() {
     ] {
         host.clock = Some(at(now));
         root.on_tick(&mut host);
-        assert_eq!(host.metric(ACTIVE_GAUGE), Some(active), "{now}");
+        assert_eq!(host.metric("maintenance.active"), Some(active), "{now}");
         open_lines = host.logged(log::Level::Info);
     }
     let changes: Vec<&&str> = open_lines
@@ -405,7 +405,7 @@ fn ticks_follow_the_windows() {
     // Without windows: no ticks, the gauge says whether maintenance is on.
     let (_, host) = configured(r#"{"enabled": true}"#);
     assert_eq!(host.tick, Some(Duration::ZERO));
-    assert_eq!(host.metric(ACTIVE_GAUGE), Some(1));
+    assert_eq!(host.metric("maintenance.active"), Some(1));
 }
 
 /// Two VMs of one proxy: their own roots and VM state, one shared data.
@@ -423,7 +423,7 @@ fn two_vms() -> (FakeHost, FakeHost, Rc<RefCell<SharedData>>) {
 fn applied(host: &FakeHost) -> usize {
     host.logged(log::Level::Info)
         .iter()
-        .filter(|line| line.starts_with("configuration applied"))
+        .filter(|line| line.contains("configuration applied"))
         .count()
 }
 
@@ -489,7 +489,7 @@ fn a_window_change_is_logged_by_one_vm() {
     let opened = |host: &FakeHost| {
         host.logged(log::Level::Info)
             .iter()
-            .filter(|line| line.starts_with("maintenance window opened"))
+            .filter(|line| line.contains("maintenance window opened"))
             .count()
     };
     let (mut a, mut b, _) = two_vms();
@@ -506,7 +506,8 @@ fn a_window_change_is_logged_by_one_vm() {
 
     // Under contention: the last change is on record, another VM records the opening between
     // this VM's read and write; this VM's compare-and-swap fails and it stays quiet.
-    let key = shared_key("window-change", &fingerprint(WINDOWED.as_bytes()));
+    let whose = format!("maintenance-mode/{}", fingerprint(WINDOWED.as_bytes()));
+    let key = shared_key("window-change", &whose);
     let (mut a, _, shared_c) = two_vms();
     a.clock = Some(at("2025-06-01T01:00:00Z"));
     let mut root = configure_on(&mut a, WINDOWED);
@@ -523,6 +524,71 @@ fn a_window_change_is_logged_by_one_vm() {
     root.on_tick(&mut a);
     assert_eq!(shared_c.borrow().cas_failures, 1);
     assert_eq!(opened(&a), 0);
+}
+
+/// Configures one more plugin instance called `name` in the VM of `host`.
+fn instance(host: &mut FakeHost, vm: &Rc<RefCell<VmState>>, name: &str, config: &str) -> Root {
+    host.properties
+        .insert(vec!["plugin_name".into()], name.as_bytes().to_vec());
+    let mut root = Root::new(Rc::clone(vm));
+    host.configuration = config.as_bytes().to_vec();
+    assert!(root.on_vm_start(host));
+    assert!(root.on_configure(host), "{:?}", host.logs);
+    root
+}
+
+#[test]
+fn instances_in_one_vm_are_independent() {
+    let mut host = FakeHost::new();
+    host.clock = Some(at("2025-06-01T01:00:00Z"));
+    let vm: Rc<RefCell<VmState>> = Rc::default();
+    // Two instances with the same windowed configuration, one off, one unnamed (old names).
+    let mut on = instance(&mut host, &vm, "default.shop", WINDOWED);
+    let mut twin = instance(&mut host, &vm, "default.blog", WINDOWED);
+    let off = instance(&mut host, &vm, "default.api", r#"{"enabled": false}"#);
+    let unnamed = instance(&mut host, &vm, "", r#"{"enabled": true}"#);
+    // Each applied configuration is logged (the twin's too).
+    assert_eq!(applied(&host), 4);
+    host.clock = Some(at("2025-06-01T02:00:00Z"));
+    on.on_tick(&mut host);
+    twin.on_tick(&mut host);
+    let active =
+        |host: &FakeHost, name: &str| host.metric(&format!("maintenance.instance.{name}.active"));
+    assert_eq!(active(&host, "default.shop"), Some(1));
+    assert_eq!(active(&host, "default.blog"), Some(1));
+    assert_eq!(active(&host, "default.api"), Some(0));
+    assert_eq!(host.metric("maintenance.active"), Some(1));
+    // Both twins log their window opening (the "log once" key is per instance), each line
+    // naming its instance; so do the audit lines.
+    let info = host.logged(log::Level::Info);
+    let opened: Vec<_> = info
+        .iter()
+        .filter(|line| line.contains("maintenance window opened"))
+        .collect();
+    assert_eq!(opened.len(), 2);
+    assert!(opened[0].starts_with("[plugin default.shop] maintenance window opened"));
+    assert!(opened[1].starts_with("[plugin default.blog] maintenance window opened"));
+    for name in ["default.shop", "default.blog", "default.api"] {
+        let tag = format!("[plugin {name}] configuration applied: ");
+        let applied = info.iter().filter(|line| line.starts_with(&tag));
+        assert_eq!(applied.count(), 1, "{name}");
+    }
+    assert!(info
+        .iter()
+        .any(|line| line.starts_with("configuration applied: ")));
+    // Requests count per instance.
+    for root in [&on, &off, &off] {
+        request(root, &mut host, GET_SHOP);
+    }
+    request(&unnamed, &mut host, GET_SHOP);
+    let count = |host: &FakeHost, name: &str, what: &str| {
+        host.metric(&format!("maintenance.instance.{name}.{what}"))
+    };
+    assert_eq!(count(&host, "default.shop", "responses_total"), Some(1));
+    assert_eq!(count(&host, "default.shop", "passed_total"), Some(0));
+    assert_eq!(count(&host, "default.api", "passed_total"), Some(2));
+    assert_eq!(count(&host, "default.api", "responses_total"), Some(0));
+    assert_eq!(host.metric("maintenance.responses_total"), Some(1));
 }
 
 #[test]
