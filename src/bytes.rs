@@ -31,6 +31,45 @@ pub(crate) fn percent_decode(text: &[u8]) -> Option<Vec<u8>> {
     Some(decoded)
 }
 
+/// Percent-encodes as gRPC requires for `grpc-message`: every byte outside printable ASCII
+/// (0x20-0x7E), and `%`, becomes `%XX` (upper-case hex).
+pub(crate) fn grpc_percent_encode(text: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut encoded = String::with_capacity(text.len());
+    for &byte in text {
+        if (0x20..=0x7e).contains(&byte) && byte != b'%' {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push('%');
+            encoded.push(char::from(HEX[usize::from(byte >> 4)]));
+            encoded.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        }
+    }
+    encoded
+}
+
+/// Standard base64 (RFC 4648 section 4) with padding.
+pub(crate) fn base64_encode(bytes: &[u8]) -> Vec<u8> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut encoded = Vec::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for position in 0..4 {
+            if position <= chunk.len() {
+                encoded.push(ALPHABET[(n >> (18 - 6 * position) & 0x3f) as usize]);
+            } else {
+                encoded.push(b'=');
+            }
+        }
+    }
+    encoded
+}
+
 /// An HTTP `tchar` (RFC 9110 section 5.6.2).
 pub(crate) fn is_token_char(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
@@ -89,5 +128,36 @@ mod tests {
         assert_eq!(percent_decode(b"%4"), None);
         assert!(is_token("x-a.b"));
         assert!(!is_token("x a") && !is_token(""));
+    }
+
+    #[test]
+    fn grpc_messages_are_percent_encoded() {
+        assert_eq!(grpc_percent_encode(b"Back soon"), "Back soon");
+        assert_eq!(grpc_percent_encode(b"100% \n"), "100%25 %0A");
+        assert_eq!(
+            grpc_percent_encode("caf\u{e9} \u{1F6A7}~".as_bytes()),
+            "caf%C3%A9 %F0%9F%9A%A7~"
+        );
+        assert_eq!(grpc_percent_encode(b"\x7f\x00"), "%7F%00");
+    }
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(
+                base64_encode(plain.as_bytes()),
+                encoded.as_bytes(),
+                "{plain}"
+            );
+        }
+        assert_eq!(base64_encode(&[0xff, 0xfe, 0x80]), b"//6A");
     }
 }

@@ -216,7 +216,7 @@ pub fn upstream_failed(
     if plan.fallback_statuses.contains(&status) {
         return true;
     }
-    format == Format::Grpc
+    format.is_grpc()
         && status == 200
         && grpc_status == Some(GRPC_UNAVAILABLE)
         && plan
@@ -229,6 +229,7 @@ pub fn upstream_failed(
 mod tests {
     use super::*;
     use crate::config::parse;
+    use crate::negotiate::Grpc;
 
     fn facts<'a>(method: &'a str, host: &'a str, path: &'a str) -> RequestFacts<'a> {
         RequestFacts {
@@ -391,19 +392,29 @@ mod tests {
         let plan = parse(br#"{"upstream_fallback": {"statuses": [503]}}"#).unwrap();
         assert!(upstream_failed(
             &plan,
-            Format::Grpc,
+            Format::Grpc(Grpc::Native),
             Some(b"200"),
             Some(b"14")
         ));
-        assert!(upstream_failed(&plan, Format::Grpc, Some(b"503"), None));
+        assert!(upstream_failed(
+            &plan,
+            Format::Grpc(Grpc::Native),
+            Some(b"503"),
+            None
+        ));
         // Other gRPC errors are the application's answer.
         assert!(!upstream_failed(
             &plan,
-            Format::Grpc,
+            Format::Grpc(Grpc::Native),
             Some(b"200"),
             Some(b"2")
         ));
-        assert!(!upstream_failed(&plan, Format::Grpc, Some(b"200"), None));
+        assert!(!upstream_failed(
+            &plan,
+            Format::Grpc(Grpc::Native),
+            Some(b"200"),
+            None
+        ));
         // Only gRPC requests get this reading.
         assert!(!upstream_failed(
             &plan,
@@ -415,7 +426,7 @@ mod tests {
         let plan = parse(br#"{"upstream_fallback": {"statuses": [500]}}"#).unwrap();
         assert!(!upstream_failed(
             &plan,
-            Format::Grpc,
+            Format::Grpc(Grpc::Native),
             Some(b"200"),
             Some(b"14")
         ));

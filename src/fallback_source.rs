@@ -77,7 +77,7 @@ fn parse_status(status: Option<&[u8]>) -> Option<u16> {
 fn candidate(plan: &Plan, format: Format, status: u16, grpc_status: Option<&[u8]>) -> bool {
     status >= 500
         || plan.fallback_statuses.contains(&status)
-        || (format == Format::Grpc && status == 200 && grpc_status.is_some_and(|s| s != b"0"))
+        || (format.is_grpc() && status == 200 && grpc_status.is_some_and(|s| s != b"0"))
 }
 
 /// gRPC statuses Envoy gives a local reply with a 5xx HTTP status when the request is gRPC:
@@ -112,7 +112,7 @@ where
         Source::Upstream => upstream_failed(plan, format, status, grpc_status),
         Source::UpstreamFailure => true,
         Source::DirectResponse => match format {
-            Format::Grpc if code == 200 => grpc_server_error(grpc_status),
+            _ if format.is_grpc() && code == 200 => grpc_server_error(grpc_status),
             _ => code >= 500,
         },
         Source::Other => false,
@@ -123,6 +123,7 @@ where
 mod tests {
     use super::*;
     use crate::config::parse;
+    use crate::negotiate::Grpc;
 
     fn plan(config: &str) -> Plan {
         parse(config.as_bytes()).unwrap()
@@ -137,7 +138,7 @@ mod tests {
     fn grpc(plan: &Plan, status: &str, grpc_status: Option<&str>, details: &str) -> bool {
         replace(
             plan,
-            Format::Grpc,
+            Format::Grpc(Grpc::Native),
             Some(status.as_bytes()),
             grpc_status.map(str::as_bytes),
             || Some(details.as_bytes().to_vec()),
@@ -252,8 +253,8 @@ mod tests {
         };
         assert!(unread(Format::Html, "200", None));
         assert!(unread(Format::Json, "404", None));
-        assert!(unread(Format::Grpc, "200", None));
-        assert!(unread(Format::Grpc, "200", Some("0")));
+        assert!(unread(Format::Grpc(Grpc::Native), "200", None));
+        assert!(unread(Format::Grpc(Grpc::Native), "200", Some("0")));
         let mut read = false;
         replace(&plan, Format::Html, Some(b"500"), None, || {
             read = true;

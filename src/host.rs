@@ -45,11 +45,6 @@ pub(crate) enum Reply<'a> {
         headers: Vec<(&'a str, &'a str)>,
         body: Option<&'a [u8]>,
     },
-    /// A gRPC trailers-only reply with status UNAVAILABLE (14).
-    GrpcUnavailable {
-        message: &'a str,
-        headers: Vec<(&'a str, &'a str)>,
-    },
 }
 
 /// A whole header map: (name, value) pairs in the host's order, as bytes.

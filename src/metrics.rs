@@ -5,6 +5,12 @@
 //! `/stats` shows `wasmcustom.maintenance.responses_total`, `/stats/prometheus` shows
 //! `maintenance_responses_total` (no `envoy_` prefix), and a `stats_matcher` must match the full
 //! `wasmcustom.` name.
+//!
+//! Each plugin instance (filter) has its own metrics, named after the plugin name Envoy gives it
+//! (Istio: `<namespace>.<name>`): `maintenance.instance.<plugin name>.responses_total`. Envoy
+//! metrics have no labels of their own (the proxy-wasm ABI defines a metric by name only); a
+//! `stats_tags` rule turns that name part into a Prometheus label (README, "Metrics"). An
+//! instance without a plugin name keeps the plain names.
 
 use crate::decision::Decision;
 
@@ -37,15 +43,15 @@ impl Counter {
         Counter::DryRunReplaced,
     ];
 
-    /// The metric name as defined in the proxy.
+    /// The metric's own part of the name (see [`metric_name`]).
     pub fn name(self) -> &'static str {
         match self {
-            Counter::Responses => "maintenance.responses_total",
-            Counter::Bypassed => "maintenance.bypassed_total",
-            Counter::Passed => "maintenance.passed_total",
-            Counter::UpstreamReplaced => "maintenance.upstream_replaced_total",
-            Counter::DryRunResponses => "maintenance.dry_run_responses_total",
-            Counter::DryRunReplaced => "maintenance.dry_run_replaced_total",
+            Counter::Responses => "responses_total",
+            Counter::Bypassed => "bypassed_total",
+            Counter::Passed => "passed_total",
+            Counter::UpstreamReplaced => "upstream_replaced_total",
+            Counter::DryRunResponses => "dry_run_responses_total",
+            Counter::DryRunReplaced => "dry_run_replaced_total",
         }
     }
 
@@ -70,7 +76,33 @@ impl Counter {
 }
 
 /// Gauge: 1 while maintenance applies, 0 otherwise.
-pub const ACTIVE_GAUGE: &str = "maintenance.active";
+pub const ACTIVE_GAUGE: &str = "active";
+
+/// The name a metric is defined with for the plugin instance called `instance` (its plugin
+/// name): `maintenance.<metric>` without a name, else `maintenance.instance.<name>.<metric>`.
+/// Characters outside letters, digits and `._-:/` become `_`, so a name cannot forge another
+/// metric's name or an empty stat segment.
+pub fn metric_name(instance: &str, metric: &str) -> String {
+    if instance.is_empty() {
+        return format!("maintenance.{metric}");
+    }
+    let mut name = String::with_capacity(30 + instance.len() + metric.len());
+    name.push_str("maintenance.instance.");
+    let mut previous = '.';
+    for c in instance.chars() {
+        let keep = c.is_ascii_alphanumeric()
+            || matches!(c, '_' | '-' | ':' | '/')
+            || (c == '.' && previous != '.');
+        previous = if keep { c } else { '_' };
+        name.push(previous);
+    }
+    if previous == '.' {
+        name.push('_');
+    }
+    name.push('.');
+    name.push_str(metric);
+    name
+}
 
 #[cfg(test)]
 mod tests {
@@ -132,10 +164,33 @@ mod tests {
     }
 
     #[test]
+    fn instances_have_their_own_names() {
+        assert_eq!(metric_name("", "active"), "maintenance.active");
+        assert_eq!(
+            metric_name("istio-system.shop", "responses_total"),
+            "maintenance.instance.istio-system.shop.responses_total"
+        );
+        assert_eq!(
+            metric_name("envoyextensionpolicy/ns/p/wasm/0", "active"),
+            "maintenance.instance.envoyextensionpolicy/ns/p/wasm/0.active"
+        );
+        // No forged segments: empty ones, spaces, other characters.
+        assert_eq!(
+            metric_name(".a..b.", "active"),
+            "maintenance.instance._a._b._.active"
+        );
+        assert_eq!(
+            metric_name("a b{c}é", "active"),
+            "maintenance.instance.a_b_c__.active"
+        );
+        assert_ne!(metric_name("a", "active"), metric_name("b", "active"));
+    }
+
+    #[test]
     fn names_are_distinct_under_the_prefix_and_indexes_match() {
         for (position, counter) in Counter::ALL.iter().enumerate() {
             assert_eq!(counter.index(), position);
-            assert!(counter.name().starts_with("maintenance."));
+            assert!(metric_name("", counter.name()).starts_with("maintenance."));
         }
         let mut names: Vec<_> = Counter::ALL.iter().map(|c| c.name()).collect();
         names.push(ACTIVE_GAUGE);

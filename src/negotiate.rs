@@ -3,22 +3,93 @@
 /// The format of a maintenance response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// gRPC trailers-only reply: HTTP 200, `grpc-status: 14`.
-    Grpc,
+    /// gRPC or gRPC-web: HTTP 200, `grpc-status: 14`, `grpc-message` (see [`Grpc`]).
+    Grpc(Grpc),
     Html,
     /// RFC 9457 `application/problem+json`.
     Json,
     Plain,
 }
 
+impl Format {
+    /// Whether the request speaks gRPC or gRPC-web.
+    pub fn is_grpc(self) -> bool {
+        matches!(self, Format::Grpc(_))
+    }
+}
+
+/// The gRPC protocol a request speaks, by its `content-type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grpc {
+    /// `application/grpc`, `application/grpc+<codec>`.
+    Native,
+    /// gRPC-web: the content type the reply echoes.
+    Web(Web),
+}
+
+/// The gRPC-web content types a reply can echo. Other codecs (`+json`, `+thrift`) are answered
+/// with the family's plain type: the reply carries no message, only the status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Web {
+    Binary,
+    BinaryProto,
+    /// Base64 (`application/grpc-web-text`): the body is base64-encoded too.
+    Text,
+    TextProto,
+}
+
+impl Web {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Web::Binary => "application/grpc-web",
+            Web::BinaryProto => "application/grpc-web+proto",
+            Web::Text => "application/grpc-web-text",
+            Web::TextProto => "application/grpc-web-text+proto",
+        }
+    }
+
+    pub fn is_text(self) -> bool {
+        matches!(self, Web::Text | Web::TextProto)
+    }
+}
+
+/// The gRPC protocol of a request with this `content-type`, if any. The media type (before any
+/// `;` parameters) is compared without regard to case and must be `application/grpc` or
+/// `application/grpc-web` or `application/grpc-web-text`, each optionally with a `+codec`
+/// suffix: `application/grpcfoo` and `application/grpc-webfoo` are not gRPC.
+pub fn grpc(content_type: &[u8]) -> Option<Grpc> {
+    let value = content_type.trim_ascii();
+    let media = value
+        .split(|&b| b == b';')
+        .next()
+        .unwrap_or_default()
+        .trim_ascii();
+    let (base, codec) = match media.iter().position(|&b| b == b'+') {
+        Some(plus) => (&media[..plus], Some(&media[plus + 1..])),
+        None => (media, None),
+    };
+    let proto = codec.is_some_and(|codec| codec.eq_ignore_ascii_case(b"proto"));
+    if base.eq_ignore_ascii_case(b"application/grpc") {
+        Some(Grpc::Native)
+    } else if base.eq_ignore_ascii_case(b"application/grpc-web") {
+        Some(Grpc::Web(if proto {
+            Web::BinaryProto
+        } else {
+            Web::Binary
+        }))
+    } else if base.eq_ignore_ascii_case(b"application/grpc-web-text") {
+        Some(Grpc::Web(if proto { Web::TextProto } else { Web::Text }))
+    } else {
+        None
+    }
+}
+
 /// Picks the format: gRPC by content type; otherwise by `Accept`. Only explicit `text/html`
 /// counts for HTML and only explicit `application/json` or `application/problem+json` for JSON,
 /// so `*/*` (curl, scripts) gets plain text. On equal quality: HTML, then JSON, then plain text.
 pub fn choose(content_type: Option<&[u8]>, accept: Option<&[u8]>) -> Format {
-    if content_type
-        .is_some_and(|value| starts_with_ignore_case(value.trim_ascii(), b"application/grpc"))
-    {
-        return Format::Grpc;
+    if let Some(grpc) = content_type.and_then(grpc) {
+        return Format::Grpc(grpc);
     }
     let Some(accept) = accept else {
         return Format::Plain;
@@ -94,10 +165,6 @@ fn parse_qvalue(value: &[u8]) -> Option<u16> {
     }
 }
 
-fn starts_with_ignore_case(value: &[u8], prefix: &[u8]) -> bool {
-    value.len() >= prefix.len() && value[..prefix.len()].eq_ignore_ascii_case(prefix)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -108,17 +175,57 @@ mod tests {
 
     #[test]
     fn grpc_by_content_type() {
-        for content_type in [
-            "application/grpc",
-            "application/grpc+proto",
-            "Application/GRPC-web",
-        ] {
+        let cases = [
+            ("application/grpc", Grpc::Native),
+            ("application/grpc+proto", Grpc::Native),
+            ("application/grpc+json", Grpc::Native),
+            ("application/grpc+proto; charset=utf-8", Grpc::Native),
+            (" application/grpc ", Grpc::Native),
+            ("application/grpc;charset=utf-8", Grpc::Native),
+            ("Application/GRPC", Grpc::Native),
+            ("APPLICATION/GRPC+PROTO", Grpc::Native),
+            ("application/grpc-web", Grpc::Web(Web::Binary)),
+            ("Application/GRPC-web", Grpc::Web(Web::Binary)),
+            ("application/grpc-web+proto", Grpc::Web(Web::BinaryProto)),
+            ("application/grpc-web+PROTO", Grpc::Web(Web::BinaryProto)),
+            ("application/grpc-web+json", Grpc::Web(Web::Binary)),
+            (
+                "application/grpc-web; charset=utf-8",
+                Grpc::Web(Web::Binary),
+            ),
+            ("application/grpc-web-text", Grpc::Web(Web::Text)),
+            ("application/grpc-web-text+proto", Grpc::Web(Web::TextProto)),
+            (
+                "application/grpc-web-text+proto;x=y",
+                Grpc::Web(Web::TextProto),
+            ),
+        ];
+        for (content_type, expected) in cases {
             assert_eq!(
                 choose(Some(content_type.as_bytes()), Some(b"text/html")),
-                Format::Grpc
+                Format::Grpc(expected),
+                "{content_type}"
             );
         }
-        assert_eq!(choose(Some(b"application/json"), None), Format::Plain);
+        for not_grpc in [
+            "application/grpcfoo",
+            "application/grpc-webfoo",
+            "application/grpc-web-textfoo",
+            "application/grpc-",
+            "application/grpc-text",
+            "application/grp",
+            "text/grpc",
+            "application/json",
+            "",
+        ] {
+            assert_eq!(
+                choose(Some(not_grpc.as_bytes()), Some(b"text/html")),
+                Format::Html,
+                "{not_grpc}"
+            );
+        }
+        assert!(Format::Grpc(Grpc::Native).is_grpc() && !Format::Plain.is_grpc());
+        assert!(Web::Text.is_text() && Web::TextProto.is_text() && !Web::Binary.is_text());
     }
 
     #[test]

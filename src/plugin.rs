@@ -18,9 +18,9 @@ use crate::current::{CurrentResponse, TransitionLog};
 use crate::decision::{self, decide, Decision, RequestFacts, Strip, Via};
 use crate::fallback_source;
 use crate::host::{Host, MetricKind, Reply, SetError};
-use crate::metrics::{Counter, ACTIVE_GAUGE};
-use crate::negotiate::{choose, Format};
-use crate::response::MaintenanceResponse;
+use crate::metrics::{metric_name, Counter, ACTIVE_GAUGE};
+use crate::negotiate::{choose, Format, Grpc};
+use crate::response::{MaintenanceResponse, GRPC_UNAVAILABLE};
 use crate::schedule::calendar::format_rfc3339;
 
 /// How often the windows are checked, to log openings and closings.
@@ -47,15 +47,19 @@ struct Metrics {
 }
 
 impl Metrics {
-    fn define(host: &mut impl Host) -> Metrics {
-        let mut define = |kind, name: &str| match host.define_metric(kind, name) {
-            Ok(id) => Some(id),
-            Err(refused) => {
-                host.log(
-                    Level::Warn,
-                    &format!("cannot define metric {name}: {refused}"),
-                );
-                None
+    /// Defines the metrics of the plugin instance called `instance`.
+    fn define(host: &mut impl Host, instance: &str) -> Metrics {
+        let mut define = |kind, metric: &str| {
+            let name = metric_name(instance, metric);
+            match host.define_metric(kind, &name) {
+                Ok(id) => Some(id),
+                Err(refused) => {
+                    host.log(
+                        Level::Warn,
+                        &format!("cannot define metric {name}: {refused}"),
+                    );
+                    None
+                }
             }
         };
         let mut counters = [None; Counter::ALL.len()];
@@ -126,16 +130,34 @@ fn first_to_report(host: &mut impl Host, key: &str, line: &str) -> bool {
     }
 }
 
-/// Whether this VM is the first to apply this configuration, and so logs the audit line.
-/// When the shared history cannot be used: log.
-fn first_to_apply(host: &mut impl Host, vm: &RefCell<VmState>, config_bytes: &[u8]) -> bool {
-    let plugin = host
-        .property(&["plugin_name"])
+/// The plugin name Envoy gives this plugin instance (Istio: `<namespace>.<name>`); empty when
+/// it has none.
+fn instance_name(host: &mut impl Host) -> String {
+    host.property(&["plugin_name"])
         .map(|name| String::from_utf8_lossy(&name).into_owned())
-        .unwrap_or_default();
-    let key = shared_key("applied", &plugin);
+        .unwrap_or_default()
+}
+
+/// `line` naming the plugin instance it is about (Envoy's own log prefix names the root id and
+/// VM id, which instances share): `[plugin default.shop] …`.
+fn about(instance: &str, line: &str) -> String {
+    match instance.is_empty() {
+        true => line.to_string(),
+        false => format!("[plugin {instance}] {line}"),
+    }
+}
+
+/// Whether this VM is the first to apply this configuration to the instance `plugin`, and so
+/// logs the audit line. When the shared history cannot be used: log.
+fn first_to_apply(
+    host: &mut impl Host,
+    vm: &RefCell<VmState>,
+    plugin: &str,
+    config_bytes: &[u8],
+) -> bool {
+    let key = shared_key("applied", plugin);
     let mark = fingerprint(config_bytes);
-    let seen = vm.borrow().audit_seen.get(&plugin).copied();
+    let seen = vm.borrow().audit_seen.get(plugin).copied();
     for _ in 0..8 {
         let Ok((stored, cas)) = host.shared_get(&key) else {
             return true;
@@ -149,7 +171,9 @@ fn first_to_apply(host: &mut impl Host, vm: &RefCell<VmState>, config_bytes: &[u
                 Err(SetError::Refused(_)) => return true,
             };
         if recorded {
-            vm.borrow_mut().audit_seen.insert(plugin, verdict.seen);
+            vm.borrow_mut()
+                .audit_seen
+                .insert(plugin.to_string(), verdict.seen);
             return verdict.leader;
         }
     }
@@ -163,8 +187,11 @@ pub(crate) struct Root {
     /// Shared with this configuration's streams.
     current: Rc<RefCell<CurrentResponse>>,
     transitions: TransitionLog,
-    /// Shared-data key under which the last logged window change of this configuration is kept.
+    /// Shared-data key under which the last logged window change of this instance and
+    /// configuration is kept.
     transition_key: String,
+    /// This instance's plugin name, read on the first configuration.
+    instance: Option<String>,
     metrics: Option<Metrics>,
     /// The expired credentials this root has seen logged (by itself or another VM).
     expiries_logged: Vec<String>,
@@ -172,14 +199,23 @@ pub(crate) struct Root {
 
 /// Logs once per proxy that a credential (`bypass.tokens[]`, `bypass.cookie`) has passed its
 /// `not_after`, with the same shared-data protocol as window changes.
-fn log_expiries(host: &mut impl Host, plan: &Plan, now: i64, logged: &mut Vec<String>) {
+fn log_expiries(
+    host: &mut impl Host,
+    instance: &str,
+    plan: &Plan,
+    now: i64,
+    logged: &mut Vec<String>,
+) {
     for (what, end) in plan.bypass.expiries.expired_at(now) {
         if logged.iter().any(|known| known == what) {
             continue;
         }
-        let line = format!(
-            "{what} expired at {}: it lets no one through any more",
-            format_rfc3339(end)
+        let line = about(
+            instance,
+            &format!(
+                "{what} expired at {}: it lets no one through any more",
+                format_rfc3339(end)
+            ),
         );
         if first_to_report(host, &shared_key("expired", &line), &line) {
             host.log(Level::Info, &line);
@@ -196,13 +232,25 @@ impl Root {
             current: Rc::default(),
             transitions: TransitionLog::default(),
             transition_key: String::new(),
+            instance: None,
             metrics: None,
             expiries_logged: Vec::new(),
         }
     }
 
+    fn instance(&mut self, host: &mut impl Host) -> String {
+        self.instance
+            .get_or_insert_with(|| instance_name(host))
+            .clone()
+    }
+
+    /// This instance's metrics, defined on first use.
     fn metrics(&mut self, host: &mut impl Host) -> Metrics {
-        *self.metrics.get_or_insert_with(|| Metrics::define(host))
+        if let Some(metrics) = self.metrics {
+            return metrics;
+        }
+        let instance = self.instance(host);
+        *self.metrics.insert(Metrics::define(host, &instance))
     }
 
     pub(crate) fn on_vm_start(&mut self, host: &mut impl Host) -> bool {
@@ -210,7 +258,7 @@ impl Root {
             let line = format!("maintenance-mode {} started", env!("CARGO_PKG_VERSION"));
             host.log(Level::Info, &line);
         }
-        self.metrics(host);
+        // Metrics are defined on the first configuration, where the plugin name is known.
         true
     }
 
@@ -218,38 +266,37 @@ impl Root {
     /// it is invalid.
     pub(crate) fn on_configure(&mut self, host: &mut impl Host) -> bool {
         let metrics = self.metrics(host);
+        let instance = self.instance(host);
         let bytes = match host.plugin_configuration() {
             Ok(bytes) => bytes,
             Err(refused) => {
                 let line = format!("invalid plugin configuration: .: cannot be read ({refused})");
-                host.log(Level::Error, &line);
+                host.log(Level::Error, &about(&instance, &line));
                 return false;
             }
         };
         let plan = match config::parse(&bytes) {
             Ok(plan) => plan,
             Err(problem) => {
-                host.log(
-                    Level::Error,
-                    &format!("invalid plugin configuration: {problem}"),
-                );
+                let line = format!("invalid plugin configuration: {problem}");
+                host.log(Level::Error, &about(&instance, &line));
                 return false;
             }
         };
-        let first = first_to_apply(host, &self.vm, &bytes);
+        let first = first_to_apply(host, &self.vm, &instance, &bytes);
         if first {
-            host.log(
-                Level::Info,
-                &format!("configuration applied: {}", plan.summary()),
-            );
+            let line = format!("configuration applied: {}", plan.summary());
+            host.log(Level::Info, &about(&instance, &line));
         }
         self.transitions = TransitionLog::default();
-        self.transition_key = shared_key("window-change", &fingerprint(&bytes));
+        let whose = format!("{instance}/{}", fingerprint(&bytes));
+        self.transition_key = shared_key("window-change", &whose);
         let ticks = if plan.enabled && plan.schedule.is_some() {
             let now = unix_now(host);
             if let Some(status) = plan.schedule_status(now) {
                 if first {
-                    host.log(Level::Info, &format!("maintenance schedule: {status}"));
+                    let line = format!("maintenance schedule: {status}");
+                    host.log(Level::Info, &about(&instance, &line));
                 }
             }
             self.transitions.observe(&plan, now);
@@ -265,7 +312,8 @@ impl Root {
             ticks
         } else {
             let now = unix_now(host);
-            log_expiries(host, &plan, now, &mut self.expiries_logged);
+            let instance = self.instance(host);
+            log_expiries(host, &instance, &plan, now, &mut self.expiries_logged);
             TICK
         };
         if let Err(refused) = host.set_tick_period(ticks) {
@@ -283,11 +331,13 @@ impl Root {
         let now = unix_now(host);
         if let Some(line) = self.transitions.observe(&self.plan, now) {
             if first_to_report(host, &self.transition_key, &line) {
-                host.log(Level::Info, &line);
+                let instance = self.instance(host);
+                host.log(Level::Info, &about(&instance, &line));
             }
         }
         if !self.plan.bypass.expiries.is_empty() {
-            log_expiries(host, &self.plan, now, &mut self.expiries_logged);
+            let instance = self.instance(host);
+            log_expiries(host, &instance, &self.plan, now, &mut self.expiries_logged);
         }
         let metrics = self.metrics(host);
         metrics.set_active(host, self.plan.in_effect(now));
@@ -404,20 +454,46 @@ fn send_maintenance(
     if let Some(seconds) = &retry_after {
         headers.push(("retry-after", seconds));
     }
-    let reply = match response.rendered(format) {
-        Some(rendered) => {
-            headers.insert(0, ("content-type", rendered.content_type));
+    let grpc_headers;
+    let reply = match (format, response.rendered(format)) {
+        (Format::Grpc(grpc), _) => {
+            // The trailers-only reply, made by the plugin rather than by Envoy's gRPC local
+            // reply: Envoy takes a request for gRPC only by the content type it had before the
+            // first filter ran, so behind Envoy's grpc_web filter (which turns gRPC-web into
+            // gRPC) Envoy's own would answer grpc-status 2. For gRPC, Envoy completes this one
+            // (content-type, no body); behind the grpc_web filter, that filter turns it into
+            // gRPC-web. gRPC-web also gets the trailers as a trailer frame in the body: Envoy
+            // drops the content-type of a reply without a body, and gRPC-web clients need it
+            // (README, "The maintenance response").
+            let (content_type, body) = match grpc {
+                Grpc::Web(web) => (web.content_type(), Some(response.grpc_web_body(web))),
+                Grpc::Native => ("application/grpc", None),
+            };
+            grpc_headers = [
+                ("content-type", content_type),
+                ("grpc-status", GRPC_UNAVAILABLE),
+                ("grpc-message", response.grpc_message_encoded.as_str()),
+            ];
+            let without_message = usize::from(response.grpc_message_encoded.is_empty());
+            let grpc_headers = &grpc_headers[..grpc_headers.len() - without_message];
+            headers.splice(0..0, grpc_headers.iter().copied());
+            Reply::Http {
+                status: 200,
+                headers,
+                body,
+            }
+        }
+        (_, rendered) => {
+            if let Some(rendered) = rendered {
+                headers.insert(0, ("content-type", rendered.content_type));
+            }
             // Envoy drops the body of a reply to HEAD but keeps its content-length.
             Reply::Http {
                 status: response.status,
                 headers,
-                body: Some(&rendered.body),
+                body: rendered.map(|rendered| rendered.body.as_slice()),
             }
         }
-        None => Reply::GrpcUnavailable {
-            message: &response.grpc_message,
-            headers,
-        },
     };
     if let Err(refused) = host.send_reply(&reply) {
         let line = format!("could not send the maintenance response: {refused}");
@@ -638,7 +714,7 @@ impl Stream {
         };
         let status = host.response_header(":status");
         let grpc_status = match format {
-            Format::Grpc => host.response_header("grpc-status"),
+            _ if format.is_grpc() => host.response_header("grpc-status"),
             _ => None,
         };
         // Only upstream responses and Envoy's own replies for a failed upstream, never another

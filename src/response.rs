@@ -1,7 +1,8 @@
 //! The maintenance responses, rendered once per configuration (and once per maintenance window
 //! when the page says until when) so a request only picks one.
 
-use crate::negotiate::Format;
+use crate::bytes::{base64_encode, grpc_percent_encode};
+use crate::negotiate::{Format, Web};
 use crate::schedule::calendar::format_rfc3339;
 
 /// The heading used when the configuration gives no `title`.
@@ -35,8 +36,12 @@ pub struct Rendered {
 #[derive(Debug, Clone)]
 pub struct MaintenanceResponse {
     pub status: u16,
-    /// Sent as `grpc-message` (Envoy percent-encodes it on the wire).
-    pub grpc_message: String,
+    /// The reason as `grpc-message`: percent-encoded as gRPC requires.
+    pub grpc_message_encoded: String,
+    /// The gRPC-web trailer frame (`grpc-status` and `grpc-message`), the body of a gRPC-web
+    /// reply; and the same in base64 for `application/grpc-web-text`.
+    grpc_web_trailers: Vec<u8>,
+    grpc_web_trailers_text: Vec<u8>,
     /// `cache-control`, `retry-after` (when configured) and the configured extra headers.
     pub headers: Vec<(String, String)>,
     /// Without a configured `retry_after`: the end of the maintenance window, from which each
@@ -60,9 +65,13 @@ impl MaintenanceResponse {
             headers.push(("retry-after".to_string(), seconds.to_string()));
         }
         headers.extend(extra_headers.iter().cloned());
+        let grpc_message_encoded = grpc_percent_encode(text.reason.as_bytes());
+        let grpc_web_trailers = grpc_web_trailer_frame(&grpc_message_encoded);
         MaintenanceResponse {
             status: text.status,
-            grpc_message: text.reason.to_string(),
+            grpc_web_trailers_text: base64_encode(&grpc_web_trailers),
+            grpc_web_trailers,
+            grpc_message_encoded,
             headers,
             retry_after_until: None,
             html: Rendered {
@@ -97,7 +106,37 @@ impl MaintenanceResponse {
             Format::Html => Some(&self.html),
             Format::Json => Some(&self.json),
             Format::Plain => Some(&self.plain),
-            Format::Grpc => None,
+            Format::Grpc(_) => None,
+        }
+    }
+}
+
+/// The gRPC status of every maintenance reply: UNAVAILABLE.
+pub const GRPC_UNAVAILABLE: &str = "14";
+
+/// A gRPC-web trailer frame (PROTOCOL-WEB.md): flag byte 0x80, the length (u32, big-endian),
+/// then the trailers as an HTTP/1 header block, `name:value\r\n` each (as Envoy's grpc_web
+/// filter writes them).
+fn grpc_web_trailer_frame(encoded_message: &str) -> Vec<u8> {
+    let mut block = format!("grpc-status:{GRPC_UNAVAILABLE}\r\n");
+    if !encoded_message.is_empty() {
+        block.push_str(&format!("grpc-message:{encoded_message}\r\n"));
+    }
+    // The block is a few hundred bytes at most (the reason is limited by the configuration).
+    let length = u32::try_from(block.len()).unwrap_or(u32::MAX);
+    let mut frame = Vec::with_capacity(5 + block.len());
+    frame.push(0x80);
+    frame.extend_from_slice(&length.to_be_bytes());
+    frame.extend_from_slice(block.as_bytes());
+    frame
+}
+
+impl MaintenanceResponse {
+    /// The body of a gRPC-web reply: the trailer frame, base64-encoded for the text variants.
+    pub fn grpc_web_body(&self, web: Web) -> &[u8] {
+        match web.is_text() {
+            true => &self.grpc_web_trailers_text,
+            false => &self.grpc_web_trailers,
         }
     }
 }
@@ -260,6 +299,27 @@ mod tests {
             status: 503,
             until: None,
         }
+    }
+
+    #[test]
+    fn grpc_web_body_is_one_trailer_frame() {
+        let page = MaintenanceResponse::render(&text("db 100% \u{e9}"), None, None, &[]);
+        assert_eq!(page.grpc_message_encoded, "db 100%25 %C3%A9");
+        let block = b"grpc-status:14\r\ngrpc-message:db 100%25 %C3%A9\r\n";
+        let mut frame = vec![0x80, 0, 0, 0, block.len() as u8];
+        frame.extend_from_slice(block);
+        assert_eq!(page.grpc_web_body(Web::Binary), frame.as_slice());
+        assert_eq!(page.grpc_web_body(Web::BinaryProto), frame.as_slice());
+        assert_eq!(
+            page.grpc_web_body(Web::TextProto),
+            crate::bytes::base64_encode(&frame).as_slice()
+        );
+        // Without a reason: the status alone.
+        let page = MaintenanceResponse::render(&text(""), None, None, &[]);
+        assert_eq!(
+            page.grpc_web_body(Web::Text),
+            crate::bytes::base64_encode(b"\x80\0\0\0\x10grpc-status:14\r\n").as_slice()
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //!   Ok or CasMismatch (both mapped); `get_buffer(PluginConfiguration)` returns Ok or NotFound;
 //!   `define_metric` returns Ok for the plugin's constant, valid names; `increment_metric`
 //!   and `record_metric` get only ids `define_metric` returned (Ok, or NotFound/BadArgument,
-//!   mapped); `send_http_response` / `send_grpc_response` return Ok while a stream is open,
+//!   mapped); `send_http_response` returns Ok while a stream is open,
 //!   and the plugin sends at most one reply per stream from its own callbacks.
 //! - a panic hook logs any panic left at critical level, so a crash is never silent.
 
@@ -25,9 +25,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
-use proxy_wasm::types::{
-    Action, BufferType, ContextType, GrpcStatusCode, LogLevel, MapType, MetricType, Status,
-};
+use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, MetricType, Status};
 
 use crate::host::{parse_header_map, HeaderPairs, Host, MetricKind, Refused, Reply, SetError};
 use crate::plugin::{Flow, Root, Stream, VmState};
@@ -151,10 +149,6 @@ impl Host for ProxyWasm {
                 headers,
                 body,
             } => hostcalls::send_http_response(u32::from(*status), headers.clone(), *body),
-            Reply::GrpcUnavailable { message, headers } => {
-                let headers = headers.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
-                hostcalls::send_grpc_response(GrpcStatusCode::Unavailable, Some(message), headers)
-            }
         }
         .map_err(refused)
     }

@@ -38,7 +38,7 @@ pub(crate) enum Call {
 /// A local reply, as sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct OwnedReply {
-    /// `None` for a gRPC reply.
+    /// Always set (a gRPC reply is an HTTP 200 too).
     pub(crate) status: Option<u16>,
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Vec<u8>,
@@ -274,11 +274,6 @@ impl Host for FakeHost {
                 headers: owned(headers),
                 body: body.unwrap_or_default().to_vec(),
             },
-            Reply::GrpcUnavailable { message, headers } => OwnedReply {
-                status: None,
-                headers: owned(headers),
-                body: message.as_bytes().to_vec(),
-            },
         };
         self.calls.push(Call::Reply(reply));
         Ok(())
@@ -341,6 +336,10 @@ impl Host for FakeHost {
     }
 
     fn define_metric(&mut self, kind: MetricKind, name: &str) -> Result<u32, Refused> {
+        // Like Envoy: one metric per name, whoever defines it.
+        if let Some(id) = self.metrics.iter().position(|(n, _, _)| n == name) {
+            return u32::try_from(id).map_err(|_| Refused("too many".into()));
+        }
         self.metrics.push((name.to_string(), kind, 0));
         u32::try_from(self.metrics.len() - 1).map_err(|_| Refused("too many".into()))
     }

@@ -129,8 +129,119 @@ fn grpc_requests_get_a_grpc_reply() {
         ],
     );
     let reply = host.replies()[0].clone();
-    assert_eq!(reply.status, None);
-    assert_eq!(reply.body, b"upgrade");
+    assert_eq!(reply.status, Some(200));
+    assert_eq!(reply.header("content-type"), Some("application/grpc"));
+    assert_eq!(reply.header("grpc-status"), Some("14"));
+    assert_eq!(reply.header("grpc-message"), Some("upgrade"));
+    assert!(reply.body.is_empty());
+}
+
+#[test]
+fn grpc_web_requests_get_a_grpc_web_reply() {
+    let config = r#"{"enabled": true, "reason": "db 100%", "retry_after": 60}"#;
+    let (root, mut host) = configured(config);
+    let block = b"grpc-status:14\r\ngrpc-message:db 100%25\r\n";
+    let mut frame = vec![0x80, 0, 0, 0, block.len() as u8];
+    frame.extend_from_slice(block);
+    for (content_type, echoed, text) in [
+        ("application/grpc-web", "application/grpc-web", false),
+        (
+            "Application/gRPC-Web+proto",
+            "application/grpc-web+proto",
+            false,
+        ),
+        (
+            "application/grpc-web-text",
+            "application/grpc-web-text",
+            true,
+        ),
+        (
+            "application/grpc-web-text+proto; x=1",
+            "application/grpc-web-text+proto",
+            true,
+        ),
+    ] {
+        request(
+            &root,
+            &mut host,
+            &[
+                (":path", b"/pkg.Svc/Call"),
+                ("content-type", content_type.as_bytes()),
+            ],
+        );
+        let reply = host.replies()[0].clone();
+        assert_eq!(reply.status, Some(200), "{content_type}");
+        assert_eq!(reply.header("content-type"), Some(echoed));
+        assert_eq!(reply.header("grpc-status"), Some("14"));
+        assert_eq!(reply.header("grpc-message"), Some("db 100%25"));
+        assert_eq!(reply.header("cache-control"), Some("no-store"));
+        assert_eq!(reply.header("retry-after"), Some("60"));
+        let body = match text {
+            true => crate::bytes::base64_encode(&frame),
+            false => frame.clone(),
+        };
+        assert_eq!(reply.body, body, "{content_type}");
+    }
+    // gRPC in any spelling: the same trailers-only headers.
+    request(
+        &root,
+        &mut host,
+        &[
+            (":path", b"/pkg.Svc/Call"),
+            ("content-type", b"application/grpc; charset=utf-8"),
+        ],
+    );
+    let reply = host.replies()[0].clone();
+    assert_eq!(reply.status, Some(200));
+    assert_eq!(reply.header("grpc-status"), Some("14"));
+    assert_eq!(reply.header("grpc-message"), Some("db 100%25"));
+    assert!(reply.body.is_empty());
+    // Not gRPC at all: the HTTP reply.
+    request(
+        &root,
+        &mut host,
+        &[
+            (":path", b"/x"),
+            ("content-type", b"application/grpc-webfoo"),
+        ],
+    );
+    assert_eq!(host.replies()[0].status, Some(503));
+}
+
+#[test]
+fn grpc_web_upstream_failures_get_the_grpc_web_reply() {
+    let (root, mut host) = configured(r#"{"upstream_fallback": {}, "reason": "later"}"#);
+    let grpc_web: &[(&str, &[u8])] = &[
+        (":path", b"/pkg.Svc/Call"),
+        ("content-type", b"application/grpc-web+proto"),
+    ];
+    // Without Envoy's grpc_web filter: the router's 503 for a failed upstream.
+    let (mut stream, flow) = request(&root, &mut host, grpc_web);
+    assert_eq!(flow, Flow::Continue);
+    host.respond(&[(":status", b"503"), ("content-type", b"text/plain")]);
+    host.properties
+        .insert(code_details(), b"no_healthy_upstream".to_vec());
+    assert_eq!(stream.on_response_headers(&mut host), Flow::Pause);
+    let reply = host.replies()[0].clone();
+    assert_eq!(reply.status, Some(200));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/grpc-web+proto")
+    );
+    assert_eq!(reply.header("grpc-status"), Some("14"));
+    assert_eq!(reply.header("grpc-message"), Some("later"));
+    // A gRPC-web upstream's own trailers-only UNAVAILABLE is an upstream failure too.
+    let (mut stream, _) = request(&root, &mut host, grpc_web);
+    host.respond(&[(":status", b"200"), ("grpc-status", b"14")]);
+    host.properties
+        .insert(code_details(), b"via_upstream".to_vec());
+    assert_eq!(stream.on_response_headers(&mut host), Flow::Pause);
+    assert_eq!(host.replies()[0].header("grpc-status"), Some("14"));
+    // Its success passes.
+    let (mut stream, _) = request(&root, &mut host, grpc_web);
+    host.respond(&[(":status", b"200"), ("grpc-status", b"0")]);
+    assert_eq!(stream.on_response_headers(&mut host), Flow::Continue);
+    assert!(host.replies().is_empty());
 }
 
 #[test]
@@ -274,7 +385,7 @@ fn ticks_follow_the_windows() {
     host.clock = Some(at("2025-06-01T01:59:59Z"));
     let mut root = configure_on(&mut host, WINDOWED);
     assert_eq!(host.tick, Some(TICK));
-    assert_eq!(host.metric(ACTIVE_GAUGE), Some(0));
+    assert_eq!(host.metric("maintenance.active"), Some(0));
     let mut open_lines = Vec::new();
     for (now, active) in [
         ("2025-06-01T01:59:59Z", 0),
@@ -284,7 +395,7 @@ fn ticks_follow_the_windows() {
     ] {
         host.clock = Some(at(now));
         root.on_tick(&mut host);
-        assert_eq!(host.metric(ACTIVE_GAUGE), Some(active), "{now}");
+        assert_eq!(host.metric("maintenance.active"), Some(active), "{now}");
         open_lines = host.logged(log::Level::Info);
     }
     let changes: Vec<&&str> = open_lines
@@ -298,7 +409,7 @@ fn ticks_follow_the_windows() {
     // Without windows: no ticks, the gauge says whether maintenance is on.
     let (_, host) = configured(r#"{"enabled": true}"#);
     assert_eq!(host.tick, Some(Duration::ZERO));
-    assert_eq!(host.metric(ACTIVE_GAUGE), Some(1));
+    assert_eq!(host.metric("maintenance.active"), Some(1));
 }
 
 /// Two VMs of one proxy: their own roots and VM state, one shared data.
@@ -316,7 +427,7 @@ pub(super) fn two_vms() -> (FakeHost, FakeHost, Rc<RefCell<SharedData>>) {
 fn applied(host: &FakeHost) -> usize {
     host.logged(log::Level::Info)
         .iter()
-        .filter(|line| line.starts_with("configuration applied"))
+        .filter(|line| line.contains("configuration applied"))
         .count()
 }
 
@@ -382,7 +493,7 @@ fn a_window_change_is_logged_by_one_vm() {
     let opened = |host: &FakeHost| {
         host.logged(log::Level::Info)
             .iter()
-            .filter(|line| line.starts_with("maintenance window opened"))
+            .filter(|line| line.contains("maintenance window opened"))
             .count()
     };
     let (mut a, mut b, _) = two_vms();
@@ -399,7 +510,8 @@ fn a_window_change_is_logged_by_one_vm() {
 
     // Under contention: the last change is on record, another VM records the opening between
     // this VM's read and write; this VM's compare-and-swap fails and it stays quiet.
-    let key = shared_key("window-change", &fingerprint(WINDOWED.as_bytes()));
+    let whose = format!("maintenance-mode/{}", fingerprint(WINDOWED.as_bytes()));
+    let key = shared_key("window-change", &whose);
     let (mut a, _, shared_c) = two_vms();
     a.clock = Some(at("2025-06-01T01:00:00Z"));
     let mut root = configure_on(&mut a, WINDOWED);
@@ -416,6 +528,71 @@ fn a_window_change_is_logged_by_one_vm() {
     root.on_tick(&mut a);
     assert_eq!(shared_c.borrow().cas_failures, 1);
     assert_eq!(opened(&a), 0);
+}
+
+/// Configures one more plugin instance called `name` in the VM of `host`.
+fn instance(host: &mut FakeHost, vm: &Rc<RefCell<VmState>>, name: &str, config: &str) -> Root {
+    host.properties
+        .insert(vec!["plugin_name".into()], name.as_bytes().to_vec());
+    let mut root = Root::new(Rc::clone(vm));
+    host.configuration = config.as_bytes().to_vec();
+    assert!(root.on_vm_start(host));
+    assert!(root.on_configure(host), "{:?}", host.logs);
+    root
+}
+
+#[test]
+fn instances_in_one_vm_are_independent() {
+    let mut host = FakeHost::new();
+    host.clock = Some(at("2025-06-01T01:00:00Z"));
+    let vm: Rc<RefCell<VmState>> = Rc::default();
+    // Two instances with the same windowed configuration, one off, one unnamed (old names).
+    let mut on = instance(&mut host, &vm, "default.shop", WINDOWED);
+    let mut twin = instance(&mut host, &vm, "default.blog", WINDOWED);
+    let off = instance(&mut host, &vm, "default.api", r#"{"enabled": false}"#);
+    let unnamed = instance(&mut host, &vm, "", r#"{"enabled": true}"#);
+    // Each applied configuration is logged (the twin's too).
+    assert_eq!(applied(&host), 4);
+    host.clock = Some(at("2025-06-01T02:00:00Z"));
+    on.on_tick(&mut host);
+    twin.on_tick(&mut host);
+    let active =
+        |host: &FakeHost, name: &str| host.metric(&format!("maintenance.instance.{name}.active"));
+    assert_eq!(active(&host, "default.shop"), Some(1));
+    assert_eq!(active(&host, "default.blog"), Some(1));
+    assert_eq!(active(&host, "default.api"), Some(0));
+    assert_eq!(host.metric("maintenance.active"), Some(1));
+    // Both twins log their window opening (the "log once" key is per instance), each line
+    // naming its instance; so do the audit lines.
+    let info = host.logged(log::Level::Info);
+    let opened: Vec<_> = info
+        .iter()
+        .filter(|line| line.contains("maintenance window opened"))
+        .collect();
+    assert_eq!(opened.len(), 2);
+    assert!(opened[0].starts_with("[plugin default.shop] maintenance window opened"));
+    assert!(opened[1].starts_with("[plugin default.blog] maintenance window opened"));
+    for name in ["default.shop", "default.blog", "default.api"] {
+        let tag = format!("[plugin {name}] configuration applied: ");
+        let applied = info.iter().filter(|line| line.starts_with(&tag));
+        assert_eq!(applied.count(), 1, "{name}");
+    }
+    assert!(info
+        .iter()
+        .any(|line| line.starts_with("configuration applied: ")));
+    // Requests count per instance.
+    for root in [&on, &off, &off] {
+        request(root, &mut host, GET_SHOP);
+    }
+    request(&unnamed, &mut host, GET_SHOP);
+    let count = |host: &FakeHost, name: &str, what: &str| {
+        host.metric(&format!("maintenance.instance.{name}.{what}"))
+    };
+    assert_eq!(count(&host, "default.shop", "responses_total"), Some(1));
+    assert_eq!(count(&host, "default.shop", "passed_total"), Some(0));
+    assert_eq!(count(&host, "default.api", "passed_total"), Some(2));
+    assert_eq!(count(&host, "default.api", "responses_total"), Some(0));
+    assert_eq!(host.metric("maintenance.responses_total"), Some(1));
 }
 
 #[test]

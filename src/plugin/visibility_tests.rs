@@ -352,7 +352,10 @@ fn an_expiry_is_logged_once_per_proxy() {
         "{lines}"
     );
     // The same configuration applied again later: still not logged again.
+    // (The same instance: expiry lines are per plugin instance.)
     let mut c = FakeHost::sharing(Rc::clone(&a.shared));
+    c.properties
+        .insert(vec!["plugin_name".into()], b"maintenance-mode".to_vec());
     c.clock = Some(at("2030-02-01T00:00:00Z"));
     configure_on(&mut c, &config);
     assert_eq!(expired(&c), 0);

@@ -36,15 +36,16 @@ REASON = "Database upgrade, back at 14:00 UTC."
 APPLIED = "configuration applied: "
 CRATE_VERSION = re.search(r'^version = "(.+)"$', (REPO / "Cargo.toml").read_text(), re.M).group(1)
 
-# Metric names as /stats shows them (Envoy files proxy-wasm metrics under `wasmcustom.`).
+# Metric names as /stats shows them (Envoy files proxy-wasm metrics under `wasmcustom.`), for the
+# plugin instance the harness names `maintenance-mode`.
 STAT = {
-    "responses": "wasmcustom.maintenance.responses_total",
-    "bypassed": "wasmcustom.maintenance.bypassed_total",
-    "passed": "wasmcustom.maintenance.passed_total",
-    "upstream_replaced": "wasmcustom.maintenance.upstream_replaced_total",
-    "dry_run_responses": "wasmcustom.maintenance.dry_run_responses_total",
-    "dry_run_replaced": "wasmcustom.maintenance.dry_run_replaced_total",
-    "active": "wasmcustom.maintenance.active",
+    "responses": "wasmcustom.maintenance.instance.maintenance-mode.responses_total",
+    "bypassed": "wasmcustom.maintenance.instance.maintenance-mode.bypassed_total",
+    "passed": "wasmcustom.maintenance.instance.maintenance-mode.passed_total",
+    "upstream_replaced": "wasmcustom.maintenance.instance.maintenance-mode.upstream_replaced_total",
+    "dry_run_responses": "wasmcustom.maintenance.instance.maintenance-mode.dry_run_responses_total",
+    "dry_run_replaced": "wasmcustom.maintenance.instance.maintenance-mode.dry_run_replaced_total",
+    "active": "wasmcustom.maintenance.instance.maintenance-mode.active",
 }
 
 
@@ -406,18 +407,20 @@ def test_metrics_count_each_decision(make_envoy):
     }
 
     _, text = http_get(f"http://{e.admin}/stats/prometheus")
+    # Without a `stats_tags` rule (README, "Metrics") the instance stays in the name.
+    prefix = "maintenance_instance_maintenance_mode_"
     for name, kind_ in (
-        ("maintenance_responses_total", "counter"),
-        ("maintenance_bypassed_total", "counter"),
-        ("maintenance_passed_total", "counter"),
-        ("maintenance_upstream_replaced_total", "counter"),
-        ("maintenance_dry_run_responses_total", "counter"),
-        ("maintenance_dry_run_replaced_total", "counter"),
-        ("maintenance_active", "gauge"),
+        ("responses_total", "counter"),
+        ("bypassed_total", "counter"),
+        ("passed_total", "counter"),
+        ("upstream_replaced_total", "counter"),
+        ("dry_run_responses_total", "counter"),
+        ("dry_run_replaced_total", "counter"),
+        ("active", "gauge"),
     ):
-        assert f"# TYPE {name} {kind_}\n" in text, name
-    assert re.search(r"^maintenance_responses_total\{\} 4$", text, re.M), text
-    assert re.search(r"^maintenance_active\{\} 1$", text, re.M)
+        assert f"# TYPE {prefix}{name} {kind_}\n" in text, name
+    assert re.search(rf"^{prefix}responses_total\{{\}} 4$", text, re.M), text
+    assert re.search(rf"^{prefix}active\{{\}} 1$", text, re.M)
 
 
 def test_metrics_with_tokens_and_the_upstream_fallback(make_envoy):
@@ -475,14 +478,14 @@ def test_active_gauge_follows_a_window(make_envoy):
             "windows": [{"start": opens.isoformat().replace("+00:00", "Z")}],
         }
     )
-    before = e.stats("^wasmcustom[.]maintenance[.]active$")[STAT["active"]]
+    before = e.stats("^wasmcustom[.]maintenance[.].*active$")[STAT["active"]]
     if datetime.datetime.now(datetime.UTC) < opens - datetime.timedelta(seconds=1):
         assert before == 0
         assert e.get("/").from_upstream
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and e.stats("^wasmcustom[.]maintenance[.]active$")[STAT["active"]] != 1:
+    while time.monotonic() < deadline and e.stats("^wasmcustom[.]maintenance[.].*active$")[STAT["active"]] != 1:
         time.sleep(0.2)
-    assert e.stats("^wasmcustom[.]maintenance[.]active$")[STAT["active"]] == 1
+    assert e.stats("^wasmcustom[.]maintenance[.].*active$")[STAT["active"]] == 1
     assert not e.get("/").from_upstream
 
 

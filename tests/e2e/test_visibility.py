@@ -69,9 +69,13 @@ def logged_decisions(path: Path, ids: list[str], timeout: float = 10.0) -> dict[
     raise AssertionError(f"access log {path} lacks some of {ids}: {found}")
 
 
+# The harness names its plugin instance `maintenance-mode`; metrics are named per instance.
+METRICS = "wasmcustom.maintenance.instance.maintenance-mode."
+
+
 def counters(envoy: harness.Envoy) -> dict[str, int]:
-    stats = envoy.stats(r"wasmcustom\.maintenance\.")
-    return {name.removeprefix("wasmcustom.maintenance."): value for name, value in stats.items()}
+    stats = envoy.stats(re.escape(METRICS))
+    return {name.removeprefix(METRICS): value for name, value in stats.items()}
 
 
 ROUTES = [{"hosts": [SHOP]}]
