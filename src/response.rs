@@ -246,13 +246,13 @@ fn fill_template(template: &str, text: &PageText) -> String {
 }
 
 /// Shows the window's end in the visitor's time zone and language, and reloads the page some
-/// seconds after it (spread over 10 s so visitors do not all come back at once; at least 5 s
+/// 5 to 10 seconds after it (spread so visitors do not all come back at once; at least 5 s
 /// away, so a fast client clock cannot make it reload in a loop; capped below the 24.8 days
 /// beyond which `setTimeout` fires at once).
 const UNTIL_SCRIPT: &str = "<script>(function(){var t=document.querySelector(\"time\"),\
 d=new Date(t.dateTime);try{t.textContent=d.toLocaleString(document.documentElement.lang,\
 {dateStyle:\"long\",timeStyle:\"short\"})}catch(e){}setTimeout(function(){location.reload()},\
-Math.min(Math.max(d-Date.now(),0)+5e3+1e4*Math.random(),2e9))})()</script>\n";
+Math.min(Math.max(d-Date.now(),0)+5e3*(1+Math.random()),2e9))})()</script>\n";
 
 fn builtin_page(text: &PageText) -> String {
     let options = text.options;
