@@ -99,8 +99,9 @@ $(VENV_OK): tests/requirements.txt
 test-native: toolchain
 	$(CARGO) test --lib --tests
 
-## test-e2e: the pytest suite against a real Envoy running the release wasm
+## test-e2e: the pytest suite against a real Envoy running the release wasm (and Debian's chromium for the page)
 test-e2e: build venv cli-native
+	@$(call debian,chromium,chromium)
 	MAINTENANCE_WASM="$(abspath $(WASM))" ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" MAINTENANCE_CLI="$(abspath $(CLI))" \
 		$(VENV)/bin/python -m pytest tests/e2e -q -p no:cacheprovider $(PYTEST_ARGS)
 

@@ -96,7 +96,8 @@ impl Decision<'_> {
 /// clock: windows, or credentials with `not_after`).
 pub fn decide<'p>(plan: &'p Plan, request: &RequestFacts, now: i64) -> Decision<'p> {
     let in_effect = plan.in_effect(now);
-    if !in_effect && plan.fallback_statuses.is_empty() {
+    // Outside maintenance, scope still matters for the upstream fallback and advance notice.
+    if !in_effect && plan.fallback_statuses.is_empty() && plan.notice_before.is_none() {
         return Decision::Off;
     }
     let path = normalize(request.path);

@@ -66,6 +66,8 @@ pub(crate) trait Host {
     fn set_request_header(&mut self, name: &str, value: &[u8]) -> Result<(), Refused>;
     /// One response header; `None` when absent or unreadable.
     fn response_header(&mut self, name: &str) -> Option<Vec<u8>>;
+    /// Adds a response header (response-headers phase only).
+    fn add_response_header(&mut self, name: &str, value: &[u8]) -> Result<(), Refused>;
     /// Answers the request locally.
     fn send_reply(&mut self, reply: &Reply) -> Result<(), Refused>;
     /// The host clock in unix seconds; `None` when unreadable.

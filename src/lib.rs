@@ -31,12 +31,15 @@ pub(crate) mod current;
 pub mod decision;
 pub(crate) mod fallback_source;
 pub(crate) mod host;
+pub(crate) mod language;
 pub(crate) mod metrics;
 pub mod negotiate;
+pub(crate) mod notice;
 pub(crate) mod plugin;
 pub(crate) mod response;
 pub(crate) mod schedule;
 pub(crate) mod scope;
+pub(crate) mod status;
 pub mod target;
 
 /// Dates and RFC 3339 times, shared with the CLI so it writes exactly what the plugin reads.

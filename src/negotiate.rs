@@ -131,7 +131,7 @@ pub fn choose(content_type: Option<&[u8]>, accept: Option<&[u8]>) -> Format {
 
 /// The `q` parameter in thousandths (1000 when absent); `None` for an unparsable one, which
 /// makes the entry count for nothing.
-fn quality<'a>(parameters: impl Iterator<Item = &'a [u8]>) -> Option<u16> {
+pub(crate) fn quality<'a>(parameters: impl Iterator<Item = &'a [u8]>) -> Option<u16> {
     for parameter in parameters {
         let parameter = parameter.trim_ascii();
         let Some(value) = parameter

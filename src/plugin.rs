@@ -20,8 +20,10 @@ use crate::fallback_source;
 use crate::host::{Host, MetricKind, Reply, SetError};
 use crate::metrics::{metric_name, Counter, ACTIVE_GAUGE};
 use crate::negotiate::{choose, Format, Grpc};
+use crate::notice::{self, NoticeCache};
 use crate::response::{MaintenanceResponse, GRPC_UNAVAILABLE};
 use crate::schedule::calendar::format_rfc3339;
+use crate::status::{self, Endpoint};
 
 /// How often the windows are checked, to log openings and closings.
 pub(crate) const TICK: Duration = Duration::from_secs(1);
@@ -186,6 +188,8 @@ pub(crate) struct Root {
     plan: Rc<Plan>,
     /// Shared with this configuration's streams.
     current: Rc<RefCell<CurrentResponse>>,
+    /// Shared with this configuration's streams (`notice_before`).
+    notice: Rc<RefCell<NoticeCache>>,
     transitions: TransitionLog,
     /// Shared-data key under which the last logged window change of this instance and
     /// configuration is kept.
@@ -230,6 +234,7 @@ impl Root {
             vm,
             plan: Rc::new(Plan::default()),
             current: Rc::default(),
+            notice: Rc::default(),
             transitions: TransitionLog::default(),
             transition_key: String::new(),
             instance: None,
@@ -323,6 +328,7 @@ impl Root {
         }
         self.plan = Rc::new(plan);
         self.current = Rc::default();
+        self.notice = Rc::default();
         true
     }
 
@@ -347,8 +353,11 @@ impl Root {
         Stream {
             plan: Rc::clone(&self.plan),
             current: Rc::clone(&self.current),
+            notice_cache: Rc::clone(&self.notice),
             metrics: self.metrics.unwrap_or_default(),
             fallback: None,
+            fallback_language: None,
+            notice: None,
             replied: false,
         }
     }
@@ -369,6 +378,11 @@ pub(crate) struct Stream {
     /// For a request that passed in scope and not bypassed: the format of the maintenance
     /// response that replaces an upstream failure.
     fallback: Option<Format>,
+    /// The language of that response (see `language.rs`).
+    fallback_language: Option<usize>,
+    notice_cache: Rc<RefCell<NoticeCache>>,
+    /// The `maintenance-notice` value to add to the response (`notice.rs`).
+    notice: Option<Rc<str>>,
     /// This filter sent a local reply, which it must never replace.
     replied: bool,
 }
@@ -434,6 +448,16 @@ fn response_format(host: &mut impl Host) -> Format {
     let content_type = host.request_header("content-type");
     let accept = host.request_header("accept");
     choose(content_type.as_deref(), accept.as_deref())
+}
+
+/// The maintenance response's language for this request (`None`: the default), from
+/// `accept-language`, read only when translations are configured (request-headers phase only).
+fn response_language(host: &mut impl Host, plan: &Plan) -> Option<usize> {
+    if plan.languages.tags.is_empty() {
+        return None;
+    }
+    let accept_language = host.request_header("accept-language");
+    plan.languages.choose(accept_language.as_deref())
 }
 
 /// Sends the maintenance response in `format` at `now`.
@@ -511,12 +535,65 @@ impl Stream {
         }
     }
 
-    /// Answers with the maintenance response in `format`.
+    /// Answers with the maintenance response in `format`, in the request's language.
     fn reply_maintenance(&mut self, host: &mut impl Host, format: Format, now: i64) -> Flow {
         self.replied = true;
         let response = self.response_at(now);
-        send_maintenance(host, &response, format, now);
+        let language = response_language(host, &self.plan);
+        send_maintenance(host, response.in_language(language), format, now);
         Flow::Pause
+    }
+
+    /// Answers the status endpoint (`status.rs`), whether maintenance is on or off.
+    fn answer_status(&mut self, host: &mut impl Host, endpoint: Endpoint) -> Flow {
+        self.replied = true;
+        let plan = Rc::clone(&self.plan);
+        let method = host.request_header(":method").unwrap_or_default();
+        if !status::allows(&method) {
+            if let Err(refused) = status::send_not_allowed(host) {
+                let line = format!("could not answer the status endpoint: {refused}");
+                host.log(Level::Warn, &line);
+            }
+            return Flow::Pause;
+        }
+        let now = match plan.schedule.is_some() {
+            true => unix_now(host),
+            false => 0,
+        };
+        let language = response_language(host, &plan);
+        let sent = match endpoint {
+            Endpoint::Status => {
+                let tag = plan.response_spec.options.content_language.then(|| {
+                    language
+                        .and_then(|index| plan.languages.tags.get(index))
+                        .unwrap_or(&plan.languages.default)
+                        .as_str()
+                });
+                let document = status::document(&plan, now, language);
+                status::send_status(host, &document, tag)
+            }
+            Endpoint::Preview => {
+                let format = response_format(host);
+                let response = self.response_at(now);
+                let response = response.in_language(language);
+                status::send_preview(host, response, format, response.retry_after_at(now))
+            }
+        };
+        if let Err(refused) = sent {
+            let line = format!("could not answer the status endpoint: {refused}");
+            host.log(Level::Warn, &line);
+        }
+        Flow::Pause
+    }
+
+    /// Adds the `maintenance-notice` header, if this request is to carry one.
+    fn add_notice(&mut self, host: &mut impl Host) {
+        if let Some(value) = self.notice.take() {
+            if let Err(refused) = host.add_response_header(notice::HEADER, value.as_bytes()) {
+                let line = format!("could not add {}: {refused}", notice::HEADER);
+                host.log(Level::Warn, &line);
+            }
+        }
     }
 
     /// The cookie link: `302` to `/` setting the bypass cookie.
@@ -546,6 +623,17 @@ impl Stream {
     pub(crate) fn on_request_headers(&mut self, host: &mut impl Host) -> Flow {
         let plan = Rc::clone(&self.plan);
         let fallback = !plan.fallback_statuses.is_empty();
+        // With a status endpoint, every request's path is read here (and only once).
+        let early_path = match &plan.status_endpoint {
+            Some(endpoint) => {
+                let path = host.request_header(":path");
+                if let Some(which) = endpoint.which(path.as_deref().unwrap_or_default()) {
+                    return self.answer_status(host, which);
+                }
+                Some(path)
+            }
+            None => None,
+        };
         if !plan.enabled && !fallback {
             self.metrics.count(host, Counter::Passed);
             return self.pass_off(host);
@@ -553,7 +641,15 @@ impl Stream {
         // The clock only matters with windows or expiring credentials.
         let now = if plan.uses_clock() { unix_now(host) } else { 0 };
         let in_effect = plan.in_effect(now);
-        if !fallback && !in_effect {
+        // Advance notice: only in the lead time before a period does it cost more than this.
+        let notice = match plan.notice_before {
+            Some(lead) if !in_effect => match self.notice_cache.try_borrow_mut() {
+                Ok(mut cache) => cache.get(&plan, lead, now),
+                Err(_) => None,
+            },
+            _ => None,
+        };
+        if !fallback && !in_effect && notice.is_none() {
             self.metrics.count(host, Counter::Passed);
             return self.pass_off(host);
         }
@@ -569,7 +665,11 @@ impl Stream {
             true => host.request_header(":authority"),
             false => None,
         };
-        let path = host.request_header(":path").unwrap_or_default();
+        let path = match early_path {
+            Some(path) => path,
+            None => host.request_header(":path"),
+        }
+        .unwrap_or_default();
         let token_values: Vec<Option<Vec<u8>>> = match in_effect {
             true => plan
                 .bypass
@@ -601,7 +701,8 @@ impl Stream {
         // are unreadable once the response arrives).
         let format = match decision {
             Decision::Maintenance if plan.dry_run => None,
-            Decision::Maintenance | Decision::PassWithFallback => Some(response_format(host)),
+            Decision::Maintenance => Some(response_format(host)),
+            Decision::PassWithFallback if fallback => Some(response_format(host)),
             _ => None,
         };
         // The access log, before any reply: only while maintenance applies, or in dry run.
@@ -650,6 +751,7 @@ impl Stream {
             Decision::Bypassed { via, strip } => {
                 if strip_secrets(host, &strip) {
                     self.metrics.count(host, counter);
+                    self.notice = notice;
                     // Outside maintenance a bypass path only exempts from the fallback.
                     self.pass(host, in_effect.then_some(via))
                 } else {
@@ -659,6 +761,10 @@ impl Stream {
             Decision::PassWithFallback => {
                 self.metrics.count(host, counter);
                 self.fallback = format;
+                if format.is_some() {
+                    self.fallback_language = response_language(host, &plan);
+                }
+                self.notice = notice;
                 self.pass(host, None)
             }
             Decision::Off | Decision::OutOfScope => {
@@ -710,6 +816,7 @@ impl Stream {
             return Flow::Continue;
         }
         let Some(format) = self.fallback else {
+            self.add_notice(host);
             return Flow::Continue;
         };
         let status = host.response_header(":status");
@@ -726,6 +833,7 @@ impl Stream {
             grpc_status.as_deref(),
             || host.property(&["response", "code_details"]),
         ) {
+            self.add_notice(host);
             return Flow::Continue;
         }
         if host.log_enabled(Level::Debug) {
@@ -746,7 +854,12 @@ impl Stream {
         self.replied = true;
         // Outside a window there is no end to announce: the plan's own response.
         let response = Rc::clone(&self.plan.response);
-        send_maintenance(host, &response, format, 0);
+        send_maintenance(
+            host,
+            response.in_language(self.fallback_language),
+            format,
+            0,
+        );
         Flow::Pause
     }
 }

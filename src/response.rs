@@ -3,7 +3,7 @@
 
 use crate::bytes::{base64_encode, grpc_percent_encode};
 use crate::negotiate::{Format, Web};
-use crate::schedule::calendar::format_rfc3339;
+use crate::schedule::calendar::{civil_from_days, format_rfc3339, DAY};
 
 /// The heading used when the configuration gives no `title`.
 pub const DEFAULT_TITLE: &str = "Down for maintenance";
@@ -15,6 +15,34 @@ const DEFAULT_HTML_REASON: &str =
 /// Placeholders a custom `response.html` template may use.
 pub const TEMPLATE_PLACEHOLDERS: &[&str] = &["{{reason}}", "{{title}}", "{{status}}", "{{until}}"];
 
+/// The built-in page's own words, in one language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Words {
+    pub expected_back: String,
+    pub default_reason: String,
+}
+
+impl Default for Words {
+    fn default() -> Words {
+        Words {
+            expected_back: "Expected back by".to_string(),
+            default_reason: DEFAULT_HTML_REASON.to_string(),
+        }
+    }
+}
+
+/// How the built-in page is dressed, apart from its text.
+#[derive(Debug, Clone, Default)]
+pub struct PageOptions {
+    /// The language tag (the page's `lang`, `en` when not configured).
+    pub lang: String,
+    /// Whether responses say `content-language` (a language was configured).
+    pub content_language: bool,
+    pub words: Words,
+    /// Reload the page every this many seconds.
+    pub refresh: Option<u64>,
+}
+
 /// The values a page is rendered from.
 #[derive(Debug, Clone)]
 pub struct PageText<'a> {
@@ -23,6 +51,9 @@ pub struct PageText<'a> {
     pub status: u16,
     /// When the maintenance window ends (RFC 3339), if known.
     pub until: Option<&'a str>,
+    /// The same end for people (`2026-12-01 04:00 UTC`), if known.
+    pub until_human: Option<&'a str>,
+    pub options: &'a PageOptions,
 }
 
 /// One format's ready response.
@@ -50,6 +81,8 @@ pub struct MaintenanceResponse {
     pub html: Rendered,
     pub json: Rendered,
     pub plain: Rendered,
+    /// The same response in each of `translations` (see `language.rs`), in their order.
+    pub translations: Vec<MaintenanceResponse>,
 }
 
 impl MaintenanceResponse {
@@ -65,6 +98,9 @@ impl MaintenanceResponse {
             headers.push(("retry-after".to_string(), seconds.to_string()));
         }
         headers.extend(extra_headers.iter().cloned());
+        if text.options.content_language {
+            headers.push(("content-language".to_string(), text.options.lang.clone()));
+        }
         let grpc_message_encoded = grpc_percent_encode(text.reason.as_bytes());
         let grpc_web_trailers = grpc_web_trailer_frame(&grpc_message_encoded);
         MaintenanceResponse {
@@ -90,7 +126,15 @@ impl MaintenanceResponse {
                 content_type: "text/plain; charset=utf-8",
                 body: plain_text(text).into_bytes(),
             },
+            translations: Vec::new(),
         }
+    }
+
+    /// This response in the language `choice` made (`Language::choose`); `None`: the default.
+    pub fn in_language(&self, choice: Option<usize>) -> &MaintenanceResponse {
+        choice
+            .and_then(|index| self.translations.get(index))
+            .unwrap_or(self)
     }
 
     /// The `retry-after` a response sent at `now` needs on top of `headers`: the whole seconds
@@ -166,18 +210,25 @@ pub struct ResponseSpec {
     pub template: Option<String>,
     pub retry_after: Option<u64>,
     pub extra_headers: Vec<(String, String)>,
+    pub options: PageOptions,
+    /// The same in other languages (their `translations` are empty).
+    pub translations: Vec<ResponseSpec>,
 }
 
 impl ResponseSpec {
-    /// Renders every format for a maintenance window ending at `until` (unix seconds), if known.
+    /// Renders every format for a maintenance window ending at `until` (unix seconds), if known,
+    /// in every language.
     pub fn render(&self, until: Option<i64>) -> MaintenanceResponse {
         let until_text = until.map(format_rfc3339);
+        let until_human = until.map(human_time);
         let mut response = MaintenanceResponse::render(
             &PageText {
                 title: &self.title,
                 reason: &self.reason,
                 status: self.status,
                 until: until_text.as_deref(),
+                until_human: until_human.as_deref(),
+                options: &self.options,
             },
             self.template.as_deref(),
             self.retry_after,
@@ -186,8 +237,22 @@ impl ResponseSpec {
         if self.retry_after.is_none() {
             response.retry_after_until = until;
         }
+        response.translations = self.translations.iter().map(|t| t.render(until)).collect();
         response
     }
+}
+
+/// `2026-12-01 04:00 UTC`: the end of a window for people, in any language, rounded up to the
+/// minute (the page says "back by"). The page's script shows it in the visitor's time zone.
+pub fn human_time(seconds: i64) -> String {
+    let seconds = seconds.saturating_add(59).div_euclid(60) * 60;
+    let (year, month, day) = civil_from_days(seconds.div_euclid(DAY));
+    let minutes = seconds.rem_euclid(DAY) / 60;
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        minutes / 60,
+        minutes % 60
+    )
 }
 
 /// Fills placeholders in one pass, so placeholder-like text inside the reason or title stays
@@ -219,37 +284,61 @@ fn fill_template(template: &str, text: &PageText) -> String {
     filled
 }
 
+/// Shows the window's end in the visitor's time zone and language, and reloads the page some
+/// 5 to 10 seconds after it (spread so visitors do not all come back at once; at least 5 s
+/// away, so a fast client clock cannot make it reload in a loop; capped below the 24.8 days
+/// beyond which `setTimeout` fires at once).
+const UNTIL_SCRIPT: &str = "<script>(function(){var t=document.querySelector(\"time\"),\
+d=new Date(t.dateTime);try{t.textContent=d.toLocaleString(document.documentElement.lang,\
+{dateStyle:\"long\",timeStyle:\"short\"})}catch(e){}setTimeout(function(){location.reload()},\
+Math.min(Math.max(d-Date.now(),0)+5e3*(1+Math.random()),2e9))})()</script>\n";
+
 fn builtin_page(text: &PageText) -> String {
+    let options = text.options;
     let title = escape_html(text.title);
     let reason = if text.reason.is_empty() {
-        DEFAULT_HTML_REASON.to_string()
+        escape_html(&options.words.default_reason)
     } else {
         escape_html(text.reason)
     };
-    let until = match text.until {
-        Some(until) => {
-            let until = escape_html(until);
-            format!("<p>Expected back by <time datetime=\"{until}\">{until}</time>.</p>\n")
-        }
+    let (until, script) = match (text.until, text.until_human) {
+        (Some(until), Some(human)) => (
+            format!(
+                "<p>{} <time datetime=\"{}\">{}</time>.</p>\n",
+                escape_html(&options.words.expected_back),
+                escape_html(until),
+                escape_html(human)
+            ),
+            UNTIL_SCRIPT,
+        ),
+        _ => (String::new(), ""),
+    };
+    let refresh = match options.refresh {
+        Some(seconds) => format!("<meta http-equiv=\"refresh\" content=\"{seconds}\">\n"),
         None => String::new(),
     };
-    // Self-contained (no external assets: the upstreams may be down), readable on a phone,
-    // dark-mode aware, with a landmark and a heading for screen readers.
+    let lang = match options.lang.as_str() {
+        "" => "en".to_string(),
+        lang => escape_html(lang),
+    };
+    // Self-contained (no external assets: the upstreams may be down), readable on a phone
+    // (long words and URLs wrap anywhere), dark-mode aware, with a landmark and a heading for
+    // screen readers; works without its script.
     format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+        "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-<meta name=\"robots\" content=\"noindex\">\n<title>{title}</title>\n<style>\n\
+<meta name=\"robots\" content=\"noindex\">\n{refresh}<title>{title}</title>\n<style>\n\
 :root{{color-scheme:light dark}}\n\
 body{{margin:0;min-height:100vh;display:grid;place-items:center;\
 font:1.125rem/1.6 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;\
 background:#f6f7f9;color:#1f2328}}\n\
-main{{max-width:36rem;padding:2rem 1.5rem}}\n\
+main{{max-width:36rem;min-width:0;padding:2rem 1.5rem;overflow-wrap:anywhere}}\n\
 h1{{font-size:1.75rem;line-height:1.25;margin:0 0 1rem}}\n\
 p{{margin:0 0 1rem;white-space:pre-line}}\n\
 .status{{color:#59636e;font-size:.875rem}}\n\
 @media (prefers-color-scheme:dark){{body{{background:#0d1117;color:#e6edf3}}.status{{color:#9198a1}}}}\n\
 </style>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n<p>{reason}</p>\n\
-{until}<p class=\"status\">HTTP {status}</p>\n</main>\n</body>\n</html>\n",
+{until}<p class=\"status\">HTTP {status}</p>\n</main>\n{script}</body>\n</html>\n",
         status = text.status
     )
 }
@@ -281,7 +370,8 @@ fn plain_text(text: &PageText) -> String {
         plain.push_str(&format!("\n{}\n", text.reason));
     }
     if let Some(until) = text.until {
-        plain.push_str(&format!("\nExpected back by {until}.\n"));
+        let words = &text.options.words.expected_back;
+        plain.push_str(&format!("\n{words} {until}.\n"));
     }
     plain
 }
@@ -292,12 +382,32 @@ mod tests {
 
     const NASTY: &str = "<script>alert(\"x\")</script> & 'quotes' \\ \n line2 \u{1F6A7} {{title}}";
 
+    static OPTIONS: std::sync::LazyLock<PageOptions> = std::sync::LazyLock::new(|| PageOptions {
+        lang: "en".to_string(),
+        ..PageOptions::default()
+    });
+
     fn text(reason: &str) -> PageText<'_> {
         PageText {
             title: "Back soon",
             reason,
             status: 503,
             until: None,
+            until_human: None,
+            options: &OPTIONS,
+        }
+    }
+
+    fn spec(options: PageOptions) -> ResponseSpec {
+        ResponseSpec {
+            title: "Back soon".to_string(),
+            reason: "db".to_string(),
+            status: 503,
+            template: None,
+            retry_after: None,
+            extra_headers: vec![],
+            options,
+            translations: vec![],
         }
     }
 
@@ -412,6 +522,8 @@ mod tests {
                 reason: "{{title}} {{until}} {{status}}",
                 status: 503,
                 until: Some("2025-06-01T04:00:00Z"),
+                until_human: None,
+                options: &OPTIONS,
             },
             Some("{{title}}|{{reason}}|{{until}}|{{x}}"),
             None,
@@ -425,19 +537,14 @@ mod tests {
 
     #[test]
     fn until_appears_in_every_body_when_known() {
-        let spec = ResponseSpec {
-            title: "Back soon".to_string(),
-            reason: "db".to_string(),
-            status: 503,
-            template: None,
-            retry_after: None,
-            extra_headers: vec![],
-        };
+        let spec = spec(OPTIONS.clone());
         let page = spec.render(Some(1_748_743_200));
         let html = String::from_utf8(page.html.body.clone()).unwrap();
         assert!(html.contains(
-            "Expected back by <time datetime=\"2025-06-01T02:00:00Z\">2025-06-01T02:00:00Z</time>."
+            "Expected back by <time datetime=\"2025-06-01T02:00:00Z\">2025-06-01 02:00 UTC</time>."
         ));
+        // The script that shows it in local time and reloads the page when the window ends.
+        assert!(html.contains("location.reload()"));
         assert!(html.len() < 2048, "{}", html.len());
         let json: serde_json::Value = serde_json::from_slice(&page.json.body).unwrap();
         assert_eq!(json["until"], "2025-06-01T02:00:00Z");
@@ -454,5 +561,87 @@ mod tests {
         assert_eq!(page.retry_after_until, None);
         let json: serde_json::Value = serde_json::from_slice(&page.json.body).unwrap();
         assert!(json.get("until").is_none());
+    }
+
+    #[test]
+    fn human_time_rounds_up_to_the_minute() {
+        assert_eq!(human_time(1_748_743_200), "2025-06-01 02:00 UTC");
+        assert_eq!(human_time(1_748_743_201), "2025-06-01 02:01 UTC");
+        assert_eq!(human_time(1_748_743_259), "2025-06-01 02:01 UTC");
+        assert_eq!(human_time(86_400 - 1), "1970-01-02 00:00 UTC");
+    }
+
+    #[test]
+    fn words_language_and_refresh_on_the_builtin_page() {
+        let french = PageOptions {
+            lang: "fr".to_string(),
+            content_language: true,
+            words: Words {
+                expected_back: "Retour prévu le".to_string(),
+                default_reason: "Nous revenons vite.".to_string(),
+            },
+            refresh: Some(30),
+        };
+        let mut spec = spec(french);
+        spec.reason = String::new();
+        let page = spec.render(Some(1_748_743_200));
+        let html = String::from_utf8(page.html.body.clone()).unwrap();
+        assert!(html.contains("<html lang=\"fr\">"), "{html}");
+        assert!(html.contains("<p>Nous revenons vite.</p>"));
+        assert!(html.contains("Retour prévu le <time datetime="));
+        assert!(html.contains("<meta http-equiv=\"refresh\" content=\"30\">"));
+        assert!(!html.contains("Expected"));
+        assert_eq!(
+            page.plain.body,
+            "Back soon\n\nRetour prévu le 2025-06-01T02:00:00Z.\n".as_bytes()
+        );
+        assert!(page
+            .headers
+            .contains(&("content-language".to_string(), "fr".to_string())));
+        // Without a configured language: no content-language, no refresh, no script.
+        let page = MaintenanceResponse::render(&text("r"), None, None, &[]);
+        assert!(page
+            .headers
+            .iter()
+            .all(|(name, _)| name != "content-language"));
+        let html = String::from_utf8(page.html.body).unwrap();
+        assert!(!html.contains("refresh") && !html.contains("<script>"));
+    }
+
+    #[test]
+    fn builtin_page_stays_small_with_everything_on() {
+        let options = PageOptions {
+            lang: "zh-Hant-TW".to_string(),
+            content_language: true,
+            words: Words::default(),
+            refresh: Some(86_400),
+        };
+        let mut spec = spec(options);
+        spec.title = DEFAULT_TITLE.to_string();
+        spec.reason = String::new();
+        let html = spec.render(Some(i64::from(i32::MAX))).html.body;
+        // The default reason stands in for the reason here; the limit is before the reason.
+        let without_reason = html.len() - DEFAULT_HTML_REASON.len();
+        assert!(without_reason < 2048, "{without_reason}");
+    }
+
+    #[test]
+    fn translations_render_with_the_same_end() {
+        let mut spec = spec(OPTIONS.clone());
+        let mut french = spec.clone();
+        french.title = "Maintenance".to_string();
+        french.options.lang = "fr".to_string();
+        spec.translations.push(french);
+        let page = spec.render(Some(1_748_743_200));
+        assert_eq!(page.translations.len(), 1);
+        let chosen = page.in_language(Some(0));
+        assert!(chosen.plain.body.starts_with(b"Maintenance\n"));
+        assert!(String::from_utf8_lossy(&chosen.html.body).contains("2025-06-01T02:00:00Z"));
+        assert!(page.in_language(None).plain.body.starts_with(b"Back soon"));
+        assert!(page
+            .in_language(Some(5))
+            .plain
+            .body
+            .starts_with(b"Back soon"));
     }
 }

@@ -56,6 +56,13 @@ mod abi {
             key: *const u8,
             key_size: usize,
         ) -> Status;
+        pub(super) fn proxy_add_header_map_value(
+            map: MapType,
+            key: *const u8,
+            key_size: usize,
+            value: *const u8,
+            value_size: usize,
+        ) -> Status;
         pub(super) fn proxy_replace_header_map_value(
             map: MapType,
             key: *const u8,
@@ -140,6 +147,17 @@ impl Host for ProxyWasm {
 
     fn response_header(&mut self, name: &str) -> Option<Vec<u8>> {
         map_value(MapType::HttpResponseHeaders, name)
+    }
+
+    fn add_response_header(&mut self, name: &str, value: &[u8]) -> Result<(), Refused> {
+        let map = MapType::HttpResponseHeaders;
+        let (key, len) = (name.as_ptr(), name.len());
+        // SAFETY: valid key and value pointers and lengths.
+        match unsafe { abi::proxy_add_header_map_value(map, key, len, value.as_ptr(), value.len()) }
+        {
+            Status::Ok => Ok(()),
+            status => Err(refused(status)),
+        }
     }
 
     fn send_reply(&mut self, reply: &Reply) -> Result<(), Refused> {

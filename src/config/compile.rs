@@ -12,12 +12,16 @@ use crate::bypass::secret::Digest;
 use crate::bypass::tokens::Tokens;
 use crate::bypass::Bypass;
 use crate::bytes::{is_token, is_token_char};
-use crate::response::{escape_html, ResponseSpec, DEFAULT_TITLE, TEMPLATE_PLACEHOLDERS};
+use crate::language::{check_tag, Languages};
+use crate::response::{
+    escape_html, PageOptions, ResponseSpec, Words, DEFAULT_TITLE, TEMPLATE_PLACEHOLDERS,
+};
 use crate::schedule::calendar::{
     parse_rfc3339, parse_time_of_day, parse_utc_offset, parse_weekday,
 };
 use crate::schedule::{Schedule, WeeklyWindow, Window};
 use crate::scope::{PathCondition, Route, Scope};
+use crate::status::StatusEndpoint;
 use crate::target::hostname::HostPattern;
 use crate::target::path::{normalize_config_path, normalize_config_prefix};
 
@@ -135,21 +139,49 @@ pub fn compile(raw: RawConfig) -> Result<Plan, ConfigError> {
 
     let extra_headers = compile_headers(&raw.response.headers)?;
     if let Some(template) = &raw.response.html {
-        check_template(template, &raw.reason, title)?;
+        check_template(template, &raw.reason, title, "response.html")?;
     }
     let schedule = compile_schedule(raw.windows, raw.recurring)?;
     let fallback_statuses = match raw.upstream_fallback {
         None => Vec::new(),
         Some(fallback) => compile_fallback_statuses(fallback.statuses)?,
     };
-    let response_spec = ResponseSpec {
+    let status_endpoint = compile_status_path(raw.status_path.as_deref())?;
+    let notice_before = compile_notice_before(raw.notice_before, schedule.is_some())?;
+    let languages_configured = raw.language.is_some() || raw.translations.is_some();
+    let language = match raw.language {
+        None => "en".to_string(),
+        Some(tag) => {
+            check_tag(&tag).map_err(|why| error("language", why))?;
+            tag
+        }
+    };
+    let refresh = match raw.response.refresh {
+        None => None,
+        Some(seconds @ 1..=MAX_REFRESH) => Some(seconds),
+        Some(other) => {
+            return Err(error(
+                "response.refresh",
+                format!("{other} is not between 1 and {MAX_REFRESH} seconds"),
+            ))
+        }
+    };
+    let mut response_spec = ResponseSpec {
         title: title.to_string(),
         reason: raw.reason.clone(),
         status,
         template: raw.response.html,
         retry_after: raw.retry_after,
         extra_headers,
+        options: PageOptions {
+            lang: language.clone(),
+            content_language: languages_configured,
+            words: compile_words(raw.response.words, "response.words")?,
+            refresh,
+        },
+        translations: Vec::new(),
     };
+    let languages = compile_translations(raw.translations, language, &mut response_spec)?;
     Ok(Plan {
         enabled: raw.enabled,
         reason: raw.reason,
@@ -167,6 +199,9 @@ pub fn compile(raw: RawConfig) -> Result<Plan, ConfigError> {
         schedule,
         fallback_statuses,
         dry_run: raw.dry_run,
+        status_endpoint,
+        notice_before,
+        languages,
     })
 }
 
@@ -576,10 +611,15 @@ fn compile_headers(
     Ok(compiled)
 }
 
-fn check_template(template: &str, reason: &str, title: &str) -> Result<(), ConfigError> {
+fn check_template(
+    template: &str,
+    reason: &str,
+    title: &str,
+    field: &str,
+) -> Result<(), ConfigError> {
     if template.len() > MAX_TEMPLATE_BYTES {
         return Err(error(
-            "response.html",
+            field,
             format!(
                 "is {} bytes; at most {MAX_TEMPLATE_BYTES} are allowed",
                 template.len()
@@ -606,7 +646,7 @@ fn check_template(template: &str, reason: &str, title: &str) -> Result<(), Confi
             .saturating_add(value_bytes);
         if !TEMPLATE_PLACEHOLDERS.contains(&placeholder) {
             return Err(error(
-                "response.html",
+                field,
                 format!(
                     "has unknown placeholder {placeholder:?}; known: {}",
                     TEMPLATE_PLACEHOLDERS.join(", ")
@@ -617,7 +657,7 @@ fn check_template(template: &str, reason: &str, title: &str) -> Result<(), Confi
     }
     if page_bytes > MAX_PAGE_BYTES {
         return Err(error(
-            "response.html",
+            field,
             format!(
                 "renders a page of {page_bytes} bytes with this reason and title; at most \
                  {MAX_PAGE_BYTES} are allowed (use fewer placeholders)"
@@ -625,4 +665,177 @@ fn check_template(template: &str, reason: &str, title: &str) -> Result<(), Confi
         ));
     }
     Ok(())
+}
+
+/// Longest accepted `response.refresh`: a day.
+pub(crate) const MAX_REFRESH: u64 = 86_400;
+/// Longest accepted `notice_before`: a year.
+pub(crate) const MAX_NOTICE_BEFORE: u64 = 366 * 86_400;
+/// Most entries accepted in `translations`.
+pub(crate) const MAX_TRANSLATIONS: usize = 64;
+/// Longest accepted built-in page word (`words.*`), in bytes.
+pub(crate) const MAX_WORDS_BYTES: usize = 1024;
+
+fn compile_status_path(path: Option<&str>) -> Result<Option<StatusEndpoint>, ConfigError> {
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let normalized = normalize_config_path(path)
+        .map_err(|why| error("status_path", format!("{path:?} {why}")))?;
+    if normalized == "/" {
+        return Err(error(
+            "status_path",
+            "\"/\" would answer the home page itself; use a path such as \"/.well-known/maintenance\"",
+        ));
+    }
+    Ok(Some(StatusEndpoint::new(normalized)))
+}
+
+fn compile_notice_before(
+    seconds: Option<u64>,
+    scheduled: bool,
+) -> Result<Option<i64>, ConfigError> {
+    match seconds {
+        None => Ok(None),
+        Some(_) if !scheduled => Err(error(
+            "notice_before",
+            "needs planned periods (windows or recurring) to give notice of",
+        )),
+        Some(seconds @ 1..=MAX_NOTICE_BEFORE) => Ok(i64::try_from(seconds).ok()),
+        Some(other) => Err(error(
+            "notice_before",
+            format!("{other} is not between 1 and {MAX_NOTICE_BEFORE} seconds (366 days)"),
+        )),
+    }
+}
+
+fn compile_words(raw: Option<RawWords>, field: &str) -> Result<Words, ConfigError> {
+    let mut words = Words::default();
+    let Some(raw) = raw else {
+        return Ok(words);
+    };
+    for (name, given, slot) in [
+        ("expected_back", raw.expected_back, &mut words.expected_back),
+        (
+            "default_reason",
+            raw.default_reason,
+            &mut words.default_reason,
+        ),
+    ] {
+        let Some(given) = given else { continue };
+        if given.trim().is_empty() {
+            return Err(error(format!("{field}.{name}"), "must not be empty"));
+        }
+        if given.len() > MAX_WORDS_BYTES {
+            return Err(error(
+                format!("{field}.{name}"),
+                format!(
+                    "is {} bytes; at most {MAX_WORDS_BYTES} are allowed",
+                    given.len()
+                ),
+            ));
+        }
+        *slot = given;
+    }
+    Ok(words)
+}
+
+/// Compiles `translations` into `spec.translations` (in the order of their tags) and the
+/// languages a request can choose from.
+fn compile_translations(
+    raw: Option<BTreeMap<String, RawTranslation>>,
+    default: String,
+    spec: &mut ResponseSpec,
+) -> Result<Languages, ConfigError> {
+    let mut languages = Languages {
+        tags: Vec::new(),
+        default,
+    };
+    let Some(raw) = raw else {
+        return Ok(languages);
+    };
+    if raw.is_empty() {
+        return Err(error(
+            "translations",
+            "is empty; omit it to answer in `language` only",
+        ));
+    }
+    if raw.len() > MAX_TRANSLATIONS {
+        return Err(error(
+            "translations",
+            format!(
+                "has {} entries; at most {MAX_TRANSLATIONS} are allowed",
+                raw.len()
+            ),
+        ));
+    }
+    for (tag, translation) in raw {
+        let field = format!("translations.{tag}");
+        check_tag(&tag).map_err(|why| error(&field, why))?;
+        if tag.eq_ignore_ascii_case(&languages.default) {
+            return Err(error(
+                &field,
+                format!(
+                    "is the default language (`language`: {:?}); give its text at the top level",
+                    languages.default
+                ),
+            ));
+        }
+        if languages.tags.iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
+            return Err(error(
+                &field,
+                "is given twice (language tags are case-insensitive)",
+            ));
+        }
+        let title = translation.title.unwrap_or_else(|| spec.title.clone());
+        if title.len() > MAX_TITLE_BYTES {
+            return Err(error(
+                format!("{field}.title"),
+                format!(
+                    "is {} bytes; at most {MAX_TITLE_BYTES} are allowed",
+                    title.len()
+                ),
+            ));
+        }
+        let reason = translation.reason.unwrap_or_else(|| spec.reason.clone());
+        if reason.len() > MAX_REASON_BYTES {
+            return Err(error(
+                format!("{field}.reason"),
+                format!(
+                    "is {} bytes; at most {MAX_REASON_BYTES} are allowed",
+                    reason.len()
+                ),
+            ));
+        }
+        let template = match translation.html {
+            Some(html) => {
+                check_template(&html, &reason, &title, &format!("{field}.html"))?;
+                Some(html)
+            }
+            None => {
+                if let Some(html) = &spec.template {
+                    check_template(html, &reason, &title, "response.html")?;
+                }
+                spec.template.clone()
+            }
+        };
+        let words = compile_words(translation.words, &format!("{field}.words"))?;
+        spec.translations.push(ResponseSpec {
+            title,
+            reason,
+            status: spec.status,
+            template,
+            retry_after: spec.retry_after,
+            extra_headers: spec.extra_headers.clone(),
+            options: PageOptions {
+                lang: tag.clone(),
+                content_language: true,
+                words,
+                refresh: spec.options.refresh,
+            },
+            translations: Vec::new(),
+        });
+        languages.tags.push(tag);
+    }
+    Ok(languages)
 }

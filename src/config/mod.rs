@@ -553,4 +553,81 @@ mod tests {
         });
         assert!(parse_str(&full.to_string()).is_ok());
     }
+
+    #[test]
+    fn notice_status_and_language_errors_name_the_field() {
+        let long_title = "t".repeat(MAX_TITLE_BYTES + 1);
+        let cases = [
+            (r#"{"status_path": "status"}"#.to_string(), "status_path"),
+            (r#"{"status_path": "/"}"#.to_string(), "status_path"),
+            (r#"{"notice_before": 60}"#.to_string(), "notice_before"),
+            (
+                r#"{"notice_before": 0, "windows": [{"start": "2030-01-01T00:00:00Z"}]}"#
+                    .to_string(),
+                "notice_before",
+            ),
+            (r#"{"language": "english"}"#.to_string(), "language"),
+            (r#"{"language": "fr_FR"}"#.to_string(), "language"),
+            (r#"{"translations": {}}"#.to_string(), "translations"),
+            (
+                r#"{"translations": {"fr_CA": {"title": "x"}}}"#.to_string(),
+                "translations.fr_CA",
+            ),
+            (
+                r#"{"translations": {"en": {"title": "x"}}}"#.to_string(),
+                "translations.en",
+            ),
+            (
+                r#"{"translations": {"fr": {"titel": "x"}}}"#.to_string(),
+                "translations.fr.titel",
+            ),
+            (
+                format!(r#"{{"translations": {{"fr": {{"title": "{long_title}"}}}}}}"#),
+                "translations.fr.title",
+            ),
+            (
+                r#"{"translations": {"fr": {"html": "{{nope}}"}}}"#.to_string(),
+                "translations.fr.html",
+            ),
+            (
+                r#"{"translations": {"fr": {"words": {"expected_back": " "}}}}"#.to_string(),
+                "translations.fr.words.expected_back",
+            ),
+            (
+                r#"{"translations": {"fr": {}, "FR": {}}}"#.to_string(),
+                "translations.fr",
+            ),
+            (
+                r#"{"response": {"refresh": 0}}"#.to_string(),
+                "response.refresh",
+            ),
+            (
+                r#"{"response": {"words": {"default_reason": ""}}}"#.to_string(),
+                "response.words.default_reason",
+            ),
+        ];
+        for (text, field) in cases {
+            assert_eq!(field_of(&text), field, "{text}");
+        }
+        let err = parse_str(r#"{"translations": {"fr_CA": {}}}"#)
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("BCP 47"), "{err}");
+        let plan = parse_str(
+            r#"{"status_path": "/.well-known/maintenance", "language": "de-CH",
+                "notice_before": 600, "windows": [{"start": "2030-01-01T00:00:00Z"}],
+                "response": {"refresh": 30, "words": {"expected_back": "Zurück um"}},
+                "translations": {"fr": {"title": "Maintenance"}, "it": {}}}"#,
+        )
+        .unwrap();
+        assert_eq!(plan.languages.tags, ["fr", "it"]);
+        assert_eq!(plan.response_spec.translations.len(), 2);
+        let summary = plan.summary();
+        assert!(
+            summary.contains("status path /.well-known/maintenance"),
+            "{summary}"
+        );
+        assert!(summary.contains("notice 600 s"), "{summary}");
+        assert!(summary.contains("languages: de-CH, fr, it"), "{summary}");
+    }
 }

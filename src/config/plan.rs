@@ -3,10 +3,12 @@
 use std::rc::Rc;
 
 use crate::bypass::Bypass;
-use crate::response::{MaintenanceResponse, ResponseSpec, DEFAULT_TITLE};
+use crate::language::Languages;
+use crate::response::{MaintenanceResponse, PageOptions, ResponseSpec, DEFAULT_TITLE};
 use crate::schedule::calendar::format_rfc3339;
 use crate::schedule::Schedule;
 use crate::scope::Scope;
+use crate::status::StatusEndpoint;
 
 use super::compile::compile;
 use super::schema::RawConfig;
@@ -29,6 +31,12 @@ pub struct Plan {
     pub(crate) fallback_statuses: Vec<u16>,
     /// `dry_run`: decide as usual, answer nothing (see `plugin.rs`). For the status endpoint too.
     pub(crate) dry_run: bool,
+    /// `status_path`: answered by the plugin itself (`status.rs`).
+    pub(crate) status_endpoint: Option<StatusEndpoint>,
+    /// `notice_before`, in seconds (`notice.rs`).
+    pub(crate) notice_before: Option<i64>,
+    /// The languages a request can choose the maintenance response in (`language.rs`).
+    pub(crate) languages: Languages,
 }
 
 impl Default for Plan {
@@ -42,6 +50,8 @@ impl Default for Plan {
                 template: None,
                 retry_after: None,
                 extra_headers: Vec::new(),
+                options: PageOptions::default(),
+                translations: Vec::new(),
             };
             Plan {
                 enabled: false,
@@ -53,6 +63,9 @@ impl Default for Plan {
                 schedule: None,
                 fallback_statuses: Vec::new(),
                 dry_run: false,
+                status_endpoint: None,
+                notice_before: None,
+                languages: Languages::default(),
             }
         })
     }
@@ -107,12 +120,34 @@ impl Plan {
             let statuses: Vec<String> = self.fallback_statuses.iter().map(u16::to_string).collect();
             summary.push_str(&format!("; upstream fallback on {}", statuses.join(", ")));
         }
+        if let Some(endpoint) = &self.status_endpoint {
+            summary.push_str(&format!("; status path {}", endpoint.path()));
+        }
+        if let Some(seconds) = self.notice_before {
+            summary.push_str(&format!("; notice {seconds} s before windows"));
+        }
+        if !self.languages.tags.is_empty() {
+            summary.push_str(&format!(
+                "; languages: {}, {}",
+                self.languages.default,
+                self.languages.tags.join(", ")
+            ));
+        }
         summary
     }
 
     /// Whether deciding a request needs the clock: windows, or credentials that expire.
     pub fn uses_clock(&self) -> bool {
         self.schedule.is_some() || !self.bypass.expiries.is_empty()
+    }
+
+    /// The next planned period after `now` (`start`, `end`; `end` `None` when open-ended), if
+    /// maintenance is enabled and follows a schedule with one ahead.
+    pub fn next_period(&self, now: i64) -> Option<(i64, Option<i64>)> {
+        if !self.enabled {
+            return None;
+        }
+        self.schedule.as_ref()?.next_period(now)
     }
 
     /// Whether maintenance applies at `now` (unix seconds; ignored without a schedule).

@@ -45,6 +45,51 @@ pub struct RawConfig {
     /// counted (`maintenance.dry_run_*` metrics) and shown in the access log. Default false.
     #[serde(default)]
     pub dry_run: bool,
+    /// A path (e.g. `/.well-known/maintenance`) the plugin answers itself, on any host, whether
+    /// maintenance is on or off: `GET`/`HEAD` get JSON saying whether maintenance applies, until
+    /// when and the next planned period; this path + `/preview` shows the maintenance response
+    /// as it would be now (status 200). Matched exactly, without the query. Costs a `:path`
+    /// read on every request.
+    pub status_path: Option<String>,
+    /// Seconds (> 0) before a planned period (`windows` or `recurring`, with `enabled: true`)
+    /// during which in-scope responses that pass carry a `maintenance-notice` header
+    /// (`start=<RFC 3339>; end=<RFC 3339>`, `end` left out for an open-ended period).
+    pub notice_before: Option<u64>,
+    /// BCP 47 tag of the language of `title`, `reason` and `response.html` (e.g. `en`, `fr`,
+    /// `pt-BR`). Default `en`. When set, or with `translations`, maintenance responses carry
+    /// `content-language`.
+    pub language: Option<String>,
+    /// Other languages of the maintenance response, keyed by BCP 47 tag (`{"fr": {...}}`),
+    /// chosen by the request's `Accept-Language` (q-values, RFC 4647 lookup: `fr-CA` gets
+    /// `fr`); a request matching none gets `language`.
+    pub translations: Option<BTreeMap<String, RawTranslation>>,
+}
+
+/// One language of the maintenance response; what it leaves out comes from the top level
+/// (`title`, `reason`, `response.html`) or, for `words`, the built-in English words.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTranslation {
+    /// The heading in this language. At most 1 KiB.
+    pub title: Option<String>,
+    /// The reason in this language. At most 4 KiB.
+    pub reason: Option<String>,
+    /// An HTML page in this language replacing the built-in one (same placeholders as
+    /// `response.html`).
+    pub html: Option<String>,
+    /// The built-in page's own words in this language.
+    pub words: Option<RawWords>,
+}
+
+/// The built-in page's own words (also used by the plain-text response).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWords {
+    /// Before the end of the window: default "Expected back by".
+    pub expected_back: Option<String>,
+    /// Shown when there is no `reason`: default "We are carrying out maintenance and will be
+    /// back shortly. Please try again later."
+    pub default_reason: Option<String>,
 }
 
 /// A planned window `[start, end)`; either bound may be left open, not both.
@@ -161,4 +206,9 @@ pub struct RawResponse {
     /// An HTML page replacing the built-in one. Placeholders: `{{title}}` and `{{reason}}`
     /// (HTML-escaped), `{{status}}` and `{{until}}` (the window's end, RFC 3339, or empty).
     pub html: Option<String>,
+    /// Seconds (> 0) after which the built-in page reloads itself (a `<meta http-equiv="refresh">`),
+    /// like Laravel's `--refresh`. Without it the page still reloads when the window ends.
+    pub refresh: Option<u64>,
+    /// The built-in page's own words in the `language` of the top level.
+    pub words: Option<RawWords>,
 }

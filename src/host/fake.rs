@@ -26,6 +26,8 @@ pub(crate) enum Call {
     Remove(String),
     Set(String, Vec<u8>),
     ResponseHeader(String),
+    /// A response header added.
+    AddResponse(String, Vec<u8>),
     Reply(OwnedReply),
     Now,
     Property(Vec<String>),
@@ -255,6 +257,17 @@ impl Host for FakeHost {
         self.in_phase(Phase::ResponseHeaders, name)
             .then(|| first(&self.response, name))
             .flatten()
+    }
+
+    fn add_response_header(&mut self, name: &str, value: &[u8]) -> Result<(), Refused> {
+        self.calls
+            .push(Call::AddResponse(name.to_string(), value.to_vec()));
+        if !self.in_phase(Phase::ResponseHeaders, name) {
+            return Err(Refused("BadArgument".into()));
+        }
+        self.response
+            .push((name.as_bytes().to_vec(), value.to_vec()));
+        Ok(())
     }
 
     fn send_reply(&mut self, reply: &Reply) -> Result<(), Refused> {

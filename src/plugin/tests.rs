@@ -607,3 +607,163 @@ fn requests_read_headers_only_in_their_phase() {
         .iter()
         .any(|call| matches!(call, Call::OutOfPhase(_))));
 }
+
+const STATUS: &str = "/.well-known/maintenance";
+
+fn get(path: &str) -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        (":method", b"GET".to_vec()),
+        (":path", path.as_bytes().to_vec()),
+    ]
+}
+
+fn send(root: &Root, host: &mut FakeHost, headers: &[(&'static str, Vec<u8>)]) -> (Stream, Flow) {
+    let headers: Vec<(&str, &[u8])> = headers.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+    request(root, host, &headers)
+}
+
+#[test]
+fn status_path_is_answered_with_maintenance_off() {
+    let config = r#"{"status_path": "/.well-known/maintenance", "reason": "db"}"#;
+    let (root, mut host) = configured(config);
+    let (_, flow) = send(&root, &mut host, &get(STATUS));
+    assert_eq!(flow, Flow::Pause);
+    // Without windows and translations: the path and the method, nothing else.
+    assert_eq!(host.reads(), [":path", ":method"]);
+    assert!(!host.calls.contains(&Call::Now));
+    let reply = host.replies()[0].clone();
+    assert_eq!(reply.status, Some(200));
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+    let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(body["active"], false);
+    assert_eq!(body["reason"], "db");
+
+    // Any other request: only the path, once.
+    let (_, flow) = send(&root, &mut host, &get("/cart"));
+    assert_eq!(flow, Flow::Continue);
+    assert_eq!(host.reads(), [":path"]);
+    assert_eq!(host.replies().len(), 0);
+}
+
+#[test]
+fn status_path_escapes_maintenance_and_refuses_other_methods() {
+    let config = r#"{"enabled": true, "status_path": "/.well-known/maintenance",
+        "bypass": {"paths": ["/admin"]}}"#;
+    let (root, mut host) = configured(config);
+    let (_, flow) = send(&root, &mut host, &get(&format!("{STATUS}?x=1")));
+    assert_eq!(flow, Flow::Pause);
+    let reply = host.replies()[0].clone();
+    assert_eq!(reply.status, Some(200));
+    let body: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(body["active"], true);
+
+    let mut post = get(STATUS);
+    post[0].1 = b"POST".to_vec();
+    let (_, flow) = send(&root, &mut host, &post);
+    assert_eq!(flow, Flow::Pause);
+    let reply = host.replies()[0].clone();
+    assert_eq!(reply.status, Some(405));
+    assert_eq!(reply.header("allow"), Some("GET, HEAD"));
+
+    // The rest is in maintenance, reading the path once.
+    let (_, flow) = send(&root, &mut host, &get("/cart"));
+    assert_eq!(flow, Flow::Pause);
+    assert_eq!(host.reads(), [":path", "content-type", "accept"]);
+    assert_eq!(host.replies()[0].status, Some(503));
+}
+
+#[test]
+fn preview_shows_the_maintenance_response_with_200() {
+    let config = r#"{"status_path": "/status", "title": "Back soon", "retry_after": 60}"#;
+    let (root, mut host) = configured(config);
+    let mut headers = get("/status/preview");
+    headers.push(("accept", b"text/html".to_vec()));
+    let (_, flow) = send(&root, &mut host, &headers);
+    assert_eq!(flow, Flow::Pause);
+    let reply = host.replies()[0].clone();
+    assert_eq!(reply.status, Some(200));
+    assert_eq!(reply.header("maintenance-preview"), Some("true"));
+    assert_eq!(reply.header("retry-after"), Some("60"));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(String::from_utf8_lossy(&reply.body).contains("<h1>Back soon</h1>"));
+    // gRPC has no body: plain text stands in.
+    let mut headers = get("/status/preview");
+    headers.push(("content-type", b"application/grpc".to_vec()));
+    send(&root, &mut host, &headers);
+    let reply = host.replies()[0].clone();
+    assert_eq!(reply.status, Some(200));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+}
+
+#[test]
+fn translations_follow_accept_language_read_only_when_configured() {
+    let config = r#"{"enabled": true, "title": "Back soon",
+        "translations": {"fr": {"title": "Maintenance en cours"}}}"#;
+    let (root, mut host) = configured(config);
+    let mut headers = get("/");
+    headers.push(("accept-language", b"fr-CA, en;q=0.5".to_vec()));
+    send(&root, &mut host, &headers);
+    assert_eq!(
+        host.reads(),
+        [":path", "content-type", "accept", "accept-language"]
+    );
+    let reply = host.replies()[0].clone();
+    assert_eq!(reply.header("content-language"), Some("fr"));
+    assert_eq!(reply.body, b"Maintenance en cours\n");
+    headers[2].1 = b"de".to_vec();
+    send(&root, &mut host, &headers);
+    let reply = host.replies()[0].clone();
+    assert_eq!(reply.header("content-language"), Some("en"));
+    assert_eq!(reply.body, b"Back soon\n");
+    // No translations: no accept-language read, no content-language.
+    let (root, mut host) = configured(r#"{"enabled": true}"#);
+    send(&root, &mut host, &headers);
+    assert!(!host.reads().contains(&"accept-language"));
+    assert_eq!(host.replies()[0].header("content-language"), None);
+}
+
+#[test]
+fn notice_only_inside_the_lead_time_and_in_scope() {
+    let config = r#"{"enabled": true, "notice_before": 3600,
+        "routes": [{"path_prefix": "/shop"}],
+        "windows": [{"start": "2025-06-01T02:00:00Z", "end": "2025-06-01T04:00:00Z"}]}"#;
+    let mut host = FakeHost::new();
+    host.clock = Some(at("2025-06-01T00:00:00Z"));
+    let root = configure_on(&mut host, config);
+    // Outside the lead time: the clock only, nothing added.
+    let (mut stream, flow) = send(&root, &mut host, &get("/shop"));
+    assert_eq!(flow, Flow::Continue);
+    assert_eq!(host.calls, [Call::Now]);
+    host.respond(&[(":status", b"200")]);
+    assert_eq!(stream.on_response_headers(&mut host), Flow::Continue);
+    assert_eq!(host.calls, [Call::Now]);
+
+    // Inside it, in scope: the header on the response; no format read.
+    host.clock = Some(at("2025-06-01T01:30:00Z"));
+    let (mut stream, flow) = send(&root, &mut host, &get("/shop/cart"));
+    assert_eq!(flow, Flow::Continue);
+    assert_eq!(host.reads(), [":path"]);
+    host.respond(&[(":status", b"200")]);
+    assert_eq!(stream.on_response_headers(&mut host), Flow::Continue);
+    assert!(host.calls.contains(&Call::AddResponse(
+        "maintenance-notice".to_string(),
+        b"start=2025-06-01T02:00:00Z; end=2025-06-01T04:00:00Z".to_vec()
+    )));
+
+    // Out of scope: nothing.
+    let (mut stream, _) = send(&root, &mut host, &get("/blog"));
+    host.respond(&[(":status", b"200")]);
+    stream.on_response_headers(&mut host);
+    assert!(!host
+        .calls
+        .iter()
+        .any(|call| matches!(call, Call::AddResponse(..))));
+}

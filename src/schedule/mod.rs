@@ -182,6 +182,18 @@ impl Schedule {
         }
     }
 
+    /// The next period that opens after `now` (after the current one when inside one): its
+    /// start and end (`None`: open-ended). Overlapping and back-to-back windows count as one.
+    pub fn next_period(&self, now: i64) -> Option<(i64, Option<i64>)> {
+        let state = self.state_at(now);
+        let mut start = state.next_transition?;
+        if state.active.is_some() {
+            start = self.state_at(start).next_transition?;
+        }
+        let end = self.active_window(start)?.end;
+        Some((start, end))
+    }
+
     /// The next instant after `now` at which maintenance starts or stops applying.
     #[cfg(test)]
     pub fn next_transition(&self, now: i64) -> Option<i64> {

@@ -106,7 +106,9 @@ def test_window_open_now(make_envoy):
     r, before, after = timed_get(envoy, accept="text/html")
     assert_maintenance(r)
     assert_retry_after_until(r, end, before, after)
-    assert f'<time datetime="{utc(end)}">{utc(end)}</time>' in r.text, r.text
+    # The end for people, rounded up to the minute (the page's script shows it in local time).
+    human = dt.datetime.fromtimestamp(math.ceil(end / 60) * 60, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    assert f'<time datetime="{utc(end)}">{human}</time>' in r.text, r.text
 
     before = time.time()
     g = envoy.h2("POST", "/pkg.Svc/M", [("content-type", "application/grpc"), ("te", "trailers")], body=b"\0\0\0\0\0")
