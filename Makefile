@@ -35,7 +35,7 @@ BENCH_ARGS  ?=
 # CONFIG=file runs with another plugin configuration (default envoy/maintenance.json).
 RUN_ARGS    ?=
 
-.PHONY: toolchain lint-toolchain doc-check build cli cli-native build-noop venv test test-native test-e2e lint run on off apply show docker-config istio-check manifests-check image image-test bench bench-smoke clean
+.PHONY: toolchain lint-toolchain doc-check build cli cli-native build-noop venv test test-native test-e2e lint run on off apply show docker-config docker-up istio-check manifests-check image image-test bench bench-smoke clean
 
 # $(call debian,COMMAND,PACKAGE): installs PACKAGE when COMMAND is missing and we may (root with
 # apt-get, as on CI); otherwise leaves it to the caller to say what is missing.
@@ -140,9 +140,17 @@ apply: cli-native
 show: cli-native
 	@$(ECDSCTL) status
 
-## docker-config: regenerate envoy/docker/ (envoy.yaml from the template, ECDS file from envoy/maintenance.json)
-docker-config:
-	$(PYTHON) -m envoy.ecds docker-config
+DOCKER_CONFIG = $(VENV)/bin/python -m envoy.ecds --envoy "$(VENV)/bin/envoy" --check-wasm "$(WASM)" docker-config
+
+## docker-config: envoy/docker/envoy.yaml from the template, and the ECDS file Docker mounts
+##      (.run/docker/ecds/) from envoy/maintenance.json (or CONFIG=file), checked by the plugin first
+docker-config: build venv
+	$(DOCKER_CONFIG) "$(or $(CONFIG),envoy/maintenance.json)"
+
+## docker-up: docker compose up (the wasm built, the ECDS file written when missing)
+docker-up: build venv
+	$(DOCKER_CONFIG) --keep "$(or $(CONFIG),envoy/maintenance.json)"
+	docker compose -f envoy/docker-compose.yaml up
 
 ## istio-check: check WasmPlugin/TrafficExtension/EnvoyExtensionPolicy manifests (FILES=..., default istio/*.yaml): schema, and config in the real plugin
 istio-check: build venv

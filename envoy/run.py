@@ -7,7 +7,7 @@
   rendered from envoy/envoy.yaml.tmpl into .run/envoy.yaml; the filter comes
   by ECDS from the watched file .run/ecds/maintenance-mode.json, created from
   envoy/maintenance.json. `make on REASON=...`, `make off` and `make apply`
-  (envoy/ecds.py) rewrite that file and Envoy applies it without a restart.
+  (the kubectl-maintenance CLI) rewrite that file and Envoy applies it without a restart.
 
 Nothing is written before the checks pass: the configuration file must be
 readable and accepted by the plugin (`envoy --mode validate`; its error line is

@@ -1,6 +1,6 @@
 """One Python library for running and configuring the real Envoy with the maintenance-mode plugin.
 
-Used by `make run` (envoy/run.py), `make on/off/apply` (envoy/ecds.py), the e2e tests
+Used by `make run` (envoy/run.py), `make docker-config` (envoy/ecds.py), the e2e tests
 (tests/e2e), the benchmark (bench/bench.py) and the Istio checker (istio/check.py).
 Standard library only (the HTTP/2 client imports `h2` when called). Modules, by concern:
 
@@ -8,7 +8,8 @@ Standard library only (the HTTP/2 client imports `h2` when called). Modules, by 
 - `envoylib.bootstrap` Envoy configuration as data: the wasm filter (plugin configuration as a
                        JSON string in a google.protobuf.StringValue, as Istio and Envoy Gateway
                        deliver it), the test/benchmark bootstrap, envoy/envoy.yaml.tmpl rendering.
-- `envoylib.ecds`      the ECDS resource file: its document, atomic writes, Envoy's update counters.
+- `envoylib.ecds`      the ECDS resource file: its document, a first one written only when the
+                       plugin accepts it, atomic writes, Envoy's update counters.
 - `envoylib.process`   an Envoy process (start, ready, stop, log), `validate` (envoy --mode
                        validate), process-group clean-up, loopback port checks.
 - `envoylib.client`    raw HTTP/1.1 and h2c clients that send exactly the bytes they are given.

@@ -1,5 +1,10 @@
 """The ECDS resource file Envoy watches for the plugin (see envoy/envoy.yaml.tmpl), and Envoy's
-counters that tell whether it applied or rejected a new one."""
+counters that tell whether it applied or rejected a new one.
+
+Changing the configuration in a file is the CLI's job (`kubectl-maintenance --ecds FILE on/off/
+apply`); `write_first` creates one, and only with a configuration the plugin accepts: a file
+Envoy rejects at start leaves the filter without a configuration, and Envoy then answers every
+request with an empty 500."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ import urllib.request
 from pathlib import Path
 
 from envoylib.bootstrap import FILTER_NAME, wasm_config
+from envoylib.process import validate
 
 EXTENSION_CONFIG_TYPE = "type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig"
 UPDATE_STATS = ("update_success", "update_rejected")
@@ -31,6 +37,52 @@ def resource_document(config_text: str, wasm: str) -> dict:
             {"@type": EXTENSION_CONFIG_TYPE, "name": FILTER_NAME, "typed_config": wasm_config(config_text, wasm)}
         ],
     }
+
+
+def read_document(path: Path) -> dict:
+    """An ECDS resource file holding the plugin (ValueError when it is not one)."""
+    document = json.loads(Path(path).read_text(encoding="utf-8"))
+    try:
+        plugin_config_text(document)
+        wasm_of(document)
+    except (KeyError, IndexError, TypeError):
+        raise ValueError(f"{path} is not a maintenance-mode ECDS resource file") from None
+    return document
+
+
+def plugin_config_text(document: dict) -> str:
+    return document["resources"][0]["typed_config"]["config"]["configuration"]["value"]
+
+
+def wasm_of(document: dict) -> str:
+    """The wasm path Envoy loads the plugin from."""
+    return document["resources"][0]["typed_config"]["config"]["vm_config"]["code"]["local"]["filename"]
+
+
+def with_config(document: dict, config_text: str) -> dict:
+    """A copy of the resource file with another plugin configuration (and version)."""
+    new = json.loads(json.dumps(document))
+    new["resources"][0]["typed_config"]["config"]["configuration"]["value"] = config_text
+    new["version_info"] = version_of(config_text)
+    return new
+
+
+class Rejected(Exception):
+    """The plugin rejects the configuration: `lines` are its messages (or Envoy's last lines)."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def write_first(path: Path, config_text: str, wasm: str, *, envoy: str, check_wasm: Path) -> None:
+    """Writes the resource file for `config_text` (Envoy loading the plugin from `wasm`) after
+    the plugin (`check_wasm`, run by `envoy --mode validate`) accepted it; raises `Rejected`
+    and writes nothing otherwise."""
+    result = validate(config_text, envoy=envoy, wasm=check_wasm)
+    if not result.accepted:
+        raise Rejected(result.errors or result.output.splitlines()[-15:])
+    write_atomically(path, dump(resource_document(config_text, wasm)))
 
 
 def dump(document: dict) -> str:

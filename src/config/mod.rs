@@ -7,13 +7,15 @@ use std::fmt;
 mod compile;
 mod plan;
 mod schema;
+mod wording;
 
 use compile::compile;
 pub use plan::Plan;
 pub(crate) use schema::RawConfig;
 
-/// A configuration error: the offending field (`routes[2].hosts[0]`, `.` for the whole
-/// document) and what is wrong with it.
+/// A configuration error: where (the offending field, `routes[2].hosts[0]`, `.` for the whole
+/// document; for JSON syntax errors the place in the text, `line 5, column 22`) and what is
+/// wrong there, in the words of someone writing JSON (see `wording`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
     pub field: String,
@@ -52,11 +54,11 @@ pub fn parse(bytes: &[u8]) -> Result<Plan, ConfigError> {
             "" => ".".to_string(),
             known => known.to_string(),
         };
-        error(field, e.into_inner().to_string())
+        wording::config_error(&field, e.inner(), bytes)
     })?;
     deserializer
         .end()
-        .map_err(|e| error(".", format!("unexpected data after the configuration: {e}")))?;
+        .map_err(|e| wording::trailing(&e, bytes))?;
     compile(raw)
 }
 
@@ -179,11 +181,11 @@ mod tests {
                 r#"{"bypass": {"tokens": [{"header": "Cookie", "sha256": "4c2b4c2c1f4d1c5e4c2b4c2c1f4d1c5e4c2b4c2c1f4d1c5e4c2b4c2c1f4d1c5e"}]}}"#,
                 "bypass.tokens[0].header",
             ),
-            (r#"{} {}"#, "."),
+            (r#"{} {}"#, "line 1, column 4"),
             (r#"[]"#, "."),
             (r#"[true, "positional", null]"#, "."),
             (r#""enabled""#, "."),
-            (r#"{"enabled": true"#, "."),
+            (r#"{"enabled": true"#, "line 1, column 16"),
         ];
         for (text, field) in cases {
             assert_eq!(field_of(text), field, "{text}");

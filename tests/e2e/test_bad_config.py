@@ -5,7 +5,9 @@ Every entry of tests/bad_configs.json must make Envoy reject the configuration,
 with exactly one plugin log line `invalid plugin configuration: <field>: <why>`.
 Corpus entries: {name, config (the raw StringValue text, not necessarily JSON),
 field (a string, or a list of acceptable paths where the spec leaves the exact
-path open), optional contains (text that must appear in <why>), optional note}.
+path open), optional message (the exact `<field>: <why>`, as users read it: JSON syntax
+errors give `line L, column C` as the field, type errors name JSON types), optional contains
+(text that must appear in <why>), optional note}.
 
 All validations run once, in a small thread pool, in a module-scoped fixture.
 """
@@ -95,6 +97,34 @@ def test_bad_config_rejected(results, entry):
     assert why.strip(), f"no reason given: {message!r}"
     if "contains" in entry:
         assert entry["contains"] in message, f"{entry['contains']!r} not in {message!r}"
+    if "message" in entry:
+        assert message == entry["message"]
+
+
+def test_corpus_pins_the_wording_of_syntax_and_type_errors():
+    """Every kind of JSON mistake and JSON type the schema has is pinned word for word."""
+    messages = [e["message"] for e in CORPUS if "message" in e]
+    for words in (
+        "JSON does not allow trailing commas",
+        "JSON needs double quotes",
+        "field names need double quotes",
+        "is a comma missing?",
+        'a closing `"` is missing',
+        "a `}` is missing",
+        "written in lower case",
+        "expected a whole number, got",
+        "expected a whole number (0 or more), got",
+        "expected true or false, got",
+        "expected a string, got",
+        "expected a list, got",
+        "expected an object, got",
+        "is missing",
+        "is given twice",
+    ):
+        assert any(words in m for m in messages), words
+    for m in messages:
+        for jargon in ("u64", "u32", "struct ", "sequence", " map", "invalid type", "at line", "EOF", "ident"):
+            assert jargon not in m, (jargon, m)
 
 
 @pytest.mark.parametrize("name", list(GOOD))

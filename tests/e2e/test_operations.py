@@ -1,12 +1,15 @@
 """Operating maintenance mode (issue 5) on a real Envoy 1.40.
 
 - Toggling without restart: Envoy started from envoy/envoy.yaml.tmpl (what `make run`
-  uses), the filter delivered by ECDS from a watched file, flipped with envoy/ecds.py,
-  under a bounded keep-alive load on loopback.
+  uses), the filter delivered by ECDS from a watched file, flipped by rewriting it (as the
+  CLI does, see test_cli.py), under a bounded keep-alive load on loopback.
+- A first ECDS file (envoy/ecds.py render, make docker-config) is written only with a
+  configuration the plugin accepts.
 - A rejected configuration changes nothing; the last good one keeps serving.
 - Metrics read from Envoy's admin /stats and /stats/prometheus.
 - The audit line: one per applied configuration, even with several worker threads.
-- envoy/docker-compose.yaml agrees with the tested template, and its Envoy config works.
+- envoy/docker-compose.yaml agrees with the tested template, its Envoy config works, and its
+  run-time state (the ECDS file) lives outside tracked files.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pathlib import Path
 import harness
 import pytest
 import yaml
-from envoy import ecds
+from envoy import ecds as first_ecds
 from envoylib import ecds as ecds_lib
 from envoylib.bootstrap import FILTER_NAME, render_template
 from envoylib.process import Envoy, http_get
@@ -68,8 +71,8 @@ class EcdsEnvoy(Envoy):
         """Rewrites the ECDS file (as `make on/off` do) and waits for Envoy's verdict:
         'applied', 'rejected' or 'unknown'."""
         before = ecds_lib.update_counts(self.admin)
-        document = ecds.read_document(self.ecds_file)
-        ecds_lib.write_atomically(self.ecds_file, ecds_lib.dump(ecds.with_config(document, config_text)))
+        document = ecds_lib.read_document(self.ecds_file)
+        ecds_lib.write_atomically(self.ecds_file, ecds_lib.dump(ecds_lib.with_config(document, config_text)))
         return ecds_lib.wait_for_update(self.admin, before)
 
     def stat(self, name: str) -> int:
@@ -315,53 +318,75 @@ def test_a_rejected_configuration_keeps_the_last_good_one(ecds_envoy):
     assert e.stat(STAT["active"]) == 0
 
 
-def test_ecds_cli_validates_then_follows_envoy(ecds_envoy, tmp_path):
-    """envoy/ecds.py as `make on/off/apply` run it: a bad configuration is refused before
-    anything is written; good ones are applied and reported."""
-    e = ecds_envoy({"enabled": False, "reason": "old", "bypass": {"paths": ["/admin"]}})
-    base = [
-        sys.executable, "-m", "envoy.ecds", "--file", str(e.ecds_file), "--admin", e.admin,
-        "--envoy", harness.envoy_bin(), "--wasm", str(harness.wasm_path()),
-    ]  # fmt: skip
+def first_ecds_run(*args: str) -> subprocess.CompletedProcess:
+    """envoy/ecds.py as `make docker-config` runs it (the test's Envoy and wasm check)."""
+    command = [
+        sys.executable,
+        "-m",
+        "envoy.ecds",
+        "--envoy",
+        harness.envoy_bin(),
+        "--check-wasm",
+        str(harness.wasm_path()),
+    ]
+    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=120, cwd=REPO)
 
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([*base, *args], capture_output=True, text=True, timeout=120, cwd=REPO)
 
-    done = run("on", "--reason", 'It\'s the new reason: "quoted" <b>')
-    assert done.returncode == 0, done.stderr
-    assert "applied" in done.stdout, done.stdout
-    r = e.get("/x", headers={"accept": "application/json"})
-    assert r.status == 503 and r.json()["detail"] == 'It\'s the new reason: "quoted" <b>', r
-    # the rest of the configuration is kept
-    assert e.get("/admin/x").from_upstream
-    live = json.loads(ecds.plugin_config_text(ecds.read_document(e.ecds_file)))
-    assert live == {"enabled": True, "reason": 'It\'s the new reason: "quoted" <b>', "bypass": {"paths": ["/admin"]}}
+BAD_CONFIG = '{"enabled": true, "bypass": {"paths": ["admin"]}}'
+BAD_LINE = "invalid plugin configuration: bypass.paths[0]: \"admin\" must start with '/'"
 
+
+def test_render_writes_only_what_the_plugin_accepts(ecds_envoy, tmp_path):
+    """`envoy/ecds.py render` refuses a configuration the plugin rejects (an Envoy started
+    from such a file answers every request with an empty 500) and writes nothing; a good one
+    becomes a file a running Envoy applies."""
     bad = tmp_path / "bad.json"
-    bad.write_text('{"enabled": true, "bypass": {"paths": ["admin"]}}')
-    before = e.ecds_file.read_bytes()
-    refused = run("apply", str(bad))
+    bad.write_text(BAD_CONFIG)
+    target = tmp_path / "ecds" / "maintenance-mode.json"
+    refused = first_ecds_run("render", "--file", str(target), "--wasm", "/etc/envoy/maintenance_mode.wasm", str(bad))
     assert refused.returncode == 1
-    assert "invalid plugin configuration: bypass.paths[0]" in refused.stderr, refused.stderr
-    assert e.ecds_file.read_bytes() == before, "a refused configuration was written"
+    assert f"error: {target} not written: the plugin rejects {bad}:\n  {BAD_LINE}" in refused.stderr, refused.stderr
+    assert not target.exists() and not target.parent.exists()
 
-    done = run("off")
+    missing = first_ecds_run("render", "--file", str(target), "--wasm", "x.wasm", str(tmp_path / "nope.json"))
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == f"error: configuration file not found: {tmp_path / 'nope.json'}"
+
+    # a good one, for the wasm Envoy loads, is what a running Envoy takes
+    e = ecds_envoy({"enabled": False})
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"enabled": True, "reason": REASON}))
+    before = ecds_lib.update_counts(e.admin)
+    done = first_ecds_run("render", "--file", str(e.ecds_file), "--wasm", str(harness.wasm_path()), str(good))
     assert done.returncode == 0, done.stderr
-    assert e.get("/x").from_upstream
-    shown = run("show")
-    assert json.loads(shown.stdout)["enabled"] is False
+    assert ecds_lib.wait_for_update(e.admin, before) == "applied"
+    assert probe(e) == "maintenance"
 
 
-def test_a_missing_ecds_file_is_reported(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-m", "envoy.ecds", "--file", str(tmp_path / "nope.json"), "off"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert done.returncode == 1
-    assert "does not exist" in done.stderr and "make run" in done.stderr, done.stderr
+def test_docker_config_writes_only_what_the_plugin_accepts(tmp_path):
+    """`make docker-config` checks the configuration first; `make docker-up` (--keep) leaves
+    the run-time file (maintenance state) alone."""
+    ecds_file = tmp_path / "docker" / "ecds" / "maintenance-mode.json"
+    bootstrap = tmp_path / "envoy.yaml"
+    where = ["--ecds", str(ecds_file), "--bootstrap", str(bootstrap)]
+    bad = tmp_path / "bad.json"
+    bad.write_text(BAD_CONFIG)
+    refused = first_ecds_run("docker-config", *where, str(bad))
+    assert refused.returncode == 1 and BAD_LINE in refused.stderr, refused.stderr
+    assert not ecds_file.exists() and not bootstrap.exists(), "nothing is written"
+
+    done = first_ecds_run("docker-config", *where)
+    assert done.returncode == 0, done.stderr
+    shipped = (REPO / "envoy/maintenance.json").read_text(encoding="utf-8")
+    document = ecds_lib.read_document(ecds_file)
+    assert document == ecds_lib.resource_document(shipped, first_ecds.DOCKER_WASM)
+    assert bootstrap.read_text() == first_ecds.docker_bootstrap()
+
+    toggled = ecds_lib.dump(ecds_lib.with_config(document, '{"enabled": false}'))
+    ecds_file.write_text(toggled)
+    kept = first_ecds_run("docker-config", "--keep", *where)
+    assert kept.returncode == 0, kept.stderr
+    assert ecds_file.read_text() == toggled, "--keep keeps the maintenance state"
 
 
 def test_atomic_write_leaves_no_temporary_file_and_readable_mode(tmp_path):
@@ -542,7 +567,18 @@ def test_per_request_decisions_only_at_debug(make_envoy):
 
 COMPOSE = REPO / "envoy/docker-compose.yaml"
 DOCKER_BOOT = REPO / "envoy/docker/envoy.yaml"
-DOCKER_ECDS = REPO / "envoy/docker/ecds/maintenance-mode.json"
+DOCKER_ECDS = first_ecds.DOCKER_ECDS
+
+
+def docker_document() -> dict:
+    """The ECDS file `make docker-config` writes for Docker (from envoy/maintenance.json)."""
+    shipped = (REPO / "envoy/maintenance.json").read_text(encoding="utf-8")
+    return ecds_lib.resource_document(shipped, first_ecds.DOCKER_WASM)
+
+
+def switched(config_text: str, *, enabled: bool) -> str:
+    """The configuration with `enabled` set, the rest kept (what `make on/off` do)."""
+    return json.dumps({**json.loads(config_text or "{}"), "enabled": enabled})
 
 
 def compose_volumes(service: dict) -> dict[str, tuple[Path, str]]:
@@ -563,7 +599,7 @@ def test_docker_compose_matches_the_tested_config():
     version = subprocess.run([harness.envoy_bin(), "--version"], capture_output=True, text=True, timeout=30).stdout
     assert f"/{pinned}/" in version, version
     # envoy.yaml is the template rendered for Docker, unedited
-    assert DOCKER_BOOT.read_text() == ecds.docker_bootstrap(), "run `make docker-config`"
+    assert DOCKER_BOOT.read_text() == first_ecds.docker_bootstrap(), "run `make docker-config`"
     boot = yaml.safe_load(DOCKER_BOOT.read_text())
     assert envoy["command"] == ["envoy", "-c", "/etc/envoy/envoy.yaml"]
 
@@ -575,10 +611,11 @@ def test_docker_compose_matches_the_tested_config():
     source = http_filter["config_discovery"]["config_source"]["path_config_source"]
     ecds_dir = source["watched_directory"]["path"]
     assert source["path"] == f"{ecds_dir}/{DOCKER_ECDS.name}"
-    # the directory is mounted (a rename is invisible through a single-file mount)
+    # the directory is mounted (a rename is invisible through a single-file mount), from the
+    # run-time directory `make docker-config` writes to, outside tracked files
     assert volumes[ecds_dir] == (DOCKER_ECDS.parent, "ro")
-    document = ecds.read_document(DOCKER_ECDS)
-    wasm_in_container = ecds.wasm_of(document)
+    document = docker_document()
+    wasm_in_container = ecds_lib.wasm_of(document)
     assert volumes[wasm_in_container] == (REPO / "target/wasm32-wasip1/release/maintenance_mode.wasm", "ro")
     assert http_filter["name"] == document["resources"][0]["name"]
 
@@ -599,14 +636,30 @@ def test_docker_compose_matches_the_tested_config():
     assert address["port_value"] == 80  # whoami's default port
 
 
+def test_docker_state_is_not_tracked():
+    """The Docker toggles (`make on/off ECDS=...`) rewrite a git-ignored file, never a tracked
+    one: the mounted ECDS directory is ignored and holds no tracked file."""
+    volumes = compose_volumes(yaml.safe_load(COMPOSE.read_text())["services"]["envoy"])
+    [(mounted, _)] = [volumes[target] for target in volumes if target == "/etc/envoy/ecds"]
+    assert mounted == DOCKER_ECDS.parent
+    git = ["git", "-C", str(REPO)]
+    ignored = subprocess.run([*git, "check-ignore", "-q", str(DOCKER_ECDS)], timeout=30)
+    assert ignored.returncode == 0, f"{DOCKER_ECDS} is not git-ignored"
+    tracked = subprocess.run([*git, "ls-files", "--", str(mounted)], capture_output=True, text=True, timeout=30)
+    assert tracked.returncode == 0 and tracked.stdout == "", tracked.stdout
+    assert subprocess.run([*git, "ls-files", "envoy/docker"], capture_output=True, text=True).stdout.split() == [
+        "envoy/docker/envoy.yaml"
+    ]
+
+
 def test_docker_config_runs_in_envoy(wasm, upstream, envoy_dir):
-    """The committed Docker files, with container paths and addresses mapped to this machine,
-    run in the real Envoy and toggle without restart."""
+    """The committed Docker bootstrap and the ECDS file `make docker-config` writes, with
+    container paths and addresses mapped to this machine, run in the real Envoy and toggle
+    without restart."""
     workdir = envoy_dir / "docker-config"
     ecds_dir = workdir / "ecds"
-    document = ecds.read_document(DOCKER_ECDS)
-    # whatever state the file is in (`make on/off ECDS=...` rewrite it), the plugin accepts it
-    config_text = ecds.plugin_config_text(document)
+    document = docker_document()
+    config_text = ecds_lib.plugin_config_text(document)
     enabled = json.loads(config_text).get("enabled", False)
     document["resources"][0]["typed_config"]["config"]["vm_config"]["code"]["local"]["filename"] = str(wasm)
     ecds_file = ecds_dir / DOCKER_ECDS.name
@@ -632,4 +685,4 @@ def test_docker_config_runs_in_envoy(wasm, upstream, envoy_dir):
                 assert r.status == 503 and not r.from_upstream, r
             else:
                 assert r.status == 200 and r.from_upstream, r
-            assert e.push(ecds.switched(config_text, enabled=not on)) == "applied"
+            assert e.push(switched(config_text, enabled=not on)) == "applied"
