@@ -35,6 +35,9 @@ pub enum Ambiguity {
     /// which Windows servers trim to `..`): Envoy's router (without `normalize_path`) and the
     /// upstream may resolve it differently from each other.
     DotSegment,
+    /// A segment ending in `.` or an encoded space (`/shop./cart`, `/shop%20/cart`,
+    /// `/shop%2e/cart`): Windows servers (IIS, ASP.NET) trim them and read `/shop/cart`.
+    TrailingDotOrSpace,
 }
 
 impl NormalizedPath {
@@ -194,6 +197,12 @@ pub fn normalize(raw: &[u8]) -> NormalizedPath {
     {
         return NormalizedPath::Ambiguous(Ambiguity::SuspiciousEncoding);
     }
+    if decoded[1..]
+        .split('/')
+        .any(|segment| segment.ends_with('.') || segment.ends_with("%20"))
+    {
+        return NormalizedPath::Ambiguous(Ambiguity::TrailingDotOrSpace);
+    }
     NormalizedPath::Clean(decoded)
 }
 
@@ -224,6 +233,7 @@ fn ambiguity_text(why: Ambiguity) -> &'static str {
         Ambiguity::InvalidEncoding => "has an invalid percent-encoding",
         Ambiguity::RepeatedSlash => "has '//'",
         Ambiguity::DotSegment => "has a '.' or '..' segment",
+        Ambiguity::TrailingDotOrSpace => "has a segment ending in '.' or a space",
     }
 }
 
@@ -336,8 +346,38 @@ mod tests {
                 "{raw}"
             );
         }
-        assert_eq!(clean("/a/%20/b").as_deref(), Some("/a/%20/b"));
-        assert_eq!(clean("/a/..b/.c%20").as_deref(), Some("/a/..b/.c%20"));
+        assert_eq!(clean("/a/..b/.c").as_deref(), Some("/a/..b/.c"));
+    }
+
+    #[test]
+    fn segments_ending_in_dot_or_space_are_ambiguous() {
+        // Windows servers trim them: `/shop./cart` and `/shop%20/cart` are `/shop/cart` there.
+        for raw in [
+            "/shop./cart",
+            "/shop%20/cart",
+            "/shop%2e/cart",
+            "/shop%2E",
+            "/shop.",
+            "/shop/cart.",
+            "/shop/cart%20",
+            "/shop.%20/cart",
+            "/shop%20./cart",
+            "/a/%20/b",
+            "/a...b/..c.",
+            "/shop./",
+        ] {
+            assert_eq!(
+                normalize(raw.as_bytes()),
+                NormalizedPath::Ambiguous(Ambiguity::TrailingDotOrSpace),
+                "{raw}"
+            );
+        }
+        assert_eq!(clean("/shop.html/x").as_deref(), Some("/shop.html/x"));
+        assert_eq!(clean("/a%20b/.c").as_deref(), Some("/a%20b/.c"));
+        assert_eq!(clean("/v1.2/x").as_deref(), Some("/v1.2/x"));
+        assert!(normalize_config_path("/shop.")
+            .unwrap_err()
+            .contains("ending in '.'"));
     }
 
     #[test]
