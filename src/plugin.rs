@@ -20,6 +20,7 @@ use crate::host::{Host, MetricKind, Reply, SetError};
 use crate::metrics::{Counter, ACTIVE_GAUGE};
 use crate::negotiate::{choose, Format};
 use crate::response::MaintenanceResponse;
+use crate::target::path::loggable_path;
 
 /// How often the windows are checked, to log openings and closings.
 pub(crate) const TICK: Duration = Duration::from_secs(1);
@@ -489,8 +490,8 @@ impl Stream {
             _ => None,
         };
         if debug {
-            // Without the query: the cookie link carries its secret there.
-            let path_only = path.split(|&b| b == b'?').next().unwrap_or_default();
+            // Without the query, even an encoded one: the cookie link carries its secret there.
+            let path_only = loggable_path(&path);
             let shown = match (&decision, format) {
                 (Decision::Maintenance, Some(format)) => format!("Maintenance({format:?})"),
                 (Decision::PassWithFallback, Some(format)) => {

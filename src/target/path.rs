@@ -246,6 +246,31 @@ pub fn literal_path(raw: &[u8]) -> Option<&str> {
         .filter(|path| path.is_ascii())
 }
 
+/// The raw path as it may be logged: cut before the query and before anything some reader could
+/// take for a query or fragment, `?` and `#` plain or percent-encoded, once or more (`%3F`,
+/// `%253F`, `%23`): a cookie link with an encoded `?` still carries its secret after it.
+pub fn loggable_path(raw: &[u8]) -> &[u8] {
+    let mut index = 0;
+    while index < raw.len() {
+        match raw[index] {
+            b'?' | b'#' => break,
+            b'%' => {
+                let mut rest = &raw[index + 1..];
+                while let Some(after) = rest.strip_prefix(b"25") {
+                    rest = after;
+                }
+                if rest.len() >= 2 && (rest[..2].eq_ignore_ascii_case(b"3f") || rest[..2] == *b"23")
+                {
+                    break;
+                }
+            }
+            _ => {}
+        }
+        index += 1;
+    }
+    &raw[..index]
+}
+
 /// A segment-aware path prefix: `/shop` covers `/shop`, `/shop/` and `/shop/x`, not `/shopping`.
 pub fn is_under_prefix(path: &str, prefix: &str) -> bool {
     if prefix == "/" {
@@ -481,6 +506,24 @@ mod tests {
     fn percent_sign_on_its_own_is_fine() {
         assert_eq!(clean("/100%25").as_deref(), Some("/100%25"));
         assert_eq!(clean("/100%25off").as_deref(), Some("/100%25off"));
+    }
+
+    #[test]
+    fn loggable_paths_end_before_any_query() {
+        for (raw, shown) in [
+            ("/a/b", "/a/b"),
+            ("/set?token=s3cret", "/set"),
+            ("/set%3Ftoken=s3cret", "/set"),
+            ("/set%3ftoken=s3cret", "/set"),
+            ("/set%253Ftoken=s3cret", "/set"),
+            ("/set%25253ftoken=s3cret", "/set"),
+            ("/set%23token=s3cret", "/set"),
+            ("/set#?token=s3cret", "/set"),
+            ("/100%25/x%2", "/100%25/x%2"),
+            ("/%3", "/%3"),
+        ] {
+            assert_eq!(loggable_path(raw.as_bytes()), shown.as_bytes(), "{raw}");
+        }
     }
 
     #[test]
