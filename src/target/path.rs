@@ -138,6 +138,14 @@ pub fn normalize(raw: &[u8]) -> NormalizedPath {
                     return NormalizedPath::Ambiguous(Ambiguity::SuspiciousEncoding);
                 }
                 if is_unreserved(value) {
+                    // A decoded ASCII character ends a multi-byte run like a raw one
+                    // (`%EF%BC%44%90` is not the valid `%EF%BC%90` with a `D` inside).
+                    if !encoded_bytes.is_empty() {
+                        if std::str::from_utf8(&encoded_bytes).is_err() {
+                            return NormalizedPath::Ambiguous(Ambiguity::InvalidEncoding);
+                        }
+                        encoded_bytes.clear();
+                    }
                     decoded.push(char::from(value));
                 } else {
                     decoded.push('%');
@@ -489,6 +497,10 @@ mod tests {
             (b"/%ff", Ambiguity::InvalidEncoding),
             (b"/%c3", Ambiguity::InvalidEncoding),
             (b"/%c3/%a9", Ambiguity::InvalidEncoding),
+            // Found by fuzzing: an encoded unreserved character inside a multi-byte sequence.
+            (b"/caf%C3%Ae/%ef%bc%44%90x", Ambiguity::InvalidEncoding),
+            (b"/%ef%bc%41%8e", Ambiguity::InvalidEncoding),
+            (b"/%c3%61%a9", Ambiguity::InvalidEncoding),
             (b"//admin", Ambiguity::RepeatedSlash),
             (b"/admin//x", Ambiguity::RepeatedSlash),
         ];
