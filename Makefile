@@ -35,7 +35,7 @@ BENCH_ARGS  ?=
 # CONFIG=file runs with another plugin configuration (default envoy/maintenance.json).
 RUN_ARGS    ?=
 
-.PHONY: toolchain lint-toolchain doc-check build cli cli-native build-noop venv test test-native test-e2e lint run on off apply show docker-config docker-up istio-check manifests-check image image-test bench bench-smoke clean
+.PHONY: toolchain lint-toolchain doc-check build cli cli-native build-noop venv test test-native test-e2e lint fuzz fuzz-build fuzz-ci run on off apply show docker-config docker-up istio-check manifests-check image image-test bench bench-smoke clean
 
 # $(call debian,COMMAND,PACKAGE): installs PACKAGE when COMMAND is missing and we may (root with
 # apt-get, as on CI); otherwise leaves it to the caller to say what is missing.
@@ -116,7 +116,43 @@ lint: lint-toolchain venv
 	$(CARGO) clippy --target $(TARGET) --all-targets -- -D warnings
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) fmt --check --manifest-path bench/noop-filter/Cargo.toml
+	$(CARGO) fmt --check --manifest-path fuzz/Cargo.toml
 	$(CARGO) clippy --target $(TARGET) --manifest-path bench/noop-filter/Cargo.toml --target-dir target -- -D warnings
+
+# Fuzzing (fuzz/, its own workspace): libFuzzer targets built with the flags `cargo fuzz build -s none`
+# uses, all stable, so the pinned toolchain builds them without cargo-fuzz (`cargo fuzz run -s none
+# TARGET` works too where it is installed). Debug assertions (overflow checks) on.
+FUZZ_TARGETS ?= config normalize decide
+FUZZ_SECONDS ?= 60
+FUZZ_BIN      = fuzz/target/$(HOST_TARGET)/release
+FUZZ_RUSTFLAGS := -Cpasses=sancov-module -Cllvm-args=-sanitizer-coverage-level=4 \
+	-Cllvm-args=-sanitizer-coverage-inline-8bit-counters -Cllvm-args=-sanitizer-coverage-pc-table \
+	-Cllvm-args=-sanitizer-coverage-trace-compares -Cllvm-args=-sanitizer-coverage-stack-depth \
+	-Cllvm-args=-simplifycfg-branch-fold-threshold=0 --cfg fuzzing -Cdebug-assertions -Ccodegen-units=1
+
+## fuzz-build: the fuzz targets (libFuzzer, needs a C++ compiler for libFuzzer itself)
+fuzz-build: toolchain
+	@$(call debian,c++,g++)
+	RUSTFLAGS="$(FUZZ_RUSTFLAGS)" $(CARGO) build --release --manifest-path fuzz/Cargo.toml \
+		--target $(HOST_TARGET) --bins
+
+## fuzz: each target for FUZZ_SECONDS (default 60) from its seeds and fuzz/corpus/ (kept between runs, not in git)
+fuzz: fuzz-build
+	$(PYTHON) fuzz/seed_corpus.py
+	@for target in $(FUZZ_TARGETS); do \
+		mkdir -p fuzz/corpus/$$target fuzz/artifacts/$$target; \
+		echo "fuzzing $$target for $(FUZZ_SECONDS) s"; \
+		$(FUZZ_BIN)/$$target -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
+			-print_final_stats=1 -artifact_prefix=fuzz/artifacts/$$target/ \
+			fuzz/corpus/$$target fuzz/seeds/$$target 2>fuzz/artifacts/$$target/log \
+			|| { tail -n 40 fuzz/artifacts/$$target/log >&2; echo "fuzz target $$target failed; input in fuzz/artifacts/$$target/" >&2; exit 1; }; \
+		grep -E '^stat::(number_of_executed_units|new_units_added|peak_rss_mb)' fuzz/artifacts/$$target/log || true; \
+		echo "corpus $$target: $$(ls fuzz/corpus/$$target | wc -l) inputs"; \
+	done
+
+## fuzz-ci: the short bounded pass CI runs (15 s per target, plus the build)
+fuzz-ci:
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(FUZZ_CI_SECONDS),15)
 
 ## run: Envoy on 127.0.0.1:10000 in front of a demo app, configured from envoy/maintenance.json
 ##      (or CONFIG=file); more options with RUN_ARGS='--upstream-port 8081 ...'
@@ -197,4 +233,5 @@ doc-check: toolchain
 
 clean:
 	$(CARGO) clean
+	rm -rf fuzz/target fuzz/corpus fuzz/seeds fuzz/artifacts
 	rm -rf $(VENV) .run .ruff_cache */__pycache__ tests/e2e/__pycache__

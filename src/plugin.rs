@@ -24,6 +24,7 @@ use crate::notice::{self, NoticeCache};
 use crate::response::{MaintenanceResponse, GRPC_UNAVAILABLE};
 use crate::schedule::calendar::format_rfc3339;
 use crate::status::{self, Endpoint};
+use crate::target::path::loggable_path;
 
 /// How often the windows are checked, to log openings and closings.
 pub(crate) const TICK: Duration = Duration::from_secs(1);
@@ -710,8 +711,8 @@ impl Stream {
             record_decision(host, access_log::label(&decision, plan.dry_run));
         }
         if debug {
-            // Without the query: the cookie link carries its secret there.
-            let path_only = path.split(|&b| b == b'?').next().unwrap_or_default();
+            // Without the query, even an encoded one: the cookie link carries its secret there.
+            let path_only = loggable_path(&path);
             let shown = match (&decision, format) {
                 (Decision::Maintenance, Some(format)) => format!("Maintenance({format:?})"),
                 (Decision::PassWithFallback, Some(format)) => {

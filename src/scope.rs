@@ -285,7 +285,11 @@ mod tests {
         assert!(!in_scope(&scope, "shop.example.com", "/blog", "POST"));
         assert!(!in_scope(&scope, "example.com", "/cart", "POST"));
         assert!(!in_scope(&scope, "badshop.example.com", "/cart", "POST"));
-        assert!(!in_scope(&scope, ".shop.example.com", "/cart", "POST"));
+        // Empty labels fail closed: an upstream may read `.shop.example.com` as the host.
+        assert!(in_scope(&scope, ".shop.example.com", "/cart", "POST"));
+        assert!(in_scope(&scope, "shop.example.com..", "/cart", "POST"));
+        assert!(in_scope(&scope, "shop..example.com", "/cart", "POST"));
+        assert!(!in_scope(&scope, "shop..example.com", "/blog", "POST"));
         assert!(in_scope(&scope, "anything.test", "/login", "GET"));
         assert!(!in_scope(&scope, "anything.test", "/logout", "GET"));
         // Ambiguous hosts and paths still reach host-indexed routes.
@@ -347,6 +351,30 @@ mod tests {
             route(None, None, Some(&["POST"])),
         ]);
         assert!(both.uses_hosts() && both.uses_methods());
+    }
+
+    #[test]
+    fn ip_hosts_match_as_addresses_and_legacy_forms_fail_closed() {
+        let scope = Scope::from_routes(vec![
+            route(Some(&["[0:0::1]"]), None, None),
+            route(
+                Some(&["127.0.0.1"]),
+                Some(PathCondition::Prefix("/shop".into())),
+                None,
+            ),
+        ]);
+        for same in ["[::1]", "[0:0::1]", "[0::1]:443", "[::0:0:1]"] {
+            assert!(in_scope(&scope, same, "/x", "GET"), "{same}");
+        }
+        assert!(!in_scope(&scope, "[::2]", "/x", "GET"));
+        for host in ["127.0.0.1", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]:8080"] {
+            assert!(in_scope(&scope, host, "/shop", "GET"), "{host}");
+        }
+        // Legacy forms are ambiguous: in scope of every host condition.
+        for host in ["127.1", "2130706433", "0177.0.0.1", "0x7f.1"] {
+            assert!(in_scope(&scope, host, "/shop/x", "GET"), "{host}");
+        }
+        assert!(!in_scope(&scope, "127.0.0.2", "/shop", "GET"));
     }
 
     #[test]

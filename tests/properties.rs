@@ -16,6 +16,7 @@ use maintenance_mode::bypass::networks::{parse_source_address, Cidr, Networks};
 use maintenance_mode::bypass::secret::Digest;
 use maintenance_mode::config::{parse, Plan};
 use maintenance_mode::decision::{decide, Decision, RequestFacts, Via};
+use maintenance_mode::target::hostname::{normalize_host, NormalizedHost};
 use maintenance_mode::target::path::{normalize, NormalizedPath};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
@@ -529,13 +530,14 @@ proptest! {
         }
     }
 
-    /// The same, for scope: a path trick never takes a request out of maintenance (for readers
-    /// that route case-sensitively: routes are case-sensitive by design).
+    /// The same, for scope: a path trick never takes a request out of maintenance. Routes are
+    /// case-sensitive by design, so every reader's path is compared case-sensitively here (the
+    /// Windows reader still trims and folds: `/shop./cart` is `/shop/cart` to it).
     #[test]
     fn no_reader_sees_an_out_of_scope_path_inside_the_route(raw in arbitrary_path()) {
         let plan = route_plan();
         if decide(&plan, &facts(&raw), 0) == Decision::OutOfScope {
-            for reader in READERS.iter().filter(|r| !r.case_insensitive) {
+            for reader in READERS {
                 let Some(read) = (reader.read)(&raw) else { continue };
                 prop_assert!(
                     !under_prefix(&read, ROUTE_PREFIX.as_bytes(), false),
@@ -545,6 +547,48 @@ proptest! {
                     String::from_utf8_lossy(&read)
                 );
             }
+        }
+    }
+
+    /// A clean host normalizes to itself, has no empty label, and reads as at most one address.
+    #[test]
+    fn host_normalization_is_idempotent(
+        raw in prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..30),
+            prop::collection::vec(prop::sample::select(b"[]:.0179afxAFX:".to_vec()), 0..24),
+            "[a-z0-9.]{0,12}(:[0-9]{1,6})?".prop_map(String::into_bytes),
+        ]
+    ) {
+        if let NormalizedHost::Clean(host) = normalize_host(Some(&raw)) {
+            prop_assert_eq!(
+                normalize_host(Some(host.as_bytes())),
+                NormalizedHost::Clean(host.clone())
+            );
+            if !host.starts_with('[') {
+                prop_assert!(!host.split('.').any(str::is_empty), "{host}");
+            }
+        }
+    }
+
+    /// Every spelling of an IPv6 address (hex case, zero runs, IPv4-mapped) is one host.
+    #[test]
+    fn ip_literals_are_one_host_however_written(
+        bits in prop_oneof![any::<u128>(), any::<u32>().prop_map(|v4| 0xffff_0000_0000 | u128::from(v4))],
+        port in 0u32..65536,
+    ) {
+        let address = std::net::Ipv6Addr::from(bits);
+        let segments = address.segments();
+        let expanded: Vec<String> = segments.iter().map(|s| format!("{s:04X}")).collect();
+        let canonical = normalize_host(Some(format!("[{address}]").as_bytes()));
+        prop_assert!(matches!(canonical, NormalizedHost::Clean(_)));
+        prop_assert_eq!(
+            &normalize_host(Some(format!("[{}]", expanded.join(":")).as_bytes())),
+            &canonical
+        );
+        let with_port = format!("[{address}]:{port}");
+        prop_assert_eq!(&normalize_host(Some(with_port.as_bytes())), &canonical);
+        if let Some(v4) = address.to_ipv4_mapped() {
+            prop_assert_eq!(&canonical, &NormalizedHost::Clean(v4.to_string()));
         }
     }
 

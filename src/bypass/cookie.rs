@@ -64,11 +64,17 @@ pub fn join_cookie_headers<'a>(values: impl IntoIterator<Item = &'a [u8]>) -> Op
     })
 }
 
-/// Whether any cookie called `name` in the header hashes to one of `digests` (cookie names are
-/// case-sensitive).
+/// How many cookies called the bypass cookie's name are checked, first to last; later ones are
+/// ignored (and still removed). A browser sends a few at most (one per path and domain it was
+/// set for); thousands of them in one request would otherwise cost one SHA-256 each.
+pub const MAX_CHECKED_COOKIES: usize = 4;
+
+/// Whether one of the first [`MAX_CHECKED_COOKIES`] cookies called `name` in the header hashes
+/// to one of `digests` (cookie names are case-sensitive).
 pub fn cookie_matches(header: &[u8], name: &str, digests: &[Digest]) -> bool {
     cookie_pairs(header)
         .filter(|(_, pair_name, _)| *pair_name == name.as_bytes())
+        .take(MAX_CHECKED_COOKIES)
         .fold(false, |found, (_, _, value)| {
             found | matches_any(value, digests)
         })
@@ -197,6 +203,36 @@ mod tests {
         assert!(!cookie_matches(b"mm_bypass", name, &digests));
         assert!(!cookie_matches(b"s3cret-token", name, &digests));
         assert!(!cookie_matches(b"", name, &digests));
+    }
+
+    #[test]
+    fn only_the_first_few_same_name_cookies_are_hashed() {
+        let digests = [digest_of(SECRET)];
+        let flood = |wrong: usize| {
+            let mut header = "mm=wrong; ".repeat(wrong);
+            header.push_str("mm=s3cret-token");
+            header
+        };
+        // The right cookie among the first few counts...
+        assert!(cookie_matches(
+            flood(MAX_CHECKED_COOKIES - 1).as_bytes(),
+            "mm",
+            &digests
+        ));
+        // ...after them it is never hashed: a request with thousands costs a few hashes.
+        assert!(!cookie_matches(
+            flood(MAX_CHECKED_COOKIES).as_bytes(),
+            "mm",
+            &digests
+        ));
+        assert!(!cookie_matches(flood(5000).as_bytes(), "mm", &digests));
+        // Other cookies do not count towards the limit, and every copy is still removed.
+        let others = format!("{}mm=s3cret-token", "a=1; ".repeat(5000));
+        assert!(cookie_matches(others.as_bytes(), "mm", &digests));
+        assert_eq!(
+            without_cookie(flood(5000).as_bytes(), "mm"),
+            CookieHeader::Remove
+        );
     }
 
     #[test]

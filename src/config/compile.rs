@@ -472,7 +472,9 @@ fn compile_cookie(raw: RawCookie, expiries: &mut Expiries) -> Result<BypassCooki
         ));
     }
     let secure = raw.secure.unwrap_or(true);
-    if !secure && (raw.name.starts_with("__Secure-") || raw.name.starts_with("__Host-")) {
+    // Browsers match these prefixes case-insensitively (RFC 6265bis): `__HOST-` is `__Host-`.
+    let lower_name = raw.name.to_ascii_lowercase();
+    if !secure && (lower_name.starts_with("__secure-") || lower_name.starts_with("__host-")) {
         return Err(error(
             "bypass.cookie.secure",
             format!(

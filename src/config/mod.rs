@@ -197,6 +197,22 @@ mod tests {
     }
 
     #[test]
+    fn duplicate_response_headers_are_errors() {
+        // Exactly the same name twice: JSON parsers keep the last one.
+        let error = parse_str(r#"{"response": {"headers": {"x-a": "1", "x-b": "2", "x-a": "3"}}}"#)
+            .unwrap_err();
+        assert_eq!(error.field, "response.headers");
+        assert!(error.message.contains("\"x-a\" is given twice"), "{error}");
+        // Differing in case only: still one header.
+        let error =
+            parse_str(r#"{"response": {"headers": {"X-A": "1", "x-a": "3"}}}"#).unwrap_err();
+        assert!(error.message.contains("given twice"), "{error}");
+        // Duplicate fields of the document itself were errors already.
+        assert!(parse_str(r#"{"reason": "a", "reason": "b"}"#).is_err());
+        assert!(parse_str(r#"{"response": {"headers": {"x-a": "1", "x-b": "1"}}}"#).is_ok());
+    }
+
+    #[test]
     fn unknown_field_message_names_it() {
         let err = parse_str(r#"{"enabled": true, "reasn": "x"}"#)
             .err()
@@ -315,6 +331,19 @@ mod tests {
             (
                 format!(
                     r#"{{"bypass": {{"cookie": {{"name": "__Host-mm", "sha256": "{ABC_SHA}", "secure": false}}}}}}"#
+                ),
+                "bypass.cookie.secure",
+            ),
+            // Browsers match the prefixes case-insensitively.
+            (
+                format!(
+                    r#"{{"bypass": {{"cookie": {{"name": "__HOST-mm", "sha256": "{ABC_SHA}", "secure": false}}}}}}"#
+                ),
+                "bypass.cookie.secure",
+            ),
+            (
+                format!(
+                    r#"{{"bypass": {{"cookie": {{"name": "__secure-mm", "sha256": "{ABC_SHA}", "secure": false}}}}}}"#
                 ),
                 "bypass.cookie.secure",
             ),

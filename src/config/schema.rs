@@ -200,8 +200,8 @@ pub struct RawCookie {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawResponse {
-    /// Extra headers on every maintenance response (lower-cased names).
-    #[serde(default)]
+    /// Extra headers on every maintenance response (lower-cased names; each name once).
+    #[serde(default, deserialize_with = "unique_keys")]
     pub headers: BTreeMap<String, String>,
     /// An HTML page replacing the built-in one. Placeholders: `{{title}}` and `{{reason}}`
     /// (HTML-escaped), `{{status}}` and `{{until}}` (the window's end, RFC 3339, or empty).
@@ -211,4 +211,37 @@ pub struct RawResponse {
     pub refresh: Option<u64>,
     /// The built-in page's own words in the `language` of the top level.
     pub words: Option<RawWords>,
+}
+
+/// A JSON object whose keys must be unique: serde_json keeps the last of duplicate keys, which
+/// would silently drop what the operator wrote first.
+fn unique_keys<'de, D>(deserializer: D) -> Result<BTreeMap<String, String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct UniqueKeys;
+
+    impl<'de> serde::de::Visitor<'de> for UniqueKeys {
+        type Value = BTreeMap<String, String>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object of strings")
+        }
+
+        fn visit_map<A>(self, mut map: A) -> Result<Self::Value, A::Error>
+        where
+            A: serde::de::MapAccess<'de>,
+        {
+            let mut entries = BTreeMap::new();
+            while let Some((key, value)) = map.next_entry::<String, String>()? {
+                if entries.contains_key(&key) {
+                    return Err(serde::de::Error::custom(format!("{key:?} is given twice")));
+                }
+                entries.insert(key, value);
+            }
+            Ok(entries)
+        }
+    }
+
+    deserializer.deserialize_map(UniqueKeys)
 }

@@ -514,7 +514,7 @@ mod tests {
             // objects (maps and structs)
             (
                 r#"{"response": {"headers": [["x-a", "b"]]}}"#,
-                "response.headers: expected an object, got a list",
+                "response.headers: expected an object of strings, got a list",
             ),
             (
                 r#"{"routes": ["/shop"]}"#,

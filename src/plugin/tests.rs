@@ -767,3 +767,26 @@ fn notice_only_inside_the_lead_time_and_in_scope() {
         .iter()
         .any(|call| matches!(call, Call::AddResponse(..))));
 }
+
+#[test]
+fn the_cookie_link_secret_stays_out_of_the_debug_log() {
+    let config = r#"{"enabled": true,
+        "bypass": {"cookie": {"name": "mm", "sha256": "ABC", "set_path": "/__mm"}}}"#
+        .replace("ABC", ABC);
+    let (root, mut host) = configured(&config);
+    host.debug = true;
+    // The `?` percent-encoded (once or twice), or a plain one: none of it shows the secret.
+    for path in [
+        &b"/__mm%3Ftoken=abc"[..],
+        b"/__mm%3ftoken=abc",
+        b"/__mm%253Ftoken=abc",
+        b"/__mm?token=abc",
+        b"/__mm%23?token=abc",
+    ] {
+        request(&root, &mut host, &[(":method", b"GET"), (":path", path)]);
+    }
+    let lines = host.logged(log::Level::Debug);
+    assert_eq!(lines.len(), 5, "{lines:?}");
+    assert!(lines.iter().all(|line| !line.contains("abc")), "{lines:?}");
+    assert!(lines[0].starts_with("GET /__mm -> "), "{lines:?}");
+}

@@ -1,11 +1,15 @@
 //! Host names: the request's `:authority` normalized for matching, and the configured host
 //! patterns it is matched against.
 
-/// The request's host as matched against `hosts`: lower-case, no port, no trailing dot.
+/// The request's host as matched against `hosts`: lower-case, no port, no trailing dot; an IP
+/// address in canonical form (`127.0.0.1`, `[::1]`; an IPv4-mapped IPv6 address as its IPv4).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NormalizedHost {
     Clean(String),
-    /// Missing or malformed; matches every host condition (fails closed, like paths).
+    /// Missing or malformed, with an empty label (`.a.com`, `a..com`, `a.com..`), or an IPv4
+    /// address in a legacy form (`127.1`, `2130706433`, `0177.0.0.1`, `0x7f.1`) that resolvers
+    /// read as another address than the text says; matches every host condition (fails closed,
+    /// like paths).
     Ambiguous,
 }
 
@@ -14,40 +18,87 @@ pub fn normalize_host(raw: Option<&[u8]>) -> NormalizedHost {
     let Some(raw) = raw else {
         return NormalizedHost::Ambiguous;
     };
-    let host = if raw.first() == Some(&b'[') {
+    if raw.first() == Some(&b'[') {
         // IPv6 literal: `[::1]` or `[::1]:8080`.
         let Some(close) = raw.iter().position(|&b| b == b']') else {
             return NormalizedHost::Ambiguous;
         };
         let (literal, rest) = raw.split_at(close + 1);
-        if !valid_port_suffix(rest)
-            || !literal[1..close]
-                .iter()
-                .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-        {
+        if !valid_port_suffix(rest) {
             return NormalizedHost::Ambiguous;
         }
-        literal
-    } else {
-        let name = match raw.iter().rposition(|&b| b == b':') {
-            Some(colon) => {
-                if !valid_port_suffix(&raw[colon..]) {
-                    return NormalizedHost::Ambiguous;
-                }
-                &raw[..colon]
-            }
-            None => raw,
+        return match ipv6_literal(&literal[1..close]) {
+            Some(canonical) => NormalizedHost::Clean(canonical),
+            None => NormalizedHost::Ambiguous,
         };
-        let name = name.strip_suffix(b".").unwrap_or(name);
-        if name.is_empty() || !name.iter().all(|&b| is_host_char(b)) {
-            return NormalizedHost::Ambiguous;
+    }
+    let name = match raw.iter().rposition(|&b| b == b':') {
+        Some(colon) => {
+            if !valid_port_suffix(&raw[colon..]) {
+                return NormalizedHost::Ambiguous;
+            }
+            &raw[..colon]
         }
-        name
+        None => raw,
     };
-    match std::str::from_utf8(host) {
+    let name = name.strip_suffix(b".").unwrap_or(name);
+    if name.is_empty() || !name.iter().all(|&b| is_host_char(b)) || has_empty_label(name) {
+        return NormalizedHost::Ambiguous;
+    }
+    if ends_in_number(name) {
+        // An IPv4 address: only the plain dotted quad is clean.
+        return match ipv4_dotted_quad(name) {
+            Some(address) => NormalizedHost::Clean(address.to_string()),
+            None => NormalizedHost::Ambiguous,
+        };
+    }
+    match std::str::from_utf8(name) {
         Ok(host) => NormalizedHost::Clean(host.to_ascii_lowercase()),
         Err(_) => NormalizedHost::Ambiguous,
     }
+}
+
+/// `.a`, `a..b`, `a.` (once the one allowed trailing dot is gone).
+fn has_empty_label(name: &[u8]) -> bool {
+    name.split(|&b| b == b'.').any(<[u8]>::is_empty)
+}
+
+/// Whether the last label is a number as URL parsers (WHATWG) and `inet_aton` read one: decimal
+/// digits, or `0x` and hex digits. Such a host is an IPv4 address to them, not a name.
+fn ends_in_number(name: &[u8]) -> bool {
+    let last = name.rsplit(|&b| b == b'.').next().unwrap_or(name);
+    match last {
+        [b'0', b'x' | b'X', hex @ ..] => hex.iter().all(u8::is_ascii_hexdigit),
+        digits => !digits.is_empty() && digits.iter().all(u8::is_ascii_digit),
+    }
+}
+
+/// `a.b.c.d`, four decimal numbers 0-255 without leading zeros (which some read as octal).
+fn ipv4_dotted_quad(name: &[u8]) -> Option<std::net::Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = name.split(|&b| b == b'.');
+    for octet in &mut octets {
+        let part = parts.next()?;
+        if part.is_empty() || part.len() > 3 || (part.len() > 1 && part[0] == b'0') {
+            return None;
+        }
+        *octet = std::str::from_utf8(part).ok()?.parse().ok()?;
+    }
+    parts
+        .next()
+        .is_none()
+        .then(|| std::net::Ipv4Addr::from(octets))
+}
+
+/// The canonical form of the inside of `[...]` (RFC 5952: `[0:0::1]` is `[::1]`); an
+/// IPv4-mapped address (`[::ffff:127.0.0.1]`) as its IPv4 address. `None` when it is not an
+/// IPv6 address (zone identifiers and `[v1.x]` forms included).
+fn ipv6_literal(inside: &[u8]) -> Option<String> {
+    let address: std::net::Ipv6Addr = std::str::from_utf8(inside).ok()?.parse().ok()?;
+    Some(match address.to_ipv4_mapped() {
+        Some(v4) => v4.to_string(),
+        None => format!("[{address}]"),
+    })
 }
 
 fn is_host_char(byte: u8) -> bool {
@@ -95,16 +146,31 @@ impl HostPattern {
             );
         }
         if !is_suffix && name.starts_with('[') {
-            if let NormalizedHost::Clean(literal) = normalize_host(Some(name.as_bytes())) {
-                return Ok(HostPattern::Exact(literal));
+            if let Some(canonical) = name
+                .strip_suffix(']')
+                .and_then(|literal| ipv6_literal(&literal.as_bytes()[1..]))
+            {
+                return Ok(HostPattern::Exact(canonical));
             }
             return Err("is not a valid IPv6 literal".into());
         }
         if name.contains(':') {
             return Err("must not include a port (ports are ignored when matching)".into());
         }
-        if !name.bytes().all(is_host_char) || name.starts_with('.') || name.contains("..") {
+        if !name.bytes().all(is_host_char) || has_empty_label(name.as_bytes()) {
             return Err("is not a valid host name".into());
+        }
+        if ends_in_number(name.as_bytes()) {
+            if is_suffix {
+                return Err("'*.' cannot come before an IPv4 address".into());
+            }
+            if ipv4_dotted_quad(name.as_bytes()).is_none() {
+                return Err(
+                    "is not an IPv4 address in the usual form: write four decimal numbers \
+                     0-255 without leading zeros (\"127.0.0.1\")"
+                        .into(),
+                );
+            }
         }
         Ok(if is_suffix {
             HostPattern::Suffix(format!(".{name}"))
@@ -155,6 +221,110 @@ mod tests {
     }
 
     #[test]
+    fn empty_labels_are_ambiguous() {
+        for bad in [
+            "shop.example.com..",
+            ".shop.example.com",
+            "shop..example.com",
+            "shop.example.com..:443",
+            "..",
+            ".",
+            "a.:80.",
+        ] {
+            assert_eq!(host(bad), NormalizedHost::Ambiguous, "{bad}");
+        }
+    }
+
+    #[test]
+    fn ip_literals_compare_as_addresses() {
+        for same in [
+            "[::1]",
+            "[0:0::1]",
+            "[0::1]:443",
+            "[0000:0:0:0:0:0:0:1]",
+            "[::0:1]",
+        ] {
+            assert_eq!(host(same), clean_host("[::1]"), "{same}");
+        }
+        assert_eq!(host("[2001:DB8::A]"), clean_host("[2001:db8::a]"));
+        assert_eq!(host("[2001:db8:0:0:0:0:0:a]"), clean_host("[2001:db8::a]"));
+        // IPv4-mapped IPv6 is the IPv4 address.
+        for same in [
+            "[::ffff:127.0.0.1]",
+            "[::FFFF:7f00:1]:80",
+            "127.0.0.1.",
+            "127.0.0.1:1",
+        ] {
+            assert_eq!(host(same), clean_host("127.0.0.1"), "{same}");
+        }
+        for bad in [
+            "[fe80::1%25eth0]",
+            "[v1.x]",
+            "[::1::2]",
+            "[1.2.3.4]",
+            "[]",
+            "[::1]x",
+        ] {
+            assert_eq!(host(bad), NormalizedHost::Ambiguous, "{bad}");
+        }
+    }
+
+    #[test]
+    fn legacy_ipv4_forms_are_ambiguous() {
+        for bad in [
+            "127.1",
+            "2130706433",
+            "0177.0.0.1",
+            "0x7f.1",
+            "0x7F.0.0.1",
+            "127.0.0.01",
+            "127.0.0.256",
+            "1.2.3.4.5",
+            "0x7f000001",
+            "0x",
+            "shop.example.123",
+            "www.0x1f",
+        ] {
+            assert_eq!(host(bad), NormalizedHost::Ambiguous, "{bad}");
+        }
+        assert_eq!(host("0.0.0.0"), clean_host("0.0.0.0"));
+        assert_eq!(host("10.200.0.1:80"), clean_host("10.200.0.1"));
+        // Numbers inside a name are fine: only a numeric last label makes an address.
+        assert_eq!(host("1.2.3.example"), clean_host("1.2.3.example"));
+        assert_eq!(host("0x7f.example"), clean_host("0x7f.example"));
+    }
+
+    #[test]
+    fn ip_patterns_are_canonical() {
+        let v6 = HostPattern::parse("[0:0::1]").unwrap();
+        assert_eq!(v6, HostPattern::Exact("[::1]".into()));
+        let NormalizedHost::Clean(request) = host("[0::1]:443") else {
+            panic!("clean")
+        };
+        assert!(v6.matches(&request));
+        assert_eq!(
+            HostPattern::parse("[::ffff:10.0.0.1]").unwrap(),
+            HostPattern::Exact("10.0.0.1".into())
+        );
+        assert_eq!(
+            HostPattern::parse("10.0.0.1").unwrap(),
+            HostPattern::Exact("10.0.0.1".into())
+        );
+        for bad in [
+            "127.1",
+            "2130706433",
+            "0177.0.0.1",
+            "0x7f.1",
+            "*.0.0.1",
+            "[::1]:80",
+        ] {
+            assert!(HostPattern::parse(bad).is_err(), "{bad}");
+        }
+        let why = HostPattern::parse("127.1").unwrap_err();
+        assert!(why.contains("127.0.0.1"), "{why}");
+    }
+
+    #[test]
     fn host_patterns() {
         let suffix = HostPattern::parse("*.Example.com").unwrap();
         assert!(suffix.matches("a.example.com"));
@@ -165,7 +335,9 @@ mod tests {
         assert!(exact.matches("shop.example.com"));
         assert!(!exact.matches("x.shop.example.com"));
         assert!(HostPattern::parse("*").unwrap().matches("anything"));
-        for bad in ["", "*foo", "a.*.b", "*.", "a b", "a:80", "a..b", ".a"] {
+        for bad in [
+            "", "*foo", "a.*.b", "*.", "a b", "a:80", "a..b", ".a", "a..", "*.a..",
+        ] {
             assert!(HostPattern::parse(bad).is_err(), "{bad}");
         }
     }

@@ -1,5 +1,5 @@
 //! The request target as the matchers see it: the `:path` ([`path`]) and the `:authority`
 //! (`hostname`), normalized so that no encoding trick reads differently here and upstream.
 
-pub(crate) mod hostname;
+pub mod hostname;
 pub mod path;

@@ -35,6 +35,9 @@ pub enum Ambiguity {
     /// which Windows servers trim to `..`): Envoy's router (without `normalize_path`) and the
     /// upstream may resolve it differently from each other.
     DotSegment,
+    /// A segment ending in `.` or an encoded space (`/shop./cart`, `/shop%20/cart`,
+    /// `/shop%2e/cart`): Windows servers (IIS, ASP.NET) trim them and read `/shop/cart`.
+    TrailingDotOrSpace,
 }
 
 impl NormalizedPath {
@@ -135,6 +138,14 @@ pub fn normalize(raw: &[u8]) -> NormalizedPath {
                     return NormalizedPath::Ambiguous(Ambiguity::SuspiciousEncoding);
                 }
                 if is_unreserved(value) {
+                    // A decoded ASCII character ends a multi-byte run like a raw one
+                    // (`%EF%BC%44%90` is not the valid `%EF%BC%90` with a `D` inside).
+                    if !encoded_bytes.is_empty() {
+                        if std::str::from_utf8(&encoded_bytes).is_err() {
+                            return NormalizedPath::Ambiguous(Ambiguity::InvalidEncoding);
+                        }
+                        encoded_bytes.clear();
+                    }
                     decoded.push(char::from(value));
                 } else {
                     decoded.push('%');
@@ -194,6 +205,12 @@ pub fn normalize(raw: &[u8]) -> NormalizedPath {
     {
         return NormalizedPath::Ambiguous(Ambiguity::SuspiciousEncoding);
     }
+    if decoded[1..]
+        .split('/')
+        .any(|segment| segment.ends_with('.') || segment.ends_with("%20"))
+    {
+        return NormalizedPath::Ambiguous(Ambiguity::TrailingDotOrSpace);
+    }
     NormalizedPath::Clean(decoded)
 }
 
@@ -224,6 +241,7 @@ fn ambiguity_text(why: Ambiguity) -> &'static str {
         Ambiguity::InvalidEncoding => "has an invalid percent-encoding",
         Ambiguity::RepeatedSlash => "has '//'",
         Ambiguity::DotSegment => "has a '.' or '..' segment",
+        Ambiguity::TrailingDotOrSpace => "has a segment ending in '.' or a space",
     }
 }
 
@@ -234,6 +252,31 @@ pub fn literal_path(raw: &[u8]) -> Option<&str> {
     std::str::from_utf8(&raw[..end])
         .ok()
         .filter(|path| path.is_ascii())
+}
+
+/// The raw path as it may be logged: cut before the query and before anything some reader could
+/// take for a query or fragment, `?` and `#` plain or percent-encoded, once or more (`%3F`,
+/// `%253F`, `%23`): a cookie link with an encoded `?` still carries its secret after it.
+pub fn loggable_path(raw: &[u8]) -> &[u8] {
+    let mut index = 0;
+    while index < raw.len() {
+        match raw[index] {
+            b'?' | b'#' => break,
+            b'%' => {
+                let mut rest = &raw[index + 1..];
+                while let Some(after) = rest.strip_prefix(b"25") {
+                    rest = after;
+                }
+                if rest.len() >= 2 && (rest[..2].eq_ignore_ascii_case(b"3f") || rest[..2] == *b"23")
+                {
+                    break;
+                }
+            }
+            _ => {}
+        }
+        index += 1;
+    }
+    &raw[..index]
 }
 
 /// A segment-aware path prefix: `/shop` covers `/shop`, `/shop/` and `/shop/x`, not `/shopping`.
@@ -336,8 +379,38 @@ mod tests {
                 "{raw}"
             );
         }
-        assert_eq!(clean("/a/%20/b").as_deref(), Some("/a/%20/b"));
-        assert_eq!(clean("/a/..b/.c%20").as_deref(), Some("/a/..b/.c%20"));
+        assert_eq!(clean("/a/..b/.c").as_deref(), Some("/a/..b/.c"));
+    }
+
+    #[test]
+    fn segments_ending_in_dot_or_space_are_ambiguous() {
+        // Windows servers trim them: `/shop./cart` and `/shop%20/cart` are `/shop/cart` there.
+        for raw in [
+            "/shop./cart",
+            "/shop%20/cart",
+            "/shop%2e/cart",
+            "/shop%2E",
+            "/shop.",
+            "/shop/cart.",
+            "/shop/cart%20",
+            "/shop.%20/cart",
+            "/shop%20./cart",
+            "/a/%20/b",
+            "/a...b/..c.",
+            "/shop./",
+        ] {
+            assert_eq!(
+                normalize(raw.as_bytes()),
+                NormalizedPath::Ambiguous(Ambiguity::TrailingDotOrSpace),
+                "{raw}"
+            );
+        }
+        assert_eq!(clean("/shop.html/x").as_deref(), Some("/shop.html/x"));
+        assert_eq!(clean("/a%20b/.c").as_deref(), Some("/a%20b/.c"));
+        assert_eq!(clean("/v1.2/x").as_deref(), Some("/v1.2/x"));
+        assert!(normalize_config_path("/shop.")
+            .unwrap_err()
+            .contains("ending in '.'"));
     }
 
     #[test]
@@ -424,6 +497,10 @@ mod tests {
             (b"/%ff", Ambiguity::InvalidEncoding),
             (b"/%c3", Ambiguity::InvalidEncoding),
             (b"/%c3/%a9", Ambiguity::InvalidEncoding),
+            // Found by fuzzing: an encoded unreserved character inside a multi-byte sequence.
+            (b"/caf%C3%Ae/%ef%bc%44%90x", Ambiguity::InvalidEncoding),
+            (b"/%ef%bc%41%8e", Ambiguity::InvalidEncoding),
+            (b"/%c3%61%a9", Ambiguity::InvalidEncoding),
             (b"//admin", Ambiguity::RepeatedSlash),
             (b"/admin//x", Ambiguity::RepeatedSlash),
         ];
@@ -441,6 +518,24 @@ mod tests {
     fn percent_sign_on_its_own_is_fine() {
         assert_eq!(clean("/100%25").as_deref(), Some("/100%25"));
         assert_eq!(clean("/100%25off").as_deref(), Some("/100%25off"));
+    }
+
+    #[test]
+    fn loggable_paths_end_before_any_query() {
+        for (raw, shown) in [
+            ("/a/b", "/a/b"),
+            ("/set?token=s3cret", "/set"),
+            ("/set%3Ftoken=s3cret", "/set"),
+            ("/set%3ftoken=s3cret", "/set"),
+            ("/set%253Ftoken=s3cret", "/set"),
+            ("/set%25253ftoken=s3cret", "/set"),
+            ("/set%23token=s3cret", "/set"),
+            ("/set#?token=s3cret", "/set"),
+            ("/100%25/x%2", "/100%25/x%2"),
+            ("/%3", "/%3"),
+        ] {
+            assert_eq!(loggable_path(raw.as_bytes()), shown.as_bytes(), "{raw}");
+        }
     }
 
     #[test]

@@ -561,6 +561,11 @@ class TestHosts:
             # `*.suffix` is a suffix match, as in Envoy virtual hosts and Istio:
             # any number of labels in place of the star.
             "a.b.apps.example.com",
+            # empty labels fail closed: an upstream may read them as the routed host
+            "shop.example.com..",
+            ".shop.example.com",
+            "shop..example.com",
+            "a..apps.example.com",
         ],
     )
     def test_in_scope(self, envoy, host):
@@ -577,7 +582,6 @@ class TestHosts:
             "apps.example.com",  # the wildcard needs at least one label
             "xapps.example.com",
             "a.apps.example.com.evil.com",
-            "shop.example.com..",  # only ONE trailing dot is ignored
             "localhost",
             "127.0.0.1",
         ],
@@ -593,6 +597,48 @@ class TestHosts:
         err = grpc_call(envoy.port, authority="api.apps.example.com:443")
         assert err.code() == grpc.StatusCode.UNAVAILABLE
         assert err.details() == REASON
+
+
+class TestHostForms:
+    """IP hosts compare as addresses, and legacy IPv4 forms (which resolvers read as another
+    address than the text says) fail closed, over HTTP/1.1 (`Host`) and h2 (`:authority`)."""
+
+    CONFIG = {"enabled": True, "reason": REASON, "routes": [{"hosts": ["[::1]", "127.0.0.1", "shop.example.com"]}]}
+    IN_SCOPE = [
+        "[::1]",
+        "[0:0::1]",
+        "[0::1]:443",
+        "[0000:0000:0000:0000:0000:0000:0000:0001]:8080",
+        "[::ffff:127.0.0.1]",  # IPv4-mapped: the IPv4 address
+        "[::FFFF:7f00:1]",
+        "127.0.0.1:10000",
+        "127.1",  # legacy forms of 127.0.0.1: ambiguous, in scope
+        "2130706433",
+        "0177.0.0.1",
+        "0x7f.1",
+        "0x7f000001",
+        "127.0.0.01",
+        "10.0.0.1.2",  # a numeric last label is an address to URL parsers, and this one is not valid
+    ]
+    OUT_OF_SCOPE = ["[::2]", "[::ffff:127.0.0.2]", "127.0.0.2", "localhost", "10.0.0.1", "v1.example.com"]
+
+    @pytest.mark.parametrize("host", IN_SCOPE)
+    def test_in_scope_http1(self, envoy, host):
+        assert_maintenance(envoy.get("/", host=host), 503)
+
+    @pytest.mark.parametrize("host", IN_SCOPE)
+    def test_in_scope_h2(self, envoy, host):
+        r = envoy.h2("GET", "/", authority=host)
+        assert r.status == 503 and r.header("cache-control") == "no-store", r
+
+    @pytest.mark.parametrize("host", OUT_OF_SCOPE)
+    def test_out_of_scope_http1(self, envoy, host):
+        assert_upstream(envoy.get("/checkout", host=host), "/checkout")
+
+    @pytest.mark.parametrize("host", OUT_OF_SCOPE)
+    def test_out_of_scope_h2(self, envoy, host):
+        r = envoy.h2("GET", "/checkout", authority=host)
+        assert r.status == 200 and r.header("cache-control") is None, r
 
 
 class TestPathPrefix:
@@ -629,6 +675,14 @@ class TestPathPrefix:
             "/other/%zz",
             "/shop/status%2F..%2Fcart",  # ambiguous: never widens the bypass
             "/shop/status/..;/cart",
+            # segments ending in "." or a space: Windows servers (IIS) trim them to /shop
+            "/shop./cart",
+            "/shop%20/cart",
+            "/shop%2e/cart",
+            "/shop.",
+            "/shop%2E%20",
+            "/shop.%20./x",
+            "/shop/status./x",  # and never bypassed
         ],
     )
     def test_in_scope(self, envoy, target):
