@@ -254,7 +254,13 @@ impl RootContext for RootAdapter {
 
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
         sync_log_level();
-        self.0.on_configure(&mut ProxyWasm)
+        let applied = self.0.on_configure(&mut ProxyWasm);
+        // For `make bench`: this VM's linear memory, which never shrinks (its peak so far).
+        if log::log_enabled!(log::Level::Debug) {
+            let pages = core::arch::wasm32::memory_size(0);
+            log::debug!("linear memory after configuration: {} bytes", pages * 65536);
+        }
+        applied
     }
 
     fn on_tick(&mut self) {
