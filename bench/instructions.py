@@ -302,6 +302,7 @@ def main() -> int:
     ap.add_argument("--start-timeout", type=float, default=300, help="seconds for Envoy under valgrind to start")
     ap.add_argument("--only", nargs="*", help="only these scenario keys")
     ap.add_argument("--ci", action="store_true", help="exit 1 when a guarded ratio is exceeded")
+    ap.add_argument("--keep", type=Path, help="keep the callgrind files here (for callgrind_annotate)")
     args = ap.parse_args()
     for tool in ("valgrind", "callgrind_control"):
         if shutil.which(tool) is None:
@@ -310,7 +311,8 @@ def main() -> int:
     cases = {c.key: c for c in CASES if not args.only or c.key in args.only}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="maintenance-instr-") as tmp:
-        work = Path(tmp)
+        work = args.keep.resolve() if args.keep else Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
         with upstream_envoy(work) as upstream:
             page = plugin_page(args.wasm, upstream.port, work)
             with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:

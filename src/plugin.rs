@@ -16,7 +16,7 @@ use crate::config::{self, Plan};
 use crate::current::{CurrentResponse, TransitionLog};
 use crate::decision::{decide, Decision, RequestFacts, Strip};
 use crate::fallback_source;
-use crate::host::{Host, MetricKind, Reply, SetError};
+use crate::host::{parse_header_map, HeaderSlices, Host, MetricKind, Reply, SetError};
 use crate::metrics::{Counter, ACTIVE_GAUGE};
 use crate::negotiate::{choose, Format};
 use crate::response::MaintenanceResponse;
@@ -288,23 +288,46 @@ pub(crate) struct Stream {
     replied: bool,
 }
 
-/// Every `cookie` header, joined: reading one header by name returns only the first, and a
-/// bypass cookie in a later one must be seen (and removed) too. Names are compared as bytes;
-/// an unreadable map reads as no cookie, which can only keep a request in maintenance.
-fn request_cookies(host: &mut impl Host) -> Option<Vec<u8>> {
-    let headers = match host.request_headers() {
-        Ok(headers) => headers,
-        Err(refused) => {
-            let line = format!("cannot read the request headers ({refused}); no bypass cookie");
+/// The request headers, read once per request with one host call for the whole map: each host
+/// call (into Envoy, and back into the VM to allocate the answer) costs about as much as the
+/// rest of the decision, so one call for the map beats one per header. An unreadable map reads
+/// as no headers, which can only keep a request in maintenance.
+struct RequestHeaders {
+    raw: Vec<u8>,
+}
+
+impl RequestHeaders {
+    fn read(host: &mut impl Host) -> RequestHeaders {
+        let raw = host.request_header_map().unwrap_or_else(|refused| {
+            let line = format!("cannot read the request headers ({refused})");
             host.log(Level::Warn, &line);
-            return None;
-        }
-    };
+            Vec::new()
+        });
+        RequestHeaders { raw }
+    }
+
+    /// The (name, value) pairs; names are lower case, compared as bytes.
+    fn pairs(&self) -> HeaderSlices<'_> {
+        parse_header_map(&self.raw).unwrap_or_default()
+    }
+}
+
+/// The first value of `name` (as Envoy's single-header read answers).
+fn first<'a>(headers: &HeaderSlices<'a>, name: &str) -> Option<&'a [u8]> {
+    headers
+        .iter()
+        .find(|(n, _)| *n == name.as_bytes())
+        .map(|(_, value)| *value)
+}
+
+/// Every `cookie` header, joined: a bypass cookie in a later one must be seen (and removed)
+/// too.
+fn request_cookies(headers: &HeaderSlices) -> Option<Vec<u8>> {
     join_cookie_headers(
         headers
             .iter()
-            .filter(|(name, _)| name == b"cookie")
-            .map(|(_, value)| value.as_slice()),
+            .filter(|(name, _)| *name == b"cookie")
+            .map(|(_, value)| *value),
     )
 }
 
@@ -336,11 +359,9 @@ fn strip_secrets(host: &mut impl Host, strip: &Strip) -> bool {
 }
 
 /// The maintenance response's format for this request, from `content-type` and `accept`
-/// (request-headers phase only): read only when a reply may be needed.
-fn response_format(host: &mut impl Host) -> Format {
-    let content_type = host.request_header("content-type");
-    let accept = host.request_header("accept");
-    choose(content_type.as_deref(), accept.as_deref())
+/// (request headers are readable only in their phase).
+fn response_format(headers: &HeaderSlices) -> Format {
+    choose(first(headers, "content-type"), first(headers, "accept"))
 }
 
 /// Sends the maintenance response in `format` at `now`.
@@ -442,41 +463,44 @@ impl Stream {
             self.metrics.count(host, Counter::Passed);
             return Flow::Continue;
         }
-        // Each read is a host call (and an allocation callback): the host and the method only
-        // when routes test them (or the method for the debug log), bypass inputs only while
-        // maintenance applies and only for the kinds configured.
+        // One host call for every header; bypass inputs are taken only while maintenance
+        // applies and only for the kinds configured, the host and the method only when routes
+        // test them (or the method for the debug log).
+        let raw = RequestHeaders::read(host);
+        let headers = raw.pairs();
         let debug = host.log_enabled(Level::Debug);
         let method = match plan.scope.uses_methods() || debug {
-            true => host.request_header(":method").unwrap_or_default(),
-            false => Vec::new(),
+            true => first(&headers, ":method").unwrap_or_default(),
+            false => &[],
         };
         let authority = match plan.scope.uses_hosts() {
-            true => host.request_header(":authority"),
+            true => first(&headers, ":authority"),
             false => None,
         };
-        let path = host.request_header(":path").unwrap_or_default();
+        let path = first(&headers, ":path").unwrap_or_default();
         let token_values: Vec<Option<Vec<u8>>> = match in_effect {
             true => plan
                 .bypass
                 .tokens
                 .headers()
                 .iter()
-                .map(|name| host.request_header(name))
+                .map(|name| first(&headers, name).map(<[u8]>::to_vec))
                 .collect(),
             false => Vec::new(),
         };
         let cookie = match plan.bypass.cookie {
-            Some(_) if in_effect => request_cookies(host),
+            Some(_) if in_effect => request_cookies(&headers),
             _ => None,
         };
+        // A property, not a header: a host call of its own.
         let source_address = match in_effect && !plan.bypass.networks.is_empty() {
             true => host.property(&["source", "address"]),
             false => None,
         };
         let facts = RequestFacts {
-            method: &method,
-            authority: authority.as_deref(),
-            path: &path,
+            method,
+            authority,
+            path,
             token_values: &token_values,
             cookie: cookie.as_deref(),
             source_address: source_address.as_deref(),
@@ -485,7 +509,7 @@ impl Stream {
         // The response format only for decisions that reply or may reply later (request headers
         // are unreadable once the response arrives).
         let format = match decision {
-            Decision::Maintenance | Decision::PassWithFallback => Some(response_format(host)),
+            Decision::Maintenance | Decision::PassWithFallback => Some(response_format(&headers)),
             _ => None,
         };
         if debug {
@@ -500,7 +524,7 @@ impl Stream {
             };
             let line = format!(
                 "{} {} -> {shown}",
-                String::from_utf8_lossy(&method),
+                String::from_utf8_lossy(method),
                 String::from_utf8_lossy(path_only)
             );
             host.log(Level::Debug, &line);
@@ -510,7 +534,7 @@ impl Stream {
             Decision::Maintenance => {
                 self.metrics.count(host, counter);
                 // `format` is always read for this decision above.
-                let format = format.unwrap_or_else(|| response_format(host));
+                let format = format.unwrap_or_else(|| response_format(&headers));
                 self.reply_maintenance(host, format, now)
             }
             Decision::GrantCookie { set_cookie } => {
@@ -524,7 +548,7 @@ impl Stream {
                 } else {
                     // Fail closed: a bypass secret must not reach the upstream.
                     self.metrics.count(host, Counter::Responses);
-                    let format = response_format(host);
+                    let format = response_format(&headers);
                     self.reply_maintenance(host, format, now)
                 }
             }

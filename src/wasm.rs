@@ -27,7 +27,7 @@ use proxy_wasm::types::{
     Action, BufferType, ContextType, GrpcStatusCode, LogLevel, MapType, MetricType, Status,
 };
 
-use crate::host::{parse_header_map, HeaderPairs, Host, MetricKind, Refused, Reply, SetError};
+use crate::host::{Host, MetricKind, Refused, Reply, SetError};
 use crate::plugin::{Flow, Root, Stream, VmState};
 
 mod abi {
@@ -94,21 +94,17 @@ fn map_value(map: MapType, name: &str) -> Option<Vec<u8>> {
 struct ProxyWasm;
 
 impl Host for ProxyWasm {
-    fn request_header(&mut self, name: &str) -> Option<Vec<u8>> {
-        map_value(MapType::HttpRequestHeaders, name)
-    }
-
-    fn request_headers(&mut self) -> Result<HeaderPairs, Refused> {
+    fn request_header_map(&mut self) -> Result<Vec<u8>, Refused> {
         let (mut data, mut size) = (null_mut(), 0);
         // SAFETY: out-pointers to locals.
         let status = unsafe {
             abi::proxy_get_header_map_pairs(MapType::HttpRequestHeaders, &mut data, &mut size)
         };
         let bytes = owned(data, size);
-        if status != Status::Ok {
-            return Err(refused(status));
+        match status {
+            Status::Ok => Ok(bytes),
+            status => Err(refused(status)),
         }
-        parse_header_map(&bytes).ok_or_else(|| Refused("malformed header map".into()))
     }
 
     fn remove_request_header(&mut self, name: &str) -> Result<(), Refused> {
