@@ -126,20 +126,20 @@ fn first_to_report(host: &mut impl Host, key: &str, line: &str) -> bool {
 
 /// Whether this VM is the first to apply this configuration, and so logs the audit line.
 /// When the shared history cannot be used: log.
-fn first_to_apply(host: &mut impl Host, vm: &RefCell<VmState>, config_bytes: &[u8]) -> bool {
+/// `mark` is the configuration's fingerprint.
+fn first_to_apply(host: &mut impl Host, vm: &RefCell<VmState>, mark: &str) -> bool {
     let plugin = host
         .property(&["plugin_name"])
         .map(|name| String::from_utf8_lossy(&name).into_owned())
         .unwrap_or_default();
     let key = shared_key("applied", &plugin);
-    let mark = fingerprint(config_bytes);
     let seen = vm.borrow().audit_seen.get(&plugin).copied();
     for _ in 0..8 {
         let Ok((stored, cas)) = host.shared_get(&key) else {
             return true;
         };
         let mut history = History::parse(stored.as_deref().unwrap_or_default());
-        let verdict = history.apply(seen, &mark);
+        let verdict = history.apply(seen, mark);
         let recorded = !verdict.leader
             || match host.shared_set(&key, &history.serialize(), cas) {
                 Ok(()) => true,
@@ -203,7 +203,8 @@ impl Root {
                 return false;
             }
         };
-        let plan = match config::parse(&bytes) {
+        let mark = fingerprint(&bytes);
+        let plan = match config::parse_owned(bytes) {
             Ok(plan) => plan,
             Err(problem) => {
                 host.log(
@@ -213,7 +214,7 @@ impl Root {
                 return false;
             }
         };
-        let first = first_to_apply(host, &self.vm, &bytes);
+        let first = first_to_apply(host, &self.vm, &mark);
         if first {
             host.log(
                 Level::Info,
@@ -221,7 +222,7 @@ impl Root {
             );
         }
         self.transitions = TransitionLog::default();
-        self.transition_key = shared_key("window-change", &fingerprint(&bytes));
+        self.transition_key = shared_key("window-change", &mark);
         let ticks = if plan.enabled && plan.schedule.is_some() {
             let now = unix_now(host);
             if let Some(status) = plan.schedule_status(now) {

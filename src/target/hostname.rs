@@ -70,8 +70,8 @@ fn valid_port_suffix(rest: &[u8]) -> bool {
 pub enum HostPattern {
     Any,
     /// Stored with its leading dot: `.example.com`.
-    Suffix(String),
-    Exact(String),
+    Suffix(Box<str>),
+    Exact(Box<str>),
 }
 
 impl HostPattern {
@@ -96,7 +96,7 @@ impl HostPattern {
         }
         if !is_suffix && name.starts_with('[') {
             if let NormalizedHost::Clean(literal) = normalize_host(Some(name.as_bytes())) {
-                return Ok(HostPattern::Exact(literal));
+                return Ok(HostPattern::Exact(literal.into()));
             }
             return Err("is not a valid IPv6 literal".into());
         }
@@ -107,17 +107,17 @@ impl HostPattern {
             return Err("is not a valid host name".into());
         }
         Ok(if is_suffix {
-            HostPattern::Suffix(format!(".{name}"))
+            HostPattern::Suffix(format!(".{name}").into())
         } else {
-            HostPattern::Exact(name.to_owned())
+            HostPattern::Exact(name.into())
         })
     }
 
     pub(crate) fn matches(&self, host: &str) -> bool {
         match self {
             HostPattern::Any => true,
-            HostPattern::Suffix(suffix) => host.len() > suffix.len() && host.ends_with(suffix),
-            HostPattern::Exact(name) => host == name,
+            HostPattern::Suffix(suffix) => host.len() > suffix.len() && host.ends_with(&**suffix),
+            HostPattern::Exact(name) => host == &**name,
         }
     }
 }
