@@ -23,7 +23,11 @@ impl Index {
 
     /// The routes listed under `key` (and any key with the same hash).
     fn get(&self, key: &str) -> impl Iterator<Item = usize> + '_ {
-        let hash = fnv1a(key.as_bytes());
+        // No hashing when nothing is indexed here (routes by host only, say).
+        let hash = match self.0.is_empty() {
+            true => 0,
+            false => fnv1a(key.as_bytes()),
+        };
         let start = self.0.partition_point(|&(h, _)| h < hash);
         self.0[start..]
             .iter()
