@@ -1,40 +1,9 @@
 //! Which requests maintenance applies to: routes, compiled once at configure time into an
 //! index; per request it costs a few hash lookups, however many routes there are.
 
-use crate::bytes::fnv1a;
+use crate::bytes::{fnv1a, index_number, HashIndex as Index};
 use crate::target::hostname::{HostPattern, NormalizedHost};
 use crate::target::path::{is_under_prefix, prefixes_of, NormalizedPath};
-
-/// Route numbers by the FNV-1a hash of a key, sorted: 16 bytes per entry, where a hash map of
-/// key strings to vectors took several allocations per key (VM memory never shrinks, and every
-/// worker has its own VM). A hash only names candidates; each candidate route is then matched
-/// in full, so a collision costs one more check, never a wrong answer.
-#[derive(Debug, Default)]
-struct Index(Vec<(u64, u32)>);
-
-impl Index {
-    fn new(mut entries: Vec<(u64, u32)>) -> Index {
-        entries.sort_unstable();
-        // A route naming the same key twice is listed once.
-        entries.dedup();
-        entries.shrink_to_fit();
-        Index(entries)
-    }
-
-    /// The routes listed under `key` (and any key with the same hash).
-    fn get(&self, key: &str) -> impl Iterator<Item = usize> + '_ {
-        // No hashing when nothing is indexed here (routes by host only, say).
-        let hash = match self.0.is_empty() {
-            true => 0,
-            false => fnv1a(key.as_bytes()),
-        };
-        let start = self.0.partition_point(|&(h, _)| h < hash);
-        self.0[start..]
-            .iter()
-            .take_while(move |&&(h, _)| h == hash)
-            .map(|&(_, route)| route as usize)
-    }
-}
 
 /// The path condition of a route.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,8 +117,7 @@ impl Scope {
         let (mut by_host, mut by_prefix, mut by_exact_path) = (Vec::new(), Vec::new(), Vec::new());
         let mut unindexed = Vec::new();
         for (index, route) in routes.iter().enumerate() {
-            // More than u32::MAX routes cannot be configured (the JSON alone would not fit).
-            let number = u32::try_from(index).unwrap_or(u32::MAX);
+            let number = index_number(index);
             if let Some(keys) = route.host_keys() {
                 by_host.extend(keys.map(|key| (fnv1a(key.as_bytes()), number)));
                 continue;
@@ -206,7 +174,7 @@ impl Scope {
                 .get(index)
                 .is_some_and(|route| route.matches(request))
         };
-        let listed = |index: &Index, key: &str| index.get(key).any(candidate);
+        let listed = |index: &Index, key: &str| index.get(key.as_bytes()).any(candidate);
         self.unindexed.iter().any(|&index| candidate(index))
             || host_keys_of(host).any(|key| listed(&self.by_host, key))
             || listed(&self.by_exact_path, path)
