@@ -74,8 +74,8 @@ pub(crate) trait Host {
     fn set_request_header(&mut self, name: &str, value: &[u8]) -> Result<(), Refused>;
     /// One response header; `None` when absent or unreadable.
     fn response_header(&mut self, name: &str) -> Option<Vec<u8>>;
-    /// Answers the request locally.
-    fn send_reply(&mut self, reply: &Reply) -> Result<(), Refused>;
+    /// Answers the request locally (by value: the adapter hands the headers on uncopied).
+    fn send_reply(&mut self, reply: Reply) -> Result<(), Refused>;
     /// The host clock in unix seconds; `None` when unreadable.
     fn now(&mut self) -> Option<i64>;
     /// A property such as `["source", "address"]` or `["plugin_name"]`; `None` when absent or

@@ -398,7 +398,7 @@ fn send_maintenance(
             headers,
         },
     };
-    if let Err(refused) = host.send_reply(&reply) {
+    if let Err(refused) = host.send_reply(reply) {
         let line = format!("could not send the maintenance response: {refused}");
         host.log(Level::Warn, &line);
     }
@@ -437,7 +437,7 @@ impl Stream {
             headers,
             body: None,
         };
-        if let Err(refused) = host.send_reply(&reply) {
+        if let Err(refused) = host.send_reply(reply) {
             let line = format!("could not send the bypass cookie redirect: {refused}");
             host.log(Level::Warn, &line);
         }

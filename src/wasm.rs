@@ -132,13 +132,13 @@ impl Host for ProxyWasm {
         map_value(MapType::HttpResponseHeaders, name)
     }
 
-    fn send_reply(&mut self, reply: &Reply) -> Result<(), Refused> {
+    fn send_reply(&mut self, reply: Reply) -> Result<(), Refused> {
         match reply {
             Reply::Http {
                 status,
                 headers,
                 body,
-            } => hostcalls::send_http_response(u32::from(*status), headers.clone(), *body),
+            } => hostcalls::send_http_response(u32::from(status), headers, body),
             Reply::GrpcUnavailable { message, headers } => {
                 let headers = headers.iter().map(|(n, v)| (*n, v.as_bytes())).collect();
                 hostcalls::send_grpc_response(GrpcStatusCode::Unavailable, Some(message), headers)

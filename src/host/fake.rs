@@ -259,7 +259,7 @@ impl Host for FakeHost {
             .flatten()
     }
 
-    fn send_reply(&mut self, reply: &Reply) -> Result<(), Refused> {
+    fn send_reply(&mut self, reply: Reply) -> Result<(), Refused> {
         let owned = |headers: &[(&str, &str)]| {
             headers
                 .iter()
@@ -272,13 +272,13 @@ impl Host for FakeHost {
                 headers,
                 body,
             } => OwnedReply {
-                status: Some(*status),
-                headers: owned(headers),
+                status: Some(status),
+                headers: owned(&headers),
                 body: body.unwrap_or_default().to_vec(),
             },
             Reply::GrpcUnavailable { message, headers } => OwnedReply {
                 status: None,
-                headers: owned(headers),
+                headers: owned(&headers),
                 body: message.as_bytes().to_vec(),
             },
         };
