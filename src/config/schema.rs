@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+pub use super::compile::CompiledRoutes;
+
 /// The configuration as written by the operator. Unknown fields are errors.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,7 +26,8 @@ pub struct RawConfig {
     pub retry_after: Option<u64>,
     /// Which requests maintenance applies to. Absent: every request. A request is in scope when
     /// any route matches it.
-    pub routes: Option<Vec<RawRoute>>,
+    /// (Each entry is a [`RawRoute`], compiled as soon as it is read.)
+    pub routes: Option<CompiledRoutes>,
     /// In-scope requests that still go to the upstream.
     #[serde(default)]
     pub bypass: RawBypass,
