@@ -50,6 +50,40 @@ OFF = {**BASE, "enabled": False}
 ON = {**BASE, "enabled": True}
 # Maintenance on for one other host: the benchmark request is out of scope.
 ON_ONE_RULE = {**ON, "routes": [{"hosts": ["app-0.example.org"]}]}
+STATUS_PATH = {"status_path": "/.well-known/maintenance"}
+TRANSLATED = {**ON, "translations": {"fr": {"title": "Maintenance en cours", "reason": "Mise à jour."}}}
+BYPASS_HEADER = {**BASE, "bypass": {**BASE["bypass"], "header": "x-maintenance-bypass-kind"}}
+
+
+def rfc3339(unix: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(unix))
+
+
+def notice_lead_time() -> dict:
+    """Maintenance planned to start in 6 hours, announced a day ahead: the request is in the lead
+    time and in scope, so its response carries `maintenance-notice`."""
+    start = time.time() + 6 * 3600
+    window = {"start": rfc3339(start), "end": rfc3339(start + 3600)}
+    return {**ON, "windows": [window], "notice_before": 86400}
+
+
+# Envoy's file access log printing the plugin's decision (README "The decision in the access log").
+ACCESS_LOG = {
+    "access_log": [
+        {
+            "name": "envoy.access_loggers.file",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
+                "path": "/dev/null",
+                "log_format": {
+                    "text_format_source": {
+                        "inline_string": "%RESPONSE_CODE% %FILTER_STATE(wasm.maintenance_mode.decision:PLAIN)%\n"
+                    }
+                },
+            },
+        }
+    ]
+}
 
 
 def many_rules(count: int = RULES) -> dict:
@@ -77,7 +111,9 @@ NOOP_REPLY = "noop-reply"  # the no-op wasm filter answering with the plugin's p
 class Case:
     """One measured scenario. `config`: the plugin configuration (dict), or NO_FILTER, NOOP or
     NOOP_REPLY. `status`: what the request must get. `path`/`headers`: the request, default the
-    browser GET of every scenario. `ref`: the key its ratio is printed against."""
+    browser GET of every scenario. `ref`: the key its ratio is printed against. `body_has`: what
+    the body must contain (default: the plugin's page for a 503 of the ON configuration, the
+    upstream's body for a 200). `hcm`: more HttpConnectionManager fields (an access log)."""
 
     key: str
     title: str
@@ -86,6 +122,8 @@ class Case:
     ref: str = ""
     path: str = PATH
     headers: tuple[tuple[str, str], ...] = ()
+    body_has: bytes | None = None
+    hcm: dict | None = None
     per_request: float | None = field(default=None, compare=False)
 
 
@@ -98,8 +136,16 @@ CASES: list[Case] = [
     Case("bypassed", "bypassed request (bypass path /admin), maintenance on", ON, 200, ref="off", path="/admin/users"),
     Case("page", "maintenance page, plugin", ON, 503, ref="noop-reply"),
     Case("noop-reply", "same 503, fixed reply from the no-op wasm filter", NOOP_REPLY, 503, ref="noop"),
-    # Features add their scenarios here, one line each, e.g.
-    # Case("status", "status path configured, request out of scope", {**ON_ONE_RULE, "status_path": "/-/maintenance"}, 200, ref="on-1"),
+    # Each optional feature's hot path (README "Performance", "What the optional features cost"):
+    Case("status-off", "status_path set, maintenance off (the header map read for the path)", {**OFF, **STATUS_PATH}, 200, ref="off"),
+    Case("status-on-1", "status_path set, plugin on, 1 route, request out of scope", {**ON_ONE_RULE, **STATUS_PATH}, 200, ref="on-1"),
+    Case("notice", "notice_before: in the lead time, in scope, maintenance-notice added", notice_lead_time(), 200, ref="off"),
+    Case("translations", "maintenance page in French (translations, accept-language: fr-CA)", TRANSLATED, 503, ref="page", headers=(("accept-language", "fr-CA,fr;q=0.9,en;q=0.5"),), body_has=b"Maintenance en cours"),
+    Case("decision-off", "dry run, maintenance off: only the access-log decision (off)", {**OFF, "dry_run": True}, 200, ref="off"),
+    Case("page-logged", "maintenance page, Envoy's access log printing the decision", ON, 503, ref="page", hcm=ACCESS_LOG),
+    Case("bypass-header", "bypassed request (/admin) marked with bypass.header, maintenance on", {**BYPASS_HEADER, "enabled": True}, 200, ref="bypassed", path="/admin/users"),
+    Case("bypass-header-off", "bypass.header set, maintenance off (a client's copy removed)", {**BYPASS_HEADER, "enabled": False}, 200, ref="off"),
+    Case("dry-run", "dry run, maintenance on: would-be page, goes upstream", {**ON, "dry_run": True}, 200, ref="off"),
 ]  # fmt: skip
 
 # (scenario, reference, limit): the CI guard (`--ci`) fails when scenario/reference > limit.
@@ -188,7 +234,10 @@ def measure(envoy: Envoy, case: Case, out: Path, warmup: int, requests: int, exp
         def send(count: int) -> None:
             for _ in range(count):
                 status, body = conn.send()
-                if status != case.status or (expect_body is not None and body != expect_body):
+                wrong_body = (expect_body is not None and body != expect_body) or (
+                    case.body_has is not None and case.body_has not in body
+                )
+                if status != case.status or wrong_body:
                     raise SystemExit(f"{case.key}: got {status} {body[:200]!r}, expected {case.status}")
 
         send(warmup)
@@ -223,7 +272,7 @@ def hcm_for(case: Case, wasm: Path, noop: Path, page_reply: str) -> dict:
         filters = [wasm_filter(page_reply, noop), ROUTER]
     else:
         filters = [wasm_filter(case.config, wasm), ROUTER]
-    return {"http_filters": filters}
+    return {"http_filters": filters, **(case.hcm or {})}
 
 
 def run_case(case: Case, args, work: Path, upstream_port: int, page: tuple[str, bytes]) -> float:
@@ -235,8 +284,16 @@ def run_case(case: Case, args, work: Path, upstream_port: int, page: tuple[str, 
         command_prefix=valgrind_prefix(out),
     )  # fmt: skip
     with envoy:
-        expect = page[1] if case.status == 503 else UPSTREAM_BODY.encode() if case.status == 200 else None
-        return measure(envoy, case, out, args.warmup, args.requests, expect)
+        return measure(envoy, case, out, args.warmup, args.requests, expected_body(case, page[1]))
+
+
+def expected_body(case: Case, page: bytes) -> bytes | None:
+    """The exact body `case` must get, when known (None: check `body_has` instead)."""
+    if case.body_has is not None:
+        return None
+    if case.status == 200:
+        return UPSTREAM_BODY.encode()
+    return page if case.config in (ON, NOOP_REPLY) else None
 
 
 def plugin_page(wasm: Path, upstream_port: int, work: Path) -> tuple[str, bytes]:
@@ -301,14 +358,18 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2, help="scenarios measured at once")
     ap.add_argument("--start-timeout", type=float, default=300, help="seconds for Envoy under valgrind to start")
     ap.add_argument("--only", nargs="*", help="only these scenario keys")
-    ap.add_argument("--ci", action="store_true", help="exit 1 when a guarded ratio is exceeded")
+    ap.add_argument(
+        "--ci", action="store_true", help="only the guarded scenarios (unless --only); exit 1 when a ratio is exceeded"
+    )
     ap.add_argument("--keep", type=Path, help="keep the callgrind files here (for callgrind_annotate)")
     args = ap.parse_args()
     for tool in ("valgrind", "callgrind_control"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is not installed: `apt-get install valgrind` (make bench does it when run as root)")
     args.wasm, args.noop_wasm = args.wasm.resolve(), args.noop_wasm.resolve()
-    cases = {c.key: c for c in CASES if not args.only or c.key in args.only}
+    guarded = {key for guard in GUARDS for key in guard[:2]}
+    wanted = set(args.only) if args.only else guarded if args.ci else {c.key for c in CASES}
+    cases = {c.key: c for c in CASES if c.key in wanted}
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="maintenance-instr-") as tmp:
         work = args.keep.resolve() if args.keep else Path(tmp)
