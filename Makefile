@@ -31,11 +31,13 @@ ECDSCTL  = $(CLI) --ecds "$(ECDS)" --admin "$(ADMIN)" $(if $(WRITE_ONLY),--write
 IMAGE   ?= maintenance-mode:$(VERSION)
 
 BENCH_ARGS  ?=
+# `make bench-instructions`/`bench-ci` options, e.g. INSTR_ARGS='--only off on-1 --requests 500'
+INSTR_ARGS  ?=
 # `make run` options, e.g. RUN_ARGS='--upstream-port 8081' (see `python -m envoy.run --help`);
 # CONFIG=file runs with another plugin configuration (default envoy/maintenance.json).
 RUN_ARGS    ?=
 
-.PHONY: toolchain lint-toolchain doc-check build cli cli-native build-noop venv test test-native test-e2e lint fuzz fuzz-build fuzz-ci run on off apply show docker-config docker-up istio-check manifests-check image image-test bench bench-smoke clean
+.PHONY: toolchain lint-toolchain doc-check build cli cli-native build-noop venv test test-native test-e2e lint fuzz fuzz-build fuzz-ci run on off apply show docker-config docker-up istio-check manifests-check image image-test bench bench-throughput bench-memory bench-smoke bench-instructions bench-ci clean
 
 # $(call debian,COMMAND,PACKAGE): installs PACKAGE when COMMAND is missing and we may (root with
 # apt-get, as on CI); otherwise leaves it to the caller to say what is missing.
@@ -217,15 +219,35 @@ image-test: build venv
 	@$(call debian,docker-registry,docker-registry)
 	timeout 600 $(VENV)/bin/python -m tests.image_test --wasm "$(WASM)" --envoy "$(VENV)/bin/envoy"
 
-## bench: the hot-path benchmark, side by side with a no-op filter, direct_response and Lua (~3 min)
-bench: build build-noop venv
+## bench: the hot-path benchmark, side by side with a no-op filter, direct_response and Lua, then
+##        instructions per request (callgrind) and each VM's memory (~5 min)
+bench: bench-throughput bench-instructions bench-memory
+
+## bench-memory: each plugin VM's linear memory with the 10,000-route configuration, --concurrency 1 and 4
+bench-memory: build venv
+	ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" $(VENV)/bin/python -m bench.memory --wasm "$(WASM)"
+
+## bench-throughput: only the first part (requests per second with wrk, Envoy CPU and RSS)
+bench-throughput: build build-noop venv
 	@$(call debian,wrk,wrk)
 	ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" $(VENV)/bin/python -m bench.bench \
 		--wasm "$(WASM)" --noop-wasm "$(NOOP_WASM)" $(BENCH_ARGS)
 
+## bench-instructions: instructions per request under callgrind (deterministic), with ratios and the CI guards
+bench-instructions: build build-noop venv
+	@$(call debian,valgrind,valgrind)
+	ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" $(VENV)/bin/python -m bench.instructions \
+		--wasm "$(WASM)" --noop-wasm "$(NOOP_WASM)" $(INSTR_ARGS)
+
+## bench-ci: the CI guard on the instruction ratios (fewer requests, bounded to 15 min; fails when a ratio is exceeded)
+bench-ci: build build-noop venv
+	@$(call debian,valgrind,valgrind)
+	ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" timeout 900 $(VENV)/bin/python -m bench.instructions --ci \
+		--requests 50 --warmup 100 --wasm "$(WASM)" --noop-wasm "$(NOOP_WASM)" $(INSTR_ARGS)
+
 ## bench-smoke: the same benchmark, 1 round of 1 s per scenario, to keep it working (CI)
 bench-smoke:
-	$(MAKE) --no-print-directory bench BENCH_ARGS="--rounds 1 --seconds 1 --no-native $(BENCH_ARGS)"
+	$(MAKE) --no-print-directory bench-throughput BENCH_ARGS="--rounds 1 --seconds 1 --no-native $(BENCH_ARGS)"
 
 ## doc-check: the crate's documentation builds without warnings (broken links included)
 doc-check: toolchain

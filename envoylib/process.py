@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from envoylib.bootstrap import plugin_bootstrap, write_bootstrap
@@ -142,7 +143,8 @@ class Envoy:
 
     Use as a context manager (or start()/stop()). Its admin address is read back from
     --admin-address-path (so admin port 0 works) into `admin` ("127.0.0.1:PORT"), the port of
-    the listener named `listener` from /listeners into `port` (None when it has no such listener). The log (stdout+stderr) goes to
+    the listener named `listener` from /listeners into `port` (None when it has no such listener).
+    `command_prefix` runs the binary under another program (valgrind). The log (stdout+stderr) goes to
     `<workdir>/envoy.log`. The process runs in its own process group, is SIGTERMed if its
     parent dies, and stop() kills the group.
     """
@@ -158,8 +160,12 @@ class Envoy:
         start_timeout: float = 30.0,
         listener: str = "ingress",
         envoy: str | None = None,
+        command_prefix: Sequence[str] = (),
     ):
         self.envoy = envoy  # the binary; default: paths.envoy_bin()
+        # Put in front of the binary, e.g. ["valgrind", "--tool=callgrind"] (then `envoy` must be
+        # the real binary, paths.envoy_native_bin(), not the venv's Python launcher).
+        self.command_prefix = list(command_prefix)
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.boot_path = boot if isinstance(boot, Path) else write_bootstrap(self.workdir, boot)
@@ -193,6 +199,7 @@ class Envoy:
         if self.admin_path.exists():
             self.admin_path.unlink()
         cmd = [
+            *self.command_prefix,
             self.envoy or envoy_bin(),
             "-c", str(self.boot_path),
             "--use-dynamic-base-id",

@@ -110,6 +110,47 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     hasher.finish()
 }
 
+/// Numbers (of routes, of bypass paths) by the FNV-1a hash of their keys, sorted: 16 bytes
+/// per entry, where a hash map of key strings took several allocations per key (VM memory
+/// never shrinks, and every worker has its own VM). A hash only names candidates: callers
+/// check each candidate in full, so a collision costs one more check, never a wrong answer.
+#[derive(Debug, Default)]
+pub(crate) struct HashIndex(Vec<(u64, u32)>);
+
+impl HashIndex {
+    /// From (hash, number) pairs; a number listed twice under one hash is kept once.
+    pub(crate) fn new(mut entries: Vec<(u64, u32)>) -> HashIndex {
+        entries.sort_unstable();
+        entries.dedup();
+        entries.shrink_to_fit();
+        HashIndex(entries)
+    }
+
+    /// The numbers listed under `key` (and under any key with the same hash).
+    pub(crate) fn get(&self, key: &[u8]) -> impl Iterator<Item = usize> + '_ {
+        // No hashing when nothing is indexed.
+        let hash = match self.0.is_empty() {
+            true => 0,
+            false => fnv1a(key),
+        };
+        let start = self.0.partition_point(|&(h, _)| h < hash);
+        self.0[start..]
+            .iter()
+            .take_while(move |&&(h, _)| h == hash)
+            .map(|&(_, number)| number as usize)
+    }
+
+    /// Every (hash, number), sorted.
+    pub(crate) fn entries(&self) -> &[(u64, u32)] {
+        &self.0
+    }
+}
+
+/// `index` as the u32 a [`HashIndex`] stores (a configuration cannot list more).
+pub(crate) fn index_number(index: usize) -> u32 {
+    u32::try_from(index).unwrap_or(u32::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,18 +48,21 @@ pub(crate) enum Reply<'a> {
 }
 
 /// A whole header map: (name, value) pairs in the host's order, as bytes.
+#[cfg(test)]
 pub(crate) type HeaderPairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// A header map read by [`parse_header_map`]: (name, value) pairs in the host's order,
+/// borrowed from the host's bytes.
+pub(crate) type HeaderSlices<'a> = Vec<(&'a [u8], &'a [u8])>;
 
 /// What the plugin asks of its host. Request headers can be read and changed only while the
 /// host delivers them (`Stream::on_request_headers`), response headers only in
 /// `Stream::on_response_headers`; the plugin keeps to that, and an implementation answers a
 /// read it cannot serve with `None`/`Err`, never with a panic.
 pub(crate) trait Host {
-    /// One request header; `None` when absent or unreadable. With several of that name: the
-    /// first.
-    fn request_header(&mut self, name: &str) -> Option<Vec<u8>>;
-    /// Every request header.
-    fn request_headers(&mut self) -> Result<HeaderPairs, Refused>;
+    /// The whole request header map in one host call, serialized as proxy-wasm's
+    /// `proxy_get_header_map_pairs` returns it (read it with [`parse_header_map`]).
+    fn request_header_map(&mut self) -> Result<Vec<u8>, Refused>;
     /// Removes every request header called `name`.
     fn remove_request_header(&mut self, name: &str) -> Result<(), Refused>;
     /// Replaces every request header called `name` by one with `value`.
@@ -68,8 +71,8 @@ pub(crate) trait Host {
     fn response_header(&mut self, name: &str) -> Option<Vec<u8>>;
     /// Adds a response header (response-headers phase only).
     fn add_response_header(&mut self, name: &str, value: &[u8]) -> Result<(), Refused>;
-    /// Answers the request locally.
-    fn send_reply(&mut self, reply: &Reply) -> Result<(), Refused>;
+    /// Answers the request locally (by value: the adapter hands the headers on uncopied).
+    fn send_reply(&mut self, reply: Reply) -> Result<(), Refused>;
     /// The host clock in unix seconds; `None` when unreadable.
     fn now(&mut self) -> Option<i64>;
     /// A property such as `["source", "address"]` or `["plugin_name"]`; `None` when absent or
@@ -100,7 +103,7 @@ pub(crate) trait Host {
 /// little-endian u32 count, then `count` pairs of u32 name and value lengths, then each name
 /// and value followed by a NUL byte. Names and values stay bytes (another filter may have added
 /// non-UTF-8 ones). `None` when the bytes do not follow that form.
-pub(crate) fn parse_header_map(bytes: &[u8]) -> Option<HeaderPairs> {
+pub(crate) fn parse_header_map(bytes: &[u8]) -> Option<HeaderSlices<'_>> {
     fn u32_at(bytes: &[u8], at: usize) -> Option<usize> {
         let word = bytes.get(at..at.checked_add(4)?)?;
         let word: [u8; 4] = word.try_into().ok()?;
@@ -119,9 +122,9 @@ pub(crate) fn parse_header_map(bytes: &[u8]) -> Option<HeaderPairs> {
     for index in 0..count {
         let name_len = u32_at(bytes, 4 + index * 8)?;
         let value_len = u32_at(bytes, 8 + index * 8)?;
-        let mut take = |len: usize| -> Option<Vec<u8>> {
+        let mut take = |len: usize| -> Option<&[u8]> {
             let end = data.checked_add(len)?;
-            let field = bytes.get(data..end)?.to_vec();
+            let field = bytes.get(data..end)?;
             (bytes.get(end) == Some(&0)).then_some(())?;
             data = end + 1;
             Some(field)
@@ -137,21 +140,7 @@ pub(crate) fn parse_header_map(bytes: &[u8]) -> Option<HeaderPairs> {
 mod tests {
     use super::*;
 
-    /// The host's serialization (proxy-wasm ABI), to test the reader against.
-    pub(crate) fn serialize(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
-        let mut out = (pairs.len() as u32).to_le_bytes().to_vec();
-        for (name, value) in pairs {
-            out.extend_from_slice(&(name.len() as u32).to_le_bytes());
-            out.extend_from_slice(&(value.len() as u32).to_le_bytes());
-        }
-        for (name, value) in pairs {
-            out.extend_from_slice(name);
-            out.push(0);
-            out.extend_from_slice(value);
-            out.push(0);
-        }
-        out
-    }
+    use super::fake::serialize;
 
     #[test]
     fn header_maps_are_read_as_bytes() {
@@ -161,12 +150,9 @@ mod tests {
             (b"cookie", b"a=1"),
             (b"empty", b""),
         ];
-        let read = parse_header_map(&serialize(&pairs)).unwrap();
-        let expected: HeaderPairs = pairs
-            .iter()
-            .map(|(n, v)| (n.to_vec(), v.to_vec()))
-            .collect();
-        assert_eq!(read, expected);
+        let bytes = serialize(&pairs);
+        let read = parse_header_map(&bytes).unwrap();
+        assert_eq!(read, pairs);
         assert_eq!(parse_header_map(b""), Some(Vec::new()));
         assert_eq!(parse_header_map(&serialize(&[])), Some(Vec::new()));
     }

@@ -17,7 +17,7 @@ use crate::config::{self, Plan};
 use crate::current::{CurrentResponse, TransitionLog};
 use crate::decision::{self, decide, Decision, RequestFacts, Strip, Via};
 use crate::fallback_source;
-use crate::host::{Host, MetricKind, Reply, SetError};
+use crate::host::{parse_header_map, HeaderSlices, Host, MetricKind, Reply, SetError};
 use crate::metrics::{metric_name, Counter, ACTIVE_GAUGE};
 use crate::negotiate::{choose, Format, Grpc};
 use crate::notice::{self, NoticeCache};
@@ -151,22 +151,17 @@ fn about(instance: &str, line: &str) -> String {
 }
 
 /// Whether this VM is the first to apply this configuration to the instance `plugin`, and so
-/// logs the audit line. When the shared history cannot be used: log.
-fn first_to_apply(
-    host: &mut impl Host,
-    vm: &RefCell<VmState>,
-    plugin: &str,
-    config_bytes: &[u8],
-) -> bool {
+/// logs the audit line (`mark`: the configuration's fingerprint). When the shared history
+/// cannot be used: log.
+fn first_to_apply(host: &mut impl Host, vm: &RefCell<VmState>, plugin: &str, mark: &str) -> bool {
     let key = shared_key("applied", plugin);
-    let mark = fingerprint(config_bytes);
     let seen = vm.borrow().audit_seen.get(plugin).copied();
     for _ in 0..8 {
         let Ok((stored, cas)) = host.shared_get(&key) else {
             return true;
         };
         let mut history = History::parse(stored.as_deref().unwrap_or_default());
-        let verdict = history.apply(seen, &mark);
+        let verdict = history.apply(seen, mark);
         let recorded = !verdict.leader
             || match host.shared_set(&key, &history.serialize(), cas) {
                 Ok(()) => true,
@@ -281,7 +276,8 @@ impl Root {
                 return false;
             }
         };
-        let plan = match config::parse(&bytes) {
+        let mark = fingerprint(&bytes);
+        let plan = match config::parse_owned(bytes) {
             Ok(plan) => plan,
             Err(problem) => {
                 let line = format!("invalid plugin configuration: {problem}");
@@ -289,13 +285,13 @@ impl Root {
                 return false;
             }
         };
-        let first = first_to_apply(host, &self.vm, &instance, &bytes);
+        let first = first_to_apply(host, &self.vm, &instance, &mark);
         if first {
             let line = format!("configuration applied: {}", plan.summary());
             host.log(Level::Info, &about(&instance, &line));
         }
         self.transitions = TransitionLog::default();
-        let whose = format!("{instance}/{}", fingerprint(&bytes));
+        let whose = format!("{instance}/{mark}");
         self.transition_key = shared_key("window-change", &whose);
         let ticks = if plan.enabled && plan.schedule.is_some() {
             let now = unix_now(host);
@@ -388,23 +384,46 @@ pub(crate) struct Stream {
     replied: bool,
 }
 
-/// Every `cookie` header, joined: reading one header by name returns only the first, and a
-/// bypass cookie in a later one must be seen (and removed) too. Names are compared as bytes;
-/// an unreadable map reads as no cookie, which can only keep a request in maintenance.
-fn request_cookies(host: &mut impl Host) -> Option<Vec<u8>> {
-    let headers = match host.request_headers() {
-        Ok(headers) => headers,
-        Err(refused) => {
-            let line = format!("cannot read the request headers ({refused}); no bypass cookie");
+/// The request headers, read once per request with one host call for the whole map: each host
+/// call (into Envoy, and back into the VM to allocate the answer) costs about as much as the
+/// rest of the decision, so one call for the map beats one per header. An unreadable map reads
+/// as no headers, which can only keep a request in maintenance.
+struct RequestHeaders {
+    raw: Vec<u8>,
+}
+
+impl RequestHeaders {
+    fn read(host: &mut impl Host) -> RequestHeaders {
+        let raw = host.request_header_map().unwrap_or_else(|refused| {
+            let line = format!("cannot read the request headers ({refused})");
             host.log(Level::Warn, &line);
-            return None;
-        }
-    };
+            Vec::new()
+        });
+        RequestHeaders { raw }
+    }
+
+    /// The (name, value) pairs; names are lower case, compared as bytes.
+    fn pairs(&self) -> HeaderSlices<'_> {
+        parse_header_map(&self.raw).unwrap_or_default()
+    }
+}
+
+/// The first value of `name` (as Envoy's single-header read answers).
+fn first<'a>(headers: &HeaderSlices<'a>, name: &str) -> Option<&'a [u8]> {
+    headers
+        .iter()
+        .find(|(n, _)| *n == name.as_bytes())
+        .map(|(_, value)| *value)
+}
+
+/// Every `cookie` header, joined: a bypass cookie in a later one must be seen (and removed)
+/// too.
+fn request_cookies(headers: &HeaderSlices) -> Option<Vec<u8>> {
     join_cookie_headers(
         headers
             .iter()
-            .filter(|(name, _)| name == b"cookie")
-            .map(|(_, value)| value.as_slice()),
+            .filter(|(name, _)| *name == b"cookie")
+            .map(|(_, value)| *value),
     )
 }
 
@@ -444,21 +463,18 @@ fn record_decision(host: &mut impl Host, label: &str) {
 }
 
 /// The maintenance response's format for this request, from `content-type` and `accept`
-/// (request-headers phase only): read only when a reply may be needed.
-fn response_format(host: &mut impl Host) -> Format {
-    let content_type = host.request_header("content-type");
-    let accept = host.request_header("accept");
-    choose(content_type.as_deref(), accept.as_deref())
+/// (request headers are readable only in their phase).
+fn response_format(headers: &HeaderSlices) -> Format {
+    choose(first(headers, "content-type"), first(headers, "accept"))
 }
 
 /// The maintenance response's language for this request (`None`: the default), from
-/// `accept-language`, read only when translations are configured (request-headers phase only).
-fn response_language(host: &mut impl Host, plan: &Plan) -> Option<usize> {
+/// `accept-language`, looked at only when translations are configured.
+fn response_language(headers: &HeaderSlices, plan: &Plan) -> Option<usize> {
     if plan.languages.tags.is_empty() {
         return None;
     }
-    let accept_language = host.request_header("accept-language");
-    plan.languages.choose(accept_language.as_deref())
+    plan.languages.choose(first(headers, "accept-language"))
 }
 
 /// Sends the maintenance response in `format` at `now`.
@@ -520,7 +536,7 @@ fn send_maintenance(
             }
         }
     };
-    if let Err(refused) = host.send_reply(&reply) {
+    if let Err(refused) = host.send_reply(reply) {
         let line = format!("could not send the maintenance response: {refused}");
         host.log(Level::Warn, &line);
     }
@@ -537,20 +553,31 @@ impl Stream {
     }
 
     /// Answers with the maintenance response in `format`, in the request's language.
-    fn reply_maintenance(&mut self, host: &mut impl Host, format: Format, now: i64) -> Flow {
+    fn reply_maintenance(
+        &mut self,
+        host: &mut impl Host,
+        headers: &HeaderSlices,
+        format: Format,
+        now: i64,
+    ) -> Flow {
         self.replied = true;
         let response = self.response_at(now);
-        let language = response_language(host, &self.plan);
+        let language = response_language(headers, &self.plan);
         send_maintenance(host, response.in_language(language), format, now);
         Flow::Pause
     }
 
     /// Answers the status endpoint (`status.rs`), whether maintenance is on or off.
-    fn answer_status(&mut self, host: &mut impl Host, endpoint: Endpoint) -> Flow {
+    fn answer_status(
+        &mut self,
+        host: &mut impl Host,
+        endpoint: Endpoint,
+        headers: &HeaderSlices,
+    ) -> Flow {
         self.replied = true;
         let plan = Rc::clone(&self.plan);
-        let method = host.request_header(":method").unwrap_or_default();
-        if !status::allows(&method) {
+        let method = first(headers, ":method").unwrap_or_default();
+        if !status::allows(method) {
             if let Err(refused) = status::send_not_allowed(host) {
                 let line = format!("could not answer the status endpoint: {refused}");
                 host.log(Level::Warn, &line);
@@ -561,7 +588,7 @@ impl Stream {
             true => unix_now(host),
             false => 0,
         };
-        let language = response_language(host, &plan);
+        let language = response_language(headers, &plan);
         let sent = match endpoint {
             Endpoint::Status => {
                 let tag = plan.response_spec.options.content_language.then(|| {
@@ -574,7 +601,7 @@ impl Stream {
                 status::send_status(host, &document, tag)
             }
             Endpoint::Preview => {
-                let format = response_format(host);
+                let format = response_format(headers);
                 let response = self.response_at(now);
                 let response = response.in_language(language);
                 status::send_preview(host, response, format, response.retry_after_at(now))
@@ -612,7 +639,7 @@ impl Stream {
             headers,
             body: None,
         };
-        if let Err(refused) = host.send_reply(&reply) {
+        if let Err(refused) = host.send_reply(reply) {
             let line = format!("could not send the bypass cookie redirect: {refused}");
             host.log(Level::Warn, &line);
         }
@@ -624,17 +651,18 @@ impl Stream {
     pub(crate) fn on_request_headers(&mut self, host: &mut impl Host) -> Flow {
         let plan = Rc::clone(&self.plan);
         let fallback = !plan.fallback_statuses.is_empty();
-        // With a status endpoint, every request's path is read here (and only once).
-        let early_path = match &plan.status_endpoint {
-            Some(endpoint) => {
-                let path = host.request_header(":path");
-                if let Some(which) = endpoint.which(path.as_deref().unwrap_or_default()) {
-                    return self.answer_status(host, which);
-                }
-                Some(path)
+        // With a status endpoint, every request's headers are read here (and only once: what
+        // follows takes its values from the same read).
+        let early = plan
+            .status_endpoint
+            .as_ref()
+            .map(|_| RequestHeaders::read(host));
+        let early_headers = early.as_ref().map(RequestHeaders::pairs);
+        if let (Some(endpoint), Some(headers)) = (&plan.status_endpoint, &early_headers) {
+            if let Some(which) = endpoint.which(first(headers, ":path").unwrap_or_default()) {
+                return self.answer_status(host, which, headers);
             }
-            None => None,
-        };
+        }
         if !plan.enabled && !fallback {
             self.metrics.count(host, Counter::Passed);
             return self.pass_off(host);
@@ -654,45 +682,50 @@ impl Stream {
             self.metrics.count(host, Counter::Passed);
             return self.pass_off(host);
         }
-        // Each read is a host call (and an allocation callback): the host and the method only
-        // when routes test them (or the method for the debug log), bypass inputs only while
-        // maintenance applies and only for the kinds configured.
+        // One host call for every header (unless the status endpoint already made it); bypass
+        // inputs are taken only while maintenance applies and only for the kinds configured,
+        // the host and the method only when routes test them (or the method for the debug log).
+        let late;
+        let headers = match early_headers {
+            Some(headers) => headers,
+            None => {
+                late = RequestHeaders::read(host);
+                late.pairs()
+            }
+        };
         let debug = host.log_enabled(Level::Debug);
         let method = match plan.scope.uses_methods() || debug {
-            true => host.request_header(":method").unwrap_or_default(),
-            false => Vec::new(),
+            true => first(&headers, ":method").unwrap_or_default(),
+            false => &[],
         };
         let authority = match plan.scope.uses_hosts() {
-            true => host.request_header(":authority"),
+            true => first(&headers, ":authority"),
             false => None,
         };
-        let path = match early_path {
-            Some(path) => path,
-            None => host.request_header(":path"),
-        }
-        .unwrap_or_default();
+        let path = first(&headers, ":path").unwrap_or_default();
         let token_values: Vec<Option<Vec<u8>>> = match in_effect {
             true => plan
                 .bypass
                 .tokens
                 .headers()
                 .iter()
-                .map(|name| host.request_header(name))
+                .map(|name| first(&headers, name).map(<[u8]>::to_vec))
                 .collect(),
             false => Vec::new(),
         };
         let cookie = match plan.bypass.cookie {
-            Some(_) if in_effect => request_cookies(host),
+            Some(_) if in_effect => request_cookies(&headers),
             _ => None,
         };
+        // A property, not a header: a host call of its own.
         let source_address = match in_effect && !plan.bypass.networks.is_empty() {
             true => host.property(&["source", "address"]),
             false => None,
         };
         let facts = RequestFacts {
-            method: &method,
-            authority: authority.as_deref(),
-            path: &path,
+            method,
+            authority,
+            path,
             token_values: &token_values,
             cookie: cookie.as_deref(),
             source_address: source_address.as_deref(),
@@ -702,8 +735,8 @@ impl Stream {
         // are unreadable once the response arrives).
         let format = match decision {
             Decision::Maintenance if plan.dry_run => None,
-            Decision::Maintenance => Some(response_format(host)),
-            Decision::PassWithFallback if fallback => Some(response_format(host)),
+            Decision::Maintenance => Some(response_format(&headers)),
+            Decision::PassWithFallback if fallback => Some(response_format(&headers)),
             _ => None,
         };
         // The access log, before any reply: only while maintenance applies, or in dry run.
@@ -712,7 +745,7 @@ impl Stream {
         }
         if debug {
             // Without the query, even an encoded one: the cookie link carries its secret there.
-            let path_only = loggable_path(&path);
+            let path_only = loggable_path(path);
             let shown = match (&decision, format) {
                 (Decision::Maintenance, Some(format)) => format!("Maintenance({format:?})"),
                 (Decision::PassWithFallback, Some(format)) => {
@@ -722,7 +755,7 @@ impl Stream {
             };
             let line = format!(
                 "{} {} -> {shown}",
-                String::from_utf8_lossy(&method),
+                String::from_utf8_lossy(method),
                 String::from_utf8_lossy(path_only)
             );
             host.log(Level::Debug, &line);
@@ -736,14 +769,14 @@ impl Stream {
                     self.metrics.count(host, Counter::DryRunResponses);
                     self.pass(host, None)
                 } else {
-                    self.fail_closed(host, now)
+                    self.fail_closed(host, &headers, now)
                 }
             }
             Decision::Maintenance => {
                 self.metrics.count(host, counter);
-                // `format` is always read for this decision above.
-                let format = format.unwrap_or_else(|| response_format(host));
-                self.reply_maintenance(host, format, now)
+                // `format` is always taken for this decision above.
+                let format = format.unwrap_or_else(|| response_format(&headers));
+                self.reply_maintenance(host, &headers, format, now)
             }
             Decision::GrantCookie { set_cookie } => {
                 self.metrics.count(host, counter);
@@ -756,14 +789,14 @@ impl Stream {
                     // Outside maintenance a bypass path only exempts from the fallback.
                     self.pass(host, in_effect.then_some(via))
                 } else {
-                    self.fail_closed(host, now)
+                    self.fail_closed(host, &headers, now)
                 }
             }
             Decision::PassWithFallback => {
                 self.metrics.count(host, counter);
                 self.fallback = format;
                 if format.is_some() {
-                    self.fallback_language = response_language(host, &plan);
+                    self.fallback_language = response_language(&headers, &plan);
                 }
                 self.notice = notice;
                 self.pass(host, None)
@@ -777,11 +810,10 @@ impl Stream {
 
     /// A bypass secret could not be removed: it must not reach the upstream, so the request
     /// gets the maintenance response (even in dry run).
-    fn fail_closed(&mut self, host: &mut impl Host, now: i64) -> Flow {
+    fn fail_closed(&mut self, host: &mut impl Host, headers: &HeaderSlices, now: i64) -> Flow {
         self.metrics.count(host, Counter::Responses);
         record_decision(host, access_log::label(&Decision::Maintenance, false));
-        let format = response_format(host);
-        self.reply_maintenance(host, format, now)
+        self.reply_maintenance(host, headers, response_format(headers), now)
     }
 
     /// Lets a request go upstream: with `bypass.header`, marked with the bypass it went through

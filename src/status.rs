@@ -119,7 +119,7 @@ pub fn allows(method: &[u8]) -> bool {
 
 /// `405` with `allow: GET, HEAD`.
 pub fn send_not_allowed(host: &mut impl Host) -> Result<(), Refused> {
-    host.send_reply(&Reply::Http {
+    host.send_reply(Reply::Http {
         status: 405,
         headers: vec![
             ("allow", ALLOW),
@@ -145,7 +145,7 @@ pub fn send_status(
         headers.push(("content-language", language));
     }
     // Envoy drops the body of a reply to HEAD but keeps its content-length.
-    host.send_reply(&Reply::Http {
+    host.send_reply(Reply::Http {
         status: 200,
         headers,
         body: Some(document.as_bytes()),
@@ -173,7 +173,7 @@ pub fn send_preview(
         headers.push(("retry-after", seconds));
     }
     headers.push((PREVIEW_HEADER, "true"));
-    host.send_reply(&Reply::Http {
+    host.send_reply(Reply::Http {
         status: 200,
         headers,
         body: Some(&rendered.body),

@@ -27,7 +27,7 @@ use proxy_wasm::hostcalls;
 use proxy_wasm::traits::{Context, HttpContext, RootContext};
 use proxy_wasm::types::{Action, BufferType, ContextType, LogLevel, MapType, MetricType, Status};
 
-use crate::host::{parse_header_map, HeaderPairs, Host, MetricKind, Refused, Reply, SetError};
+use crate::host::{Host, MetricKind, Refused, Reply, SetError};
 use crate::plugin::{Flow, Root, Stream, VmState};
 
 mod abi {
@@ -107,21 +107,17 @@ fn map_value(map: MapType, name: &str) -> Option<Vec<u8>> {
 struct ProxyWasm;
 
 impl Host for ProxyWasm {
-    fn request_header(&mut self, name: &str) -> Option<Vec<u8>> {
-        map_value(MapType::HttpRequestHeaders, name)
-    }
-
-    fn request_headers(&mut self) -> Result<HeaderPairs, Refused> {
+    fn request_header_map(&mut self) -> Result<Vec<u8>, Refused> {
         let (mut data, mut size) = (null_mut(), 0);
         // SAFETY: out-pointers to locals.
         let status = unsafe {
             abi::proxy_get_header_map_pairs(MapType::HttpRequestHeaders, &mut data, &mut size)
         };
         let bytes = owned(data, size);
-        if status != Status::Ok {
-            return Err(refused(status));
+        match status {
+            Status::Ok => Ok(bytes),
+            status => Err(refused(status)),
         }
-        parse_header_map(&bytes).ok_or_else(|| Refused("malformed header map".into()))
     }
 
     fn remove_request_header(&mut self, name: &str) -> Result<(), Refused> {
@@ -160,13 +156,13 @@ impl Host for ProxyWasm {
         }
     }
 
-    fn send_reply(&mut self, reply: &Reply) -> Result<(), Refused> {
+    fn send_reply(&mut self, reply: Reply) -> Result<(), Refused> {
         match reply {
             Reply::Http {
                 status,
                 headers,
                 body,
-            } => hostcalls::send_http_response(u32::from(*status), headers.clone(), *body),
+            } => hostcalls::send_http_response(u32::from(status), headers, body),
         }
         .map_err(refused)
     }
@@ -285,7 +281,13 @@ impl RootContext for RootAdapter {
 
     fn on_configure(&mut self, _plugin_configuration_size: usize) -> bool {
         sync_log_level();
-        self.0.on_configure(&mut ProxyWasm)
+        let applied = self.0.on_configure(&mut ProxyWasm);
+        // For `make bench`: this VM's linear memory, which never shrinks (its peak so far).
+        if log::log_enabled!(log::Level::Debug) {
+            let pages = core::arch::wasm32::memory_size(0);
+            log::debug!("linear memory after configuration: {} bytes", pages * 65536);
+        }
+        applied
     }
 
     fn on_tick(&mut self) {

@@ -35,7 +35,7 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(HostPattern::Exact(name)) = HostPattern::parse(text) {
             assert_eq!(
                 normalize_host(Some(name.as_bytes())),
-                NormalizedHost::Clean(name.clone())
+                NormalizedHost::Clean(name.to_string())
             );
         }
     }

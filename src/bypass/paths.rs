@@ -1,35 +1,66 @@
 //! Bypass paths: prefixes that go upstream even while maintenance applies.
 
-use std::collections::HashSet;
-use std::hash::BuildHasherDefault;
-
-use crate::bytes::Fnv;
+use crate::bytes::{fnv1a, index_number, HashIndex};
 use crate::target::path::{literal_path, prefixes_of, NormalizedPath};
 
 /// Paths that go upstream even while maintenance applies.
 #[derive(Debug, Default)]
 pub struct BypassPaths {
-    /// Normalized prefixes without trailing slash (except `/`).
-    prefixes: HashSet<String, BuildHasherDefault<Fnv>>,
+    /// Normalized prefixes without trailing slash (except `/`), as configured.
+    prefixes: Box<[Box<str>]>,
+    /// Where each prefix is, by hash (compact: see [`HashIndex`]).
+    index: HashIndex,
+    /// How many different prefixes there are.
+    distinct: usize,
 }
 
 impl BypassPaths {
     pub fn new(prefixes: impl IntoIterator<Item = String>) -> BypassPaths {
+        let prefixes: Box<[Box<str>]> = prefixes.into_iter().map(String::into_boxed_str).collect();
+        let index = HashIndex::new(
+            prefixes
+                .iter()
+                .enumerate()
+                .map(|(number, prefix)| (fnv1a(prefix.as_bytes()), index_number(number)))
+                .collect(),
+        );
+        // Equal prefixes have equal hashes, so they sit next to each other in the index.
+        let entries = index.entries();
+        let distinct = (0..entries.len())
+            .filter(|&at| {
+                let (hash, number) = entries[at];
+                !entries[..at]
+                    .iter()
+                    .rev()
+                    .take_while(|(h, _)| *h == hash)
+                    .any(|&(_, earlier)| {
+                        prefixes.get(earlier as usize) == prefixes.get(number as usize)
+                    })
+            })
+            .count();
         BypassPaths {
-            prefixes: prefixes.into_iter().collect(),
+            prefixes,
+            index,
+            distinct,
         }
     }
 
     #[allow(clippy::len_without_is_empty)] // only counted for the summary
     pub fn len(&self) -> usize {
-        self.prefixes.len()
+        self.distinct
+    }
+
+    fn listed(&self, prefix: &str) -> bool {
+        self.index
+            .get(prefix.as_bytes())
+            .any(|number| self.prefixes.get(number).is_some_and(|p| **p == *prefix))
     }
 
     /// Only a clean path can be bypassed: ambiguity never widens a bypass.
     pub fn contains(&self, path: &NormalizedPath) -> bool {
         match path {
             NormalizedPath::Clean(path) if !self.prefixes.is_empty() => {
-                prefixes_of(path).any(|prefix| self.prefixes.contains(prefix))
+                prefixes_of(path).any(|prefix| self.listed(prefix))
             }
             _ => false,
         }
@@ -41,7 +72,7 @@ impl BypassPaths {
     pub fn contains_literally(&self, raw: &[u8]) -> bool {
         match literal_path(raw) {
             Some(path) if !self.prefixes.is_empty() && path.starts_with('/') => {
-                prefixes_of(path).any(|prefix| self.prefixes.contains(prefix))
+                prefixes_of(path).any(|prefix| self.listed(prefix))
             }
             _ => false,
         }
@@ -89,5 +120,13 @@ mod tests {
         assert!(!bypass.contains_literally(b"/admin/\xc3"));
         assert!(!bypass.contains_literally(b""));
         assert!(!BypassPaths::default().contains_literally(b"/admin"));
+    }
+
+    #[test]
+    fn repeated_prefixes_count_once() {
+        let bypass = BypassPaths::new(["/a", "/b", "/a", "/a"].map(String::from));
+        assert_eq!(bypass.len(), 2);
+        assert!(bypass.contains(&normalize(b"/a/x")) && bypass.contains(&normalize(b"/b")));
+        assert!(!bypass.contains(&normalize(b"/c")));
     }
 }

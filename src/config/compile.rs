@@ -47,20 +47,66 @@ pub(crate) const MAX_WINDOWS: usize = 256;
 /// Upstream statuses replaced by default when `upstream_fallback` gives no `statuses`.
 pub(crate) const DEFAULT_FALLBACK_STATUSES: [u16; 3] = [502, 503, 504];
 
-/// Parses each entry of a string list; an error names the entry (`field[index]`) and quotes it.
+/// Parses each entry of a string list, freeing each as it goes (VM memory never shrinks, so
+/// the peak counts); an error names the entry (`field[index]`) and quotes it.
 fn compile_each<T>(
-    entries: &[String],
+    entries: Vec<String>,
     field: &str,
     parse: impl Fn(&str) -> Result<T, String>,
 ) -> Result<Vec<T>, ConfigError> {
-    entries
-        .iter()
-        .enumerate()
-        .map(|(index, entry)| {
-            parse(entry)
-                .map_err(|why| error(format!("{field}[{index}]"), format!("{entry:?} {why}")))
-        })
-        .collect()
+    let mut compiled = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.into_iter().enumerate() {
+        let item = parse(&entry)
+            .map_err(|why| error(format!("{field}[{index}]"), format!("{entry:?} {why}")))?;
+        compiled.push(item);
+    }
+    Ok(compiled)
+}
+
+/// `routes`, compiled one by one while the JSON is read, so the raw routes never all exist at
+/// once (with 10,000 routes they would take more VM memory than the compiled ones). The first
+/// route error is kept for [`compile`] to report at its turn; the remaining routes are still
+/// read, so a JSON error later in the document still comes first, as it always did.
+#[derive(Debug, Default)]
+pub struct CompiledRoutes {
+    routes: Vec<Route>,
+    count: usize,
+    error: Option<ConfigError>,
+}
+
+impl<'de> serde::Deserialize<'de> for CompiledRoutes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Routes;
+        impl<'de> serde::de::Visitor<'de> for Routes {
+            type Value = CompiledRoutes;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a sequence")
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<CompiledRoutes, A::Error> {
+                let mut out = CompiledRoutes::default();
+                while let Some(raw) = seq.next_element::<RawRoute>()? {
+                    if out.error.is_none() {
+                        match compile_route(raw, &format!("routes[{}]", out.count)) {
+                            Ok(route) => out.routes.push(route),
+                            Err(problem) => {
+                                out.error = Some(problem);
+                                out.routes = Vec::new();
+                            }
+                        }
+                    }
+                    out.count += 1;
+                }
+                out.routes.shrink_to_fit();
+                Ok(out)
+            }
+        }
+        deserializer.deserialize_seq(Routes)
+    }
 }
 
 /// Validates the raw configuration and compiles it.
@@ -97,23 +143,21 @@ pub fn compile(raw: RawConfig) -> Result<Plan, ConfigError> {
 
     let scope = match raw.routes {
         None => Scope::everything(),
-        Some(routes) if routes.is_empty() => {
+        Some(routes) if routes.count == 0 => {
             return Err(error(
                 "routes",
                 "is empty, which would put no request in scope; omit it to cover every request",
             ))
         }
-        Some(routes) => Scope::from_routes(
-            routes
-                .into_iter()
-                .enumerate()
-                .map(|(index, route)| compile_route(route, &format!("routes[{index}]")))
-                .collect::<Result<_, _>>()?,
-        ),
+        Some(CompiledRoutes {
+            error: Some(problem),
+            ..
+        }) => return Err(problem),
+        Some(CompiledRoutes { routes, .. }) => Scope::from_routes(routes),
     };
 
     let bypass_paths = BypassPaths::new(compile_each(
-        &raw.bypass.paths,
+        raw.bypass.paths,
         "bypass.paths",
         normalize_config_prefix,
     )?);
@@ -131,11 +175,8 @@ pub fn compile(raw: RawConfig) -> Result<Plan, ConfigError> {
         .as_deref()
         .map(|header| compile_bypass_header(header, &bypass_tokens))
         .transpose()?;
-    let bypass_networks = Networks::new(compile_each(
-        &raw.bypass.cidrs,
-        "bypass.cidrs",
-        Cidr::parse,
-    )?);
+    let bypass_networks =
+        Networks::new(compile_each(raw.bypass.cidrs, "bypass.cidrs", Cidr::parse)?);
 
     let extra_headers = compile_headers(&raw.response.headers)?;
     if let Some(template) = &raw.response.html {
@@ -511,11 +552,9 @@ fn compile_route(raw: RawRoute, field: &str) -> Result<Route, ConfigError> {
                 "is empty, which matches no host; omit it to match every host",
             ))
         }
-        Some(hosts) => Some(compile_each(
-            &hosts,
-            &format!("{field}.hosts"),
-            HostPattern::parse,
-        )?),
+        Some(hosts) => Some(
+            compile_each(hosts, &format!("{field}.hosts"), HostPattern::parse)?.into_boxed_slice(),
+        ),
     };
     let path = match (raw.path_prefix, raw.path) {
         (Some(_), Some(_)) => {
@@ -525,13 +564,14 @@ fn compile_route(raw: RawRoute, field: &str) -> Result<Route, ConfigError> {
             ))
         }
         (Some(prefix), None) => Some(PathCondition::Prefix(
-            normalize_config_prefix(&prefix).map_err(|why| {
-                error(format!("{field}.path_prefix"), format!("{prefix:?} {why}"))
-            })?,
+            normalize_config_prefix(&prefix)
+                .map_err(|why| error(format!("{field}.path_prefix"), format!("{prefix:?} {why}")))?
+                .into(),
         )),
         (None, Some(path)) => Some(PathCondition::Exact(
             normalize_config_path(&path)
-                .map_err(|why| error(format!("{field}.path"), format!("{path:?} {why}")))?,
+                .map_err(|why| error(format!("{field}.path"), format!("{path:?} {why}")))?
+                .into(),
         )),
         (None, None) => None,
     };
@@ -558,7 +598,7 @@ fn compile_route(raw: RawRoute, field: &str) -> Result<Route, ConfigError> {
                     ));
                 }
             }
-            Some(methods)
+            Some(methods.into_iter().map(String::into_boxed_str).collect())
         }
     };
     Ok(Route {

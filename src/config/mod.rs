@@ -39,8 +39,21 @@ fn error(field: impl Into<String>, message: impl Into<String>) -> ConfigError {
 
 /// Parses and compiles the plugin configuration. Empty (or all-whitespace) means "off".
 pub fn parse(bytes: &[u8]) -> Result<Plan, ConfigError> {
+    compile(read(bytes)?)
+}
+
+/// [`parse`], freeing the configuration bytes before compiling: in the VM, whose memory never
+/// shrinks, the compiled indexes then reuse the bytes' space.
+pub(crate) fn parse_owned(bytes: Vec<u8>) -> Result<Plan, ConfigError> {
+    let raw = read(&bytes)?;
+    drop(bytes);
+    compile(raw)
+}
+
+/// The JSON as [`RawConfig`] (routes already compiled, see `CompiledRoutes`).
+fn read(bytes: &[u8]) -> Result<RawConfig, ConfigError> {
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-        None => return compile(RawConfig::default()),
+        None => return Ok(RawConfig::default()),
         Some(b'{') => {}
         // serde would also read a struct from an array of its fields in order: not a format
         // anyone means to write.
@@ -59,7 +72,7 @@ pub fn parse(bytes: &[u8]) -> Result<Plan, ConfigError> {
     deserializer
         .end()
         .map_err(|e| wording::trailing(&e, bytes))?;
-    compile(raw)
+    Ok(raw)
 }
 
 #[cfg(test)]

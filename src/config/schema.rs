@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+pub use super::compile::CompiledRoutes;
+
 /// The configuration as written by the operator. Unknown fields are errors.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,7 +26,8 @@ pub struct RawConfig {
     pub retry_after: Option<u64>,
     /// Which requests maintenance applies to. Absent: every request. A request is in scope when
     /// any route matches it.
-    pub routes: Option<Vec<RawRoute>>,
+    /// (Each entry is a [`RawRoute`], compiled as soon as it is read.)
+    pub routes: Option<CompiledRoutes>,
     /// In-scope requests that still go to the upstream.
     #[serde(default)]
     pub bypass: RawBypass,
@@ -48,8 +51,8 @@ pub struct RawConfig {
     /// A path (e.g. `/.well-known/maintenance`) the plugin answers itself, on any host, whether
     /// maintenance is on or off: `GET`/`HEAD` get JSON saying whether maintenance applies, until
     /// when and the next planned period; this path + `/preview` shows the maintenance response
-    /// as it would be now (status 200). Matched exactly, without the query. Costs a `:path`
-    /// read on every request.
+    /// as it would be now (status 200). Matched exactly, without the query. Costs a read of
+    /// the request headers (one host call) on every request, even with maintenance off.
     pub status_path: Option<String>,
     /// Seconds (> 0) before a planned period (`windows` or `recurring`, with `enabled: true`)
     /// during which in-scope responses that pass carry a `maintenance-notice` header

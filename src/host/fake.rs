@@ -21,7 +21,6 @@ pub(crate) enum Phase {
 /// One call the plugin made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Call {
-    RequestHeader(String),
     RequestHeaders,
     Remove(String),
     Set(String, Vec<u8>),
@@ -150,7 +149,6 @@ impl FakeHost {
         self.calls
             .iter()
             .filter_map(|call| match call {
-                Call::RequestHeader(name) => Some(name.as_str()),
                 Call::RequestHeaders => Some("*"),
                 _ => None,
             })
@@ -210,6 +208,23 @@ impl FakeHost {
     }
 }
 
+/// A header map serialized as the host does (proxy-wasm ABI): a u32 count, the pairs' u32
+/// lengths, then each name and value followed by a NUL.
+pub(crate) fn serialize(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
+    let mut out = (pairs.len() as u32).to_le_bytes().to_vec();
+    for (name, value) in pairs {
+        out.extend_from_slice(&(name.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(value.len() as u32).to_le_bytes());
+    }
+    for (name, value) in pairs {
+        out.extend_from_slice(name);
+        out.push(0);
+        out.extend_from_slice(value);
+        out.push(0);
+    }
+    out
+}
+
 fn first(map: &HeaderPairs, name: &str) -> Option<Vec<u8>> {
     map.iter()
         .find(|(n, _)| n == name.as_bytes())
@@ -217,17 +232,17 @@ fn first(map: &HeaderPairs, name: &str) -> Option<Vec<u8>> {
 }
 
 impl Host for FakeHost {
-    fn request_header(&mut self, name: &str) -> Option<Vec<u8>> {
-        self.calls.push(Call::RequestHeader(name.to_string()));
-        self.in_phase(Phase::RequestHeaders, name)
-            .then(|| first(&self.request, name))
-            .flatten()
-    }
-
-    fn request_headers(&mut self) -> Result<HeaderPairs, Refused> {
+    fn request_header_map(&mut self) -> Result<Vec<u8>, Refused> {
         self.calls.push(Call::RequestHeaders);
         match self.in_phase(Phase::RequestHeaders, "*") {
-            true => Ok(self.request.clone()),
+            true => {
+                let pairs: Vec<(&[u8], &[u8])> = self
+                    .request
+                    .iter()
+                    .map(|(n, v)| (n.as_slice(), v.as_slice()))
+                    .collect();
+                Ok(serialize(&pairs))
+            }
             false => Err(Refused("BadArgument".into())),
         }
     }
@@ -270,7 +285,7 @@ impl Host for FakeHost {
         Ok(())
     }
 
-    fn send_reply(&mut self, reply: &Reply) -> Result<(), Refused> {
+    fn send_reply(&mut self, reply: Reply) -> Result<(), Refused> {
         let owned = |headers: &[(&str, &str)]| {
             headers
                 .iter()
@@ -283,8 +298,8 @@ impl Host for FakeHost {
                 headers,
                 body,
             } => OwnedReply {
-                status: Some(*status),
-                headers: owned(headers),
+                status: Some(status),
+                headers: owned(&headers),
                 body: body.unwrap_or_default().to_vec(),
             },
         };

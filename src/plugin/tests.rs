@@ -66,11 +66,13 @@ fn maintenance_off_reads_no_header() {
 
 #[test]
 fn each_decision_reads_only_what_it_needs() {
-    // Maintenance for everything: the path, then the format only because it replies.
+    // Maintenance for everything: one read of the whole header map (path and format), the
+    // decision for the access log, the reply: no other host call.
     let (root, mut host) = configured(r#"{"enabled": true}"#);
     let (_, flow) = request(&root, &mut host, GET_SHOP);
     assert_eq!(flow, Flow::Pause);
-    assert_eq!(host.reads(), [":path", "content-type", "accept"]);
+    assert_eq!(host.reads(), ["*"]);
+    assert_eq!(host.calls.len(), 3, "{:?}", host.calls);
     let reply = host.replies()[0].clone();
     assert_eq!(reply.status, Some(503));
     assert_eq!(
@@ -79,13 +81,15 @@ fn each_decision_reads_only_what_it_needs() {
     );
     assert_eq!(reply.header("cache-control"), Some("no-store"));
 
-    // Routes by host and method read those; out of scope: no format.
+    // Routes by host and method: still one read.
     let (root, mut host) = configured(
         r#"{"enabled": true, "routes": [{"hosts": ["blog.example.com"], "methods": ["GET"]}]}"#,
     );
     let (_, flow) = request(&root, &mut host, GET_SHOP);
     assert_eq!(flow, Flow::Continue);
-    assert_eq!(host.reads(), [":method", ":authority", ":path"]);
+    assert_eq!(host.reads(), ["*"]);
+    // The read and the access-log decision.
+    assert_eq!(host.calls.len(), 2, "{:?}", host.calls);
     assert!(host.replies().is_empty());
 
     // A bypass path: no format, no secrets.
@@ -98,23 +102,124 @@ fn each_decision_reads_only_what_it_needs() {
     );
     let (_, flow) = request(&root, &mut host, GET_SHOP);
     assert_eq!(flow, Flow::Continue);
-    // Every configured bypass input is read while maintenance applies (the whole map for the
-    // cookie), but never the format.
-    assert_eq!(host.reads(), [":path", "x-bypass", "*"]);
+    // Every configured bypass input is taken from the one read of the map while maintenance
+    // applies; the source address is a property, a call of its own.
+    assert_eq!(host.reads(), ["*"]);
     assert!(host
         .calls
         .contains(&Call::Property(vec!["source".into(), "address".into()])));
     assert!(host.replies().is_empty());
 
-    // With the debug log on, the method is read for the log line.
+    // With the debug log on, the method is taken for the log line: no extra read.
     let (root, mut host) = configured(r#"{"enabled": true}"#);
     host.debug = true;
     request(&root, &mut host, GET_SHOP);
-    assert_eq!(host.reads(), [":method", ":path", "content-type", "accept"]);
+    assert_eq!(host.reads(), ["*"]);
     assert_eq!(
         host.logged(log::Level::Debug),
         ["GET /cart -> Maintenance(Json)"]
     );
+}
+
+#[test]
+fn every_feature_takes_its_headers_from_one_read() {
+    // Status path, translations, bypass header, dry run, fallback, the access-log decision and
+    // the cookie: whatever the combination and the outcome, one read of the header map.
+    let all = r#""status_path": "/status", "translations": {"fr": {"title": "En maintenance"}},
+        "bypass": {"header": "x-via", "paths": ["/admin"],
+          "tokens": [{"header": "x-bypass", "sha256": "ABC"}],
+          "cookie": {"name": "mm", "sha256": "ABC"}}"#;
+    let headers = |path: &'static [u8], extra: (&'static str, &'static [u8])| {
+        vec![
+            (":method", b"GET".as_slice()),
+            (":authority", b"shop.example.com"),
+            (":path", path),
+            ("accept", b"text/plain"),
+            ("accept-language", b"fr"),
+            ("x-via", b"spoofed"),
+            extra,
+        ]
+    };
+    let none = ("x-none", b"".as_slice());
+    // (config, request, the reply's status or None when it passes, its content-language or
+    // the bypass header the upstream sees)
+    type Case = (
+        &'static str,
+        Vec<(&'static str, &'static [u8])>,
+        Option<u16>,
+        Option<&'static str>,
+    );
+    let cases: [Case; 8] = [
+        // The status document in French, the preview in the request's format.
+        (
+            r#""enabled": true"#,
+            headers(b"/status", none),
+            Some(200),
+            Some("fr"),
+        ),
+        (
+            r#""enabled": false"#,
+            headers(b"/status/preview", none),
+            Some(200),
+            Some("fr"),
+        ),
+        // The page in French; the spoofed bypass header is never let through.
+        (
+            r#""enabled": true"#,
+            headers(b"/cart", none),
+            Some(503),
+            Some("fr"),
+        ),
+        (
+            r#""enabled": true"#,
+            headers(b"/admin", none),
+            None,
+            Some("path"),
+        ),
+        (
+            r#""enabled": true"#,
+            headers(b"/cart", ("x-bypass", b"abc")),
+            None,
+            Some("token"),
+        ),
+        (
+            r#""enabled": true"#,
+            headers(b"/cart", ("cookie", b"a=1; mm=abc")),
+            None,
+            Some("cookie"),
+        ),
+        (
+            r#""enabled": true, "dry_run": true"#,
+            headers(b"/cart", none),
+            None,
+            None,
+        ),
+        (
+            r#""enabled": false, "upstream_fallback": {}"#,
+            headers(b"/cart", none),
+            None,
+            None,
+        ),
+    ];
+    for (on, request_headers, status, marker) in cases {
+        let config = format!("{{{on}, {}}}", all.replace("ABC", ABC));
+        let (root, mut host) = configured(&config);
+        let (_, flow) = request(&root, &mut host, &request_headers);
+        assert_eq!(host.reads(), ["*"], "{config} {request_headers:?}");
+        match status {
+            Some(status) => {
+                assert_eq!(flow, Flow::Pause);
+                let reply = host.replies()[0].clone();
+                assert_eq!(reply.status, Some(status), "{request_headers:?}");
+                assert_eq!(reply.header("content-language"), marker);
+            }
+            None => {
+                assert_eq!(flow, Flow::Continue, "{config} {request_headers:?}");
+                let via: Vec<&[u8]> = marker.map(str::as_bytes).into_iter().collect();
+                assert_eq!(host.header("x-via"), via, "{config} {request_headers:?}");
+            }
+        }
+    }
 }
 
 #[test]
@@ -330,7 +435,7 @@ fn upstream_failures_are_replaced_once_in_the_requested_format() {
     let (mut stream, flow) = request(&root, &mut host, GET_SHOP);
     assert_eq!(flow, Flow::Continue);
     // The format is read in the request phase, the only one where it can be.
-    assert_eq!(host.reads(), [":path", "content-type", "accept"]);
+    assert_eq!(host.reads(), ["*"]);
     host.respond(&[(":status", b"502")]);
     host.properties
         .insert(code_details(), b"via_upstream".to_vec());
@@ -628,8 +733,8 @@ fn status_path_is_answered_with_maintenance_off() {
     let (root, mut host) = configured(config);
     let (_, flow) = send(&root, &mut host, &get(STATUS));
     assert_eq!(flow, Flow::Pause);
-    // Without windows and translations: the path and the method, nothing else.
-    assert_eq!(host.reads(), [":path", ":method"]);
+    // Without windows and translations: one read of the headers (path and method), no clock.
+    assert_eq!(host.reads(), ["*"]);
     assert!(!host.calls.contains(&Call::Now));
     let reply = host.replies()[0].clone();
     assert_eq!(reply.status, Some(200));
@@ -640,10 +745,11 @@ fn status_path_is_answered_with_maintenance_off() {
     assert_eq!(body["active"], false);
     assert_eq!(body["reason"], "db");
 
-    // Any other request: only the path, once.
+    // Any other request: the headers, once, and nothing else.
     let (_, flow) = send(&root, &mut host, &get("/cart"));
     assert_eq!(flow, Flow::Continue);
-    assert_eq!(host.reads(), [":path"]);
+    assert_eq!(host.reads(), ["*"]);
+    assert_eq!(host.calls, [Call::RequestHeaders]);
     assert_eq!(host.replies().len(), 0);
 }
 
@@ -667,10 +773,10 @@ fn status_path_escapes_maintenance_and_refuses_other_methods() {
     assert_eq!(reply.status, Some(405));
     assert_eq!(reply.header("allow"), Some("GET, HEAD"));
 
-    // The rest is in maintenance, reading the path once.
+    // The rest is in maintenance, reading the headers once.
     let (_, flow) = send(&root, &mut host, &get("/cart"));
     assert_eq!(flow, Flow::Pause);
-    assert_eq!(host.reads(), [":path", "content-type", "accept"]);
+    assert_eq!(host.reads(), ["*"]);
     assert_eq!(host.replies()[0].status, Some(503));
 }
 
@@ -711,10 +817,8 @@ fn translations_follow_accept_language_read_only_when_configured() {
     let mut headers = get("/");
     headers.push(("accept-language", b"fr-CA, en;q=0.5".to_vec()));
     send(&root, &mut host, &headers);
-    assert_eq!(
-        host.reads(),
-        [":path", "content-type", "accept", "accept-language"]
-    );
+    // accept-language comes from the one read of the headers.
+    assert_eq!(host.reads(), ["*"]);
     let reply = host.replies()[0].clone();
     assert_eq!(reply.header("content-language"), Some("fr"));
     assert_eq!(reply.body, b"Maintenance en cours\n");
@@ -723,11 +827,12 @@ fn translations_follow_accept_language_read_only_when_configured() {
     let reply = host.replies()[0].clone();
     assert_eq!(reply.header("content-language"), Some("en"));
     assert_eq!(reply.body, b"Back soon\n");
-    // No translations: no accept-language read, no content-language.
+    // No translations: accept-language is ignored, no content-language.
     let (root, mut host) = configured(r#"{"enabled": true}"#);
     send(&root, &mut host, &headers);
-    assert!(!host.reads().contains(&"accept-language"));
+    assert_eq!(host.reads(), ["*"]);
     assert_eq!(host.replies()[0].header("content-language"), None);
+    assert_eq!(host.replies()[0].body, b"Down for maintenance\n");
 }
 
 #[test]
@@ -746,11 +851,11 @@ fn notice_only_inside_the_lead_time_and_in_scope() {
     assert_eq!(stream.on_response_headers(&mut host), Flow::Continue);
     assert_eq!(host.calls, [Call::Now]);
 
-    // Inside it, in scope: the header on the response; no format read.
+    // Inside it, in scope: the header on the response; one read of the headers.
     host.clock = Some(at("2025-06-01T01:30:00Z"));
     let (mut stream, flow) = send(&root, &mut host, &get("/shop/cart"));
     assert_eq!(flow, Flow::Continue);
-    assert_eq!(host.reads(), [":path"]);
+    assert_eq!(host.reads(), ["*"]);
     host.respond(&[(":status", b"200")]);
     assert_eq!(stream.on_response_headers(&mut host), Flow::Continue);
     assert!(host.calls.contains(&Call::AddResponse(

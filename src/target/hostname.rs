@@ -121,8 +121,8 @@ fn valid_port_suffix(rest: &[u8]) -> bool {
 pub enum HostPattern {
     Any,
     /// Stored with its leading dot: `.example.com`.
-    Suffix(String),
-    Exact(String),
+    Suffix(Box<str>),
+    Exact(Box<str>),
 }
 
 impl HostPattern {
@@ -150,7 +150,7 @@ impl HostPattern {
                 .strip_suffix(']')
                 .and_then(|literal| ipv6_literal(&literal.as_bytes()[1..]))
             {
-                return Ok(HostPattern::Exact(canonical));
+                return Ok(HostPattern::Exact(canonical.into()));
             }
             return Err("is not a valid IPv6 literal".into());
         }
@@ -173,17 +173,17 @@ impl HostPattern {
             }
         }
         Ok(if is_suffix {
-            HostPattern::Suffix(format!(".{name}"))
+            HostPattern::Suffix(format!(".{name}").into())
         } else {
-            HostPattern::Exact(name.to_owned())
+            HostPattern::Exact(name.into())
         })
     }
 
     pub(crate) fn matches(&self, host: &str) -> bool {
         match self {
             HostPattern::Any => true,
-            HostPattern::Suffix(suffix) => host.len() > suffix.len() && host.ends_with(suffix),
-            HostPattern::Exact(name) => host == name,
+            HostPattern::Suffix(suffix) => host.len() > suffix.len() && host.ends_with(&**suffix),
+            HostPattern::Exact(name) => host == &**name,
         }
     }
 }

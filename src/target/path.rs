@@ -110,6 +110,21 @@ pub fn normalize(raw: &[u8]) -> NormalizedPath {
     if raw.first() != Some(&b'/') {
         return NormalizedPath::Ambiguous(Ambiguity::NotOriginForm);
     }
+    if !raw.contains(&b'%') {
+        // Nothing to decode (most requests): the loop below would copy every byte or stop at
+        // the first suspicious one, so check them in one pass and copy once.
+        if raw
+            .iter()
+            .any(|&b| matches!(b, b'\\' | b';' | 0x00..=0x20 | 0x7f..=0xff))
+        {
+            return NormalizedPath::Ambiguous(Ambiguity::SuspiciousCharacter);
+        }
+        // Only ASCII is left, so this cannot fail.
+        return match std::str::from_utf8(raw) {
+            Ok(text) => checked(text.to_owned()),
+            Err(_) => NormalizedPath::Ambiguous(Ambiguity::SuspiciousCharacter),
+        };
+    }
 
     let mut decoded = String::with_capacity(raw.len());
     // Bytes of every percent-encoding seen, to check they form valid UTF-8 (rejects overlong forms).
@@ -182,23 +197,32 @@ pub fn normalize(raw: &[u8]) -> NormalizedPath {
     if !encoded_bytes.is_empty() && std::str::from_utf8(&encoded_bytes).is_err() {
         return NormalizedPath::Ambiguous(Ambiguity::InvalidEncoding);
     }
+    checked(decoded)
+}
 
+/// The checks on a decoded path (`/`, then printable ASCII with `%XX` for what stays encoded).
+fn checked(decoded: String) -> NormalizedPath {
+    // Byte scans rather than substring searches: these paths are short, and a searcher's setup
+    // costs more than the scan (this runs for every request maintenance applies to).
+    let encoded = decoded.as_bytes().contains(&b'%');
     // The same once decoded: `%25%32%65` becomes `%252e` here, `%2e` after one more decoding.
-    if decoded
-        .as_bytes()
-        .windows(5)
-        .any(|w| w.starts_with(b"%25") && w[3].is_ascii_hexdigit() && w[4].is_ascii_hexdigit())
+    if encoded
+        && decoded
+            .as_bytes()
+            .windows(5)
+            .any(|w| w.starts_with(b"%25") && w[3].is_ascii_hexdigit() && w[4].is_ascii_hexdigit())
     {
         return NormalizedPath::Ambiguous(Ambiguity::SuspiciousEncoding);
     }
-    if decoded.contains("//") {
+    if decoded.as_bytes().windows(2).any(|w| w == b"//") {
         return NormalizedPath::Ambiguous(Ambiguity::RepeatedSlash);
     }
     if decoded[1..].split('/').any(is_dot_segment) {
         return NormalizedPath::Ambiguous(Ambiguity::DotSegment);
     }
     // Every multi-byte sequence here came from a valid encoding, so a match is a whole character.
-    if (decoded.contains("%E") || decoded.contains("%C"))
+    if encoded
+        && (decoded.contains("%E") || decoded.contains("%C"))
         && COMPATIBILITY_FORMS
             .iter()
             .any(|form| decoded.contains(form))

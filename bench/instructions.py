@@ -1,0 +1,407 @@
+#!/usr/bin/env python3
+"""Instructions per request, counted by callgrind on the real Envoy: deterministic, unlike
+requests per second on a shared machine, so ratios can be guarded in CI (`make bench-ci`).
+
+Each scenario is one Envoy (`--concurrency 1`) started under
+`valgrind --tool=callgrind --instr-atstart=no --separate-threads=yes` (envoylib's
+`command_prefix`). The benchmark turns instrumentation on (`callgrind_control -i on`), sends
+warm-up requests on one keep-alive connection, zeroes the counters (`-z`), sends `--requests`
+more, dumps (`-d`), and reads the instruction count (Ir) of the busiest thread, the worker
+that served them (the main thread's timers and stats flushes are left out). The same is done a
+second time with twice the requests, and the cost per request is the difference over the extra
+requests, so the fixed costs of a dump cancel out.
+
+Scenarios are data: one `Case(...)` line each in CASES; `GUARDS` are the CI limits. Run from the
+repository root as `python -m bench.instructions` (`make bench` runs it after the throughput
+table; `make bench-ci` runs it alone with `--ci`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from envoylib.bootstrap import ROUTER, wasm_filter
+from envoylib.paths import LOOPBACK, REPO, envoy_native_bin
+from envoylib.process import Envoy, PluginEnvoy
+
+HOST = "shop.example.com"
+PATH = "/catalog/item?id=42"
+ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+UPSTREAM_BODY = "ok\n"
+RULES = 10_000
+
+# ---------------------------------------------------------------------------
+# configurations
+# ---------------------------------------------------------------------------
+
+BASE = {"reason": "Planned database upgrade.", "retry_after": 600, "bypass": {"paths": ["/admin", "/healthz"]}}
+OFF = {**BASE, "enabled": False}
+ON = {**BASE, "enabled": True}
+# Maintenance on for one other host: the benchmark request is out of scope.
+ON_ONE_RULE = {**ON, "routes": [{"hosts": ["app-0.example.org"]}]}
+STATUS_PATH = {"status_path": "/.well-known/maintenance"}
+TRANSLATED = {**ON, "translations": {"fr": {"title": "Maintenance en cours", "reason": "Mise à jour."}}}
+BYPASS_HEADER = {**BASE, "bypass": {**BASE["bypass"], "header": "x-maintenance-bypass-kind"}}
+
+
+def rfc3339(unix: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(unix))
+
+
+def notice_lead_time() -> dict:
+    """Maintenance planned to start in 6 hours, announced a day ahead: the request is in the lead
+    time and in scope, so its response carries `maintenance-notice`."""
+    start = time.time() + 6 * 3600
+    window = {"start": rfc3339(start), "end": rfc3339(start + 3600)}
+    return {**ON, "windows": [window], "notice_before": 86400}
+
+
+# Envoy's file access log printing the plugin's decision (README "The decision in the access log").
+ACCESS_LOG = {
+    "access_log": [
+        {
+            "name": "envoy.access_loggers.file",
+            "typed_config": {
+                "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
+                "path": "/dev/null",
+                "log_format": {
+                    "text_format_source": {
+                        "inline_string": "%RESPONSE_CODE% %FILTER_STATE(wasm.maintenance_mode.decision:PLAIN)%\n"
+                    }
+                },
+            },
+        }
+    ]
+}
+
+
+def many_rules(count: int = RULES) -> dict:
+    """Maintenance on, `count` routes that do not cover the benchmark request (half by host, half
+    by host and path prefix) and `count` bypass paths: the request passes through."""
+    routes = []
+    for i in range(count):
+        if i % 2:
+            routes.append({"hosts": [f"svc-{i}.example.com", f"*.svc-{i}.example.net"], "path_prefix": f"/api/v{i}"})
+        else:
+            routes.append({"hosts": [f"app-{i}.example.org"]})
+    return {**ON, "routes": routes, "bypass": {"paths": [f"/internal/health-{i}" for i in range(count)]}}
+
+
+# ---------------------------------------------------------------------------
+# scenarios: one line each
+# ---------------------------------------------------------------------------
+
+NO_FILTER = "none"  # `config` for no filter at all
+NOOP = "noop"  # the no-op wasm filter, pass-through
+NOOP_REPLY = "noop-reply"  # the no-op wasm filter answering with the plugin's page, byte for byte
+
+
+@dataclass
+class Case:
+    """One measured scenario. `config`: the plugin configuration (dict), or NO_FILTER, NOOP or
+    NOOP_REPLY. `status`: what the request must get. `path`/`headers`: the request, default the
+    browser GET of every scenario. `ref`: the key its ratio is printed against. `body_has`: what
+    the body must contain (default: the plugin's page for a 503 of the ON configuration, the
+    upstream's body for a 200). `hcm`: more HttpConnectionManager fields (an access log)."""
+
+    key: str
+    title: str
+    config: object
+    status: int
+    ref: str = ""
+    path: str = PATH
+    headers: tuple[tuple[str, str], ...] = ()
+    body_has: bytes | None = None
+    hcm: dict | None = None
+    per_request: float | None = field(default=None, compare=False)
+
+
+CASES: list[Case] = [
+    Case("none", "pass-through, no filter", NO_FILTER, 200),
+    Case("noop", "pass-through, no-op wasm filter", NOOP, 200, ref="none"),
+    Case("off", "pass-through, plugin, maintenance off", OFF, 200, ref="noop"),
+    Case("on-1", "pass-through, plugin on, 1 route, request out of scope", ON_ONE_RULE, 200, ref="off"),
+    Case("on-10k", f"pass-through, plugin on, {RULES:,} routes + {RULES:,} bypass paths, out of scope", many_rules(), 200, ref="off"),
+    Case("bypassed", "bypassed request (bypass path /admin), maintenance on", ON, 200, ref="off", path="/admin/users"),
+    Case("page", "maintenance page, plugin", ON, 503, ref="noop-reply"),
+    Case("noop-reply", "same 503, fixed reply from the no-op wasm filter", NOOP_REPLY, 503, ref="noop"),
+    # Each optional feature's hot path (README "Performance", "What the optional features cost"):
+    Case("status-off", "status_path set, maintenance off (the header map read for the path)", {**OFF, **STATUS_PATH}, 200, ref="off"),
+    Case("status-on-1", "status_path set, plugin on, 1 route, request out of scope", {**ON_ONE_RULE, **STATUS_PATH}, 200, ref="on-1"),
+    Case("notice", "notice_before: in the lead time, in scope, maintenance-notice added", notice_lead_time(), 200, ref="off"),
+    Case("translations", "maintenance page in French (translations, accept-language: fr-CA)", TRANSLATED, 503, ref="page", headers=(("accept-language", "fr-CA,fr;q=0.9,en;q=0.5"),), body_has=b"Maintenance en cours"),
+    Case("decision-off", "dry run, maintenance off: only the access-log decision (off)", {**OFF, "dry_run": True}, 200, ref="off"),
+    Case("page-logged", "maintenance page, Envoy's access log printing the decision", ON, 503, ref="page", hcm=ACCESS_LOG),
+    Case("bypass-header", "bypassed request (/admin) marked with bypass.header, maintenance on", {**BYPASS_HEADER, "enabled": True}, 200, ref="bypassed", path="/admin/users"),
+    Case("bypass-header-off", "bypass.header set, maintenance off (a client's copy removed)", {**BYPASS_HEADER, "enabled": False}, 200, ref="off"),
+    Case("dry-run", "dry run, maintenance on: would-be page, goes upstream", {**ON, "dry_run": True}, 200, ref="off"),
+]  # fmt: skip
+
+# (scenario, reference, limit): the CI guard (`--ci`) fails when scenario/reference > limit.
+GUARDS: list[tuple[str, str, float]] = [
+    ("off", "noop", 1.03),
+    ("on-10k", "off", 1.20),
+    ("on-10k", "on-1", 1.02),
+    ("page", "noop-reply", 1.30),
+]
+
+# ---------------------------------------------------------------------------
+# measuring
+# ---------------------------------------------------------------------------
+
+
+def valgrind_prefix(out: Path) -> list[str]:
+    return [
+        "valgrind", "--tool=callgrind", "--instr-atstart=no", "--separate-threads=yes",
+        "--dump-instr=no", "--compress-strings=no", f"--callgrind-out-file={out}",
+        "--log-file=" + str(out.parent / "valgrind.log"),
+    ]  # fmt: skip
+
+
+def callgrind_control(pid: int, *args: str) -> None:
+    subprocess.run(["callgrind_control", *args, str(pid)], check=True, capture_output=True, timeout=120)
+
+
+def request_bytes(case: Case) -> bytes:
+    lines = [f"GET {case.path} HTTP/1.1", f"host: {HOST}", f"accept: {ACCEPT}"]
+    lines += [f"{k}: {v}" for k, v in case.headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+class KeepAlive:
+    """One HTTP/1.1 keep-alive connection sending the same request again and again."""
+
+    def __init__(self, port: int, request: bytes):
+        self.sock = socket.create_connection((LOOPBACK, port), timeout=60)
+        self.request = request
+        self.buffer = b""
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def _read_more(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("envoy closed the connection")
+        self.buffer += chunk
+
+    def send(self) -> tuple[int, bytes]:
+        """(status, body) of one request; the response must carry content-length."""
+        self.sock.sendall(self.request)
+        while b"\r\n\r\n" not in self.buffer:
+            self._read_more()
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        status = int(head.split(b" ", 2)[1])
+        length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+        if length is None:
+            raise ConnectionError(f"no content-length in {head!r}")
+        size = int(length.group(1))
+        while len(self.buffer) < size:
+            self._read_more()
+        body, self.buffer = self.buffer[:size], self.buffer[size:]
+        return status, body
+
+
+def busiest_thread_ir(out: Path, stamp: int) -> int:
+    """The largest `totals:` (Ir) over the per-thread files of dump number `stamp`."""
+    best = 0
+    for path in out.parent.glob(f"{out.name}.{stamp}-*"):
+        found = re.search(r"^(?:totals|summary):\s+(\d+)", path.read_text(errors="replace"), re.M)
+        if found:
+            best = max(best, int(found.group(1)))
+    if best == 0:
+        raise RuntimeError(f"no callgrind dump {stamp} next to {out}")
+    return best
+
+
+def measure(envoy: Envoy, case: Case, out: Path, warmup: int, requests: int, expect_body: bytes | None) -> float:
+    pid = envoy.proc.pid
+    callgrind_control(pid, "-i", "on")
+    conn = KeepAlive(envoy.port, request_bytes(case))
+    try:
+
+        def send(count: int) -> None:
+            for _ in range(count):
+                status, body = conn.send()
+                wrong_body = (expect_body is not None and body != expect_body) or (
+                    case.body_has is not None and case.body_has not in body
+                )
+                if status != case.status or wrong_body:
+                    raise SystemExit(f"{case.key}: got {status} {body[:200]!r}, expected {case.status}")
+
+        send(warmup)
+        counts = []
+        for stamp, count in ((1, requests), (2, 2 * requests)):
+            callgrind_control(pid, "-z")
+            send(count)
+            callgrind_control(pid, "-d")
+            counts.append(wait_dump(out, stamp))
+    finally:
+        conn.close()
+    return (counts[1] - counts[0]) / requests
+
+
+def wait_dump(out: Path, stamp: int, timeout: float = 60) -> int:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return busiest_thread_ir(out, stamp)
+        except RuntimeError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def hcm_for(case: Case, wasm: Path, noop: Path, page_reply: str) -> dict:
+    if case.config == NO_FILTER:
+        filters = [ROUTER]
+    elif case.config == NOOP:
+        filters = [wasm_filter("", noop), ROUTER]
+    elif case.config == NOOP_REPLY:
+        filters = [wasm_filter(page_reply, noop), ROUTER]
+    else:
+        filters = [wasm_filter(case.config, wasm), ROUTER]
+    return {"http_filters": filters, **(case.hcm or {})}
+
+
+def run_case(case: Case, args, work: Path, upstream_port: int, page: tuple[str, bytes]) -> float:
+    out = work / f"case-{case.key}" / "callgrind.out"
+    out.parent.mkdir(parents=True)
+    envoy = PluginEnvoy(
+        None, upstream_port, out.parent, with_wasm=False, hcm=hcm_for(case, args.wasm, args.noop_wasm, page[0]),
+        log_level="warning", start_timeout=args.start_timeout, envoy=envoy_native_bin(),
+        command_prefix=valgrind_prefix(out),
+    )  # fmt: skip
+    with envoy:
+        return measure(envoy, case, out, args.warmup, args.requests, expected_body(case, page[1]))
+
+
+def expected_body(case: Case, page: bytes) -> bytes | None:
+    """The exact body `case` must get, when known (None: check `body_has` instead)."""
+    if case.body_has is not None:
+        return None
+    if case.status == 200:
+        return UPSTREAM_BODY.encode()
+    return page if case.config in (ON, NOOP_REPLY) else None
+
+
+def plugin_page(wasm: Path, upstream_port: int, work: Path) -> tuple[str, bytes]:
+    """The plugin's maintenance page for the benchmark request, as the no-op filter's reply
+    configuration (header lines, blank line, body), and its body."""
+    with PluginEnvoy(ON, upstream_port, work / "page", wasm=wasm, log_level="warning") as envoy:
+        got = envoy.get(PATH, host=HOST, headers=[("accept", ACCEPT)])
+    if got.status != 503:
+        raise SystemExit(f"the plugin did not answer with its page: {got!r}")
+    headers = [(k, v) for k, v in got.headers if k not in ("content-length", "date", "server")]
+    return "".join(f"{k}: {v}\n" for k, v in headers) + "\n" + got.body.decode(), got.body
+
+
+def upstream_envoy(work: Path) -> Envoy:
+    route = {"match": {"prefix": "/"}, "direct_response": {"status": 200, "body": {"inline_string": UPSTREAM_BODY}}}
+    hcm = {
+        "http_filters": [ROUTER],
+        "route_config": {"name": "local", "virtual_hosts": [{"name": "all", "domains": ["*"], "routes": [route]}]},
+    }
+    return PluginEnvoy(None, 1, work / "upstream", with_wasm=False, hcm=hcm, log_level="warning")
+
+
+# ---------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------
+
+
+def ratio(cases: dict[str, Case], key: str, ref: str) -> float:
+    if key not in cases or ref not in cases:
+        return float("nan")
+    a, b = cases[key].per_request, cases[ref].per_request
+    return a / b if a is not None and b else float("nan")
+
+
+def table(cases: dict[str, Case]) -> str:
+    lines = ["| scenario | | instructions/request | ref | ×ref |", "| --- | --- | ---: | --- | ---: |"]
+    for c in cases.values():
+        r = f"{ratio(cases, c.key, c.ref):.3f}" if c.ref in cases else ""
+        lines.append(f"| {c.key} | {c.title} | {c.per_request:,.0f} | {c.ref or '–'} | {r} |")
+    return "\n".join(lines)
+
+
+def guard_table(cases: dict[str, Case]) -> tuple[str, bool]:
+    lines = ["| guard | ratio | limit | |", "| --- | ---: | ---: | --- |"]
+    ok = True
+    for key, ref, limit in GUARDS:
+        if key not in cases or ref not in cases:
+            continue
+        r = ratio(cases, key, ref)
+        passed = r <= limit
+        ok &= passed
+        lines.append(f"| {key} / {ref} | {r:.3f} | {limit:.2f} | {'ok' if passed else '**EXCEEDED**'} |")
+    return "\n".join(lines), ok
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--wasm", type=Path, default=REPO / "target/wasm32-wasip1/release/maintenance_mode.wasm")
+    ap.add_argument("--noop-wasm", type=Path, default=REPO / "target/wasm32-wasip1/release/noop_filter.wasm")
+    ap.add_argument("--requests", type=int, default=200, help="requests per measurement (twice: N and 2N)")
+    ap.add_argument("--warmup", type=int, default=200, help="requests before measuring")
+    ap.add_argument("--jobs", type=int, default=2, help="scenarios measured at once")
+    ap.add_argument("--start-timeout", type=float, default=300, help="seconds for Envoy under valgrind to start")
+    ap.add_argument("--only", nargs="*", help="only these scenario keys")
+    ap.add_argument(
+        "--ci", action="store_true", help="only the guarded scenarios (unless --only); exit 1 when a ratio is exceeded"
+    )
+    ap.add_argument("--keep", type=Path, help="keep the callgrind files here (for callgrind_annotate)")
+    args = ap.parse_args()
+    for tool in ("valgrind", "callgrind_control"):
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} is not installed: `apt-get install valgrind` (make bench does it when run as root)")
+    args.wasm, args.noop_wasm = args.wasm.resolve(), args.noop_wasm.resolve()
+    guarded = {key for guard in GUARDS for key in guard[:2]}
+    wanted = set(args.only) if args.only else guarded if args.ci else {c.key for c in CASES}
+    cases = {c.key: c for c in CASES if c.key in wanted}
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="maintenance-instr-") as tmp:
+        work = args.keep.resolve() if args.keep else Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        with upstream_envoy(work) as upstream:
+            page = plugin_page(args.wasm, upstream.port, work)
+            with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+                futures = {c.key: pool.submit(run_case, c, args, work, upstream.port, page) for c in cases.values()}
+                for key, future in futures.items():
+                    cases[key].per_request = future.result()
+                    print(f"  {key}: {cases[key].per_request:,.0f} instructions/request", flush=True)
+    elapsed = time.monotonic() - started
+    print()
+    print(table(cases))
+    print()
+    print(f"callgrind (valgrind {valgrind_version()}), Envoy --concurrency 1, worker thread only; "
+          f"{args.warmup} warm-up requests, then ({2 * args.requests} − {args.requests}) requests on one "
+          f"keep-alive connection; {len(cases)} scenarios, {args.jobs} at a time, in {elapsed:.0f} s.")  # fmt: skip
+    guards, ok = guard_table(cases)
+    print()
+    print(guards)
+    if args.ci and not ok:
+        print("\nbench-ci: a guarded instruction ratio is exceeded (see above)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def valgrind_version() -> str:
+    out = subprocess.run(["valgrind", "--version"], capture_output=True, text=True).stdout.strip()
+    return out.removeprefix("valgrind-")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    sys.exit(main())
