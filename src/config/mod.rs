@@ -4,7 +4,10 @@
 
 use std::fmt;
 
+use serde::Deserialize;
+
 mod compile;
+mod error_path;
 mod plan;
 mod schema;
 mod wording;
@@ -47,15 +50,8 @@ pub fn parse(bytes: &[u8]) -> Result<Plan, ConfigError> {
         Some(_) => return Err(error(".", "must be a JSON object")),
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let raw: RawConfig = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        // The path ends in `?` where the JSON broke off before a field name was read.
-        let path = e.path().to_string();
-        let field = match path.trim_end_matches('?').trim_end_matches('.') {
-            "" => ".".to_string(),
-            known => known.to_string(),
-        };
-        wording::config_error(&field, e.inner(), bytes)
-    })?;
+    let raw =
+        RawConfig::deserialize(&mut deserializer).map_err(|e| wording::config_error(&e, bytes))?;
     deserializer
         .end()
         .map_err(|e| wording::trailing(&e, bytes))?;
