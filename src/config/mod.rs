@@ -4,11 +4,9 @@
 
 use std::fmt;
 
-use serde::Deserialize;
-
 mod compile;
-mod error_path;
 mod plan;
+mod read;
 mod schema;
 mod wording;
 
@@ -50,8 +48,8 @@ pub fn parse(bytes: &[u8]) -> Result<Plan, ConfigError> {
         Some(_) => return Err(error(".", "must be a JSON object")),
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let raw =
-        RawConfig::deserialize(&mut deserializer).map_err(|e| wording::config_error(&e, bytes))?;
+    let raw = read::read(&mut deserializer)
+        .map_err(|(e, path)| wording::config_error(path.as_deref().unwrap_or("."), &e, bytes))?;
     deserializer
         .end()
         .map_err(|e| wording::trailing(&e, bytes))?;

@@ -213,8 +213,7 @@ pub struct RawResponse {
     pub words: Option<RawWords>,
 }
 
-/// The end of `unique_keys`'s error (after the quoted key), which `error_path` recognises as
-/// an error about the object.
+/// The end of `unique_keys`'s error (after the quoted key), also raised by `read`.
 pub(super) const GIVEN_TWICE: &str = " is given twice";
 
 /// A JSON object whose keys must be unique: serde_json keeps the last of duplicate keys, which

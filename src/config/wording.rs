@@ -12,24 +12,18 @@
 
 use serde_json::error::Category;
 
-use super::{error, error_path, ConfigError};
+use super::{error, ConfigError};
 
 /// How much of an offending value a message quotes (a 4 KiB string stays out of the log).
 const MAX_QUOTED: usize = 60;
 
-/// The error for a serde_json failure while reading `text`: for a data error, at the field
-/// [`error_path`] finds (`.` for the document).
-pub(super) fn config_error(err: &serde_json::Error, text: &[u8]) -> ConfigError {
+/// The error for a serde_json failure at `path` (the failing field's, as `read` records it,
+/// `.` for the document) while reading `text`.
+pub(super) fn config_error(path: &str, err: &serde_json::Error, text: &[u8]) -> ConfigError {
     let what = without_position(err);
     match err.classify() {
         Category::Syntax | Category::Eof => error(where_in(err, text), syntax(&what, err, text)),
-        Category::Data | Category::Io => {
-            let level = error_path::level_of(&what);
-            data(
-                &error_path::path_at(text, err.line(), err.column(), level),
-                &what,
-            )
-        }
+        Category::Data | Category::Io => data(path, &what),
     }
 }
 
