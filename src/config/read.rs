@@ -4,7 +4,9 @@
 //! and option of the schema (tens of KB of wasm). The visitor raises exactly the errors the
 //! derived deserializers raise (same serde messages, at the same point of the text, so JSON
 //! syntax errors are unchanged too) and records the path of the failing field
-//! (`routes[2].hosts[0]`) as `serde_path_to_error` gives it. The derives in `schema.rs` stay the
+//! (`routes[2].hosts[0]`) as `serde_path_to_error` gives it. Its errors' texts are written here
+//! (what serde_json's `invalid_type` writes), not through serde's `Unexpected`, whose
+//! formatting of floats alone costs about 17 KB of wasm. The derives in `schema.rs` stay the
 //! documented definition of the schema: the tests read many broken and valid configurations
 //! both ways and require the same result.
 
@@ -12,7 +14,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Error as _, MapAccess, SeqAccess, Unexpected, Visitor};
+use serde::de::{self, DeserializeSeed, Error as _, MapAccess, SeqAccess, Visitor};
 
 use super::schema::*;
 
@@ -275,9 +277,35 @@ impl<'a> Reader<'a> {
         error
     }
 
-    /// The error for a value of the wrong JSON type.
-    fn wrong<E: de::Error>(&self, got: Unexpected) -> E {
-        self.fail(self.at, E::invalid_type(got, self))
+    /// The error for a value of the wrong JSON type (`got`: what serde_json's `invalid_type`
+    /// would say it found).
+    fn wrong<E: de::Error>(&self, got: &str) -> E {
+        let error = E::custom(format!("invalid type: {got}, expected {}", self.expected()));
+        self.fail(self.at, error)
+    }
+
+    /// The error for a number of the right type out of range.
+    fn out_of_range<E: de::Error>(&self, got: &str) -> E {
+        let error = E::custom(format!(
+            "invalid value: {got}, expected {}",
+            self.expected()
+        ));
+        self.fail(self.at, error)
+    }
+
+    /// What serde's own visitors say they expect.
+    fn expected(&self) -> &'static str {
+        match self.inner() {
+            Bool => "a boolean",
+            U32 => "u32",
+            U64 => "u64",
+            Text => "a string",
+            List(_) => "a sequence",
+            Struct(record) => record.name,
+            Map(_) => "a map",
+            UniqueStrings => "an object of strings",
+            Nullable(_) => "option",
+        }
     }
 
     /// The shape expected, seeing through `Nullable` (only `null` is read differently).
@@ -297,6 +325,11 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// An integer as serde_json's errors quote it (`` integer `-1` ``).
+fn found_integer(value: impl fmt::Display) -> String {
+    format!("integer `{value}`")
+}
+
 impl<'de> DeserializeSeed<'de> for Reader<'_> {
     type Value = Node;
 
@@ -308,32 +341,25 @@ impl<'de> DeserializeSeed<'de> for Reader<'_> {
 impl<'de> Visitor<'de> for Reader<'_> {
     type Value = Node;
 
-    /// What serde's own visitors say they expected.
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(match self.inner() {
-            Bool => "a boolean",
-            U32 => "u32",
-            U64 => "u64",
-            Text => "a string",
-            List(_) => "a sequence",
-            Struct(record) => record.name,
-            Map(_) => "a map",
-            UniqueStrings => "an object of strings",
-            Nullable(_) => "option",
-        })
+        f.write_str(self.expected())
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Node, E> {
         match self.shape {
             Nullable(_) => Ok(Node::Null),
-            _ => Err(self.wrong(Unexpected::Unit)),
+            _ => Err(self.wrong("null")),
         }
     }
 
     fn visit_bool<E: de::Error>(self, value: bool) -> Result<Node, E> {
         match self.inner() {
             Bool => Ok(Node::Bool(value)),
-            _ => Err(self.wrong(Unexpected::Bool(value))),
+            _ => Err(self.wrong(if value {
+                "boolean `true`"
+            } else {
+                "boolean `false`"
+            })),
         }
     }
 
@@ -341,11 +367,8 @@ impl<'de> Visitor<'de> for Reader<'_> {
         match self.inner() {
             U64 => Ok(Node::Number(value)),
             U32 if value <= u64::from(u32::MAX) => Ok(Node::Number(value)),
-            U32 => Err(self.fail(
-                self.at,
-                E::invalid_value(Unexpected::Unsigned(value), &self),
-            )),
-            _ => Err(self.wrong(Unexpected::Unsigned(value))),
+            U32 => Err(self.out_of_range(&found_integer(value))),
+            _ => Err(self.wrong(&found_integer(value))),
         }
     }
 
@@ -354,22 +377,23 @@ impl<'de> Visitor<'de> for Reader<'_> {
         match self.inner() {
             U32 | U64 => match u64::try_from(value) {
                 Ok(value) => self.visit_u64(value),
-                Err(_) => {
-                    Err(self.fail(self.at, E::invalid_value(Unexpected::Signed(value), &self)))
-                }
+                Err(_) => Err(self.out_of_range(&found_integer(value))),
             },
-            _ => Err(self.wrong(Unexpected::Signed(value))),
+            _ => Err(self.wrong(&found_integer(value))),
         }
     }
 
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<Node, E> {
-        Err(self.wrong(Unexpected::Float(value)))
+        Err(self.wrong(&format!(
+            "floating point `{}`",
+            zmij::Buffer::new().format(value)
+        )))
     }
 
     fn visit_str<E: de::Error>(self, value: &str) -> Result<Node, E> {
         match self.inner() {
             Text => Ok(Node::Text(value.to_string())),
-            _ => Err(self.wrong(Unexpected::Str(value))),
+            _ => Err(self.wrong(&format!("string {value:?}"))),
         }
     }
 
@@ -401,7 +425,7 @@ impl<'de> Visitor<'de> for Reader<'_> {
                 }
                 Ok(Node::Fields(fields))
             }
-            _ => Err(self.wrong(Unexpected::Seq)),
+            _ => Err(self.wrong("sequence")),
         }
     }
 
@@ -437,7 +461,7 @@ impl<'de> Visitor<'de> for Reader<'_> {
             }
             Map(value) => self.entries(&mut map, value, false),
             UniqueStrings => self.entries(&mut map, &Text, true),
-            _ => Err(self.wrong(Unexpected::Map)),
+            _ => Err(self.wrong("map")),
         }
     }
 }
