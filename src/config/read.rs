@@ -893,6 +893,35 @@ mod tests {
         assert!(accepted > 300 && refused > 1000, "{accepted} {refused}");
     }
 
+    #[test]
+    fn records_name_each_field_once() {
+        for record in [
+            &WORDS,
+            &TRANSLATION,
+            &WINDOW,
+            &RECURRING,
+            &FALLBACK,
+            &ROUTE,
+            &TOKEN,
+            &COOKIE,
+            &BYPASS,
+            &RESPONSE,
+            &CONFIG,
+        ] {
+            let count = record.names.len();
+            assert_eq!(record.fields.len(), count, "{}", record.name);
+            let plural = if count == 1 { "" } else { "s" };
+            assert_eq!(
+                record.as_list,
+                format!("{} with {count} element{plural}", record.name)
+            );
+            let mut names = record.names.to_vec();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), count, "{}", record.name);
+        }
+    }
+
     /// The fields and exact messages tests/bad_configs.json pins (checked end to end in Envoy's
     /// log too).
     #[test]
