@@ -31,6 +31,7 @@ pub(crate) mod current;
 pub mod decision;
 pub(crate) mod fallback_source;
 pub(crate) mod host;
+pub(crate) mod json;
 pub(crate) mod language;
 pub(crate) mod metrics;
 pub mod negotiate;

@@ -2,6 +2,7 @@
 //! when the page says until when) so a request only picks one.
 
 use crate::bytes::{base64_encode, grpc_percent_encode};
+use crate::json::Object;
 use crate::negotiate::{Format, Web};
 use crate::schedule::calendar::{civil_from_days, format_rfc3339, DAY};
 
@@ -343,25 +344,19 @@ p{{margin:0 0 1rem;white-space:pre-line}}\n\
     )
 }
 
-/// RFC 9457 problem details; members in the RFC's order for readability.
-#[derive(serde::Serialize)]
-struct Problem<'a> {
-    title: &'a str,
-    status: u16,
-    detail: &'a str,
-    /// RFC 3339 end of the maintenance window, when known (an extension member).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    until: Option<&'a str>,
-}
-
+/// RFC 9457 problem details, members in the RFC's order for readability: `title`, `status`,
+/// `detail`, and `until` (RFC 3339 end of the maintenance window, an extension member) when
+/// known.
 fn problem_json(text: &PageText) -> String {
-    serde_json::to_string(&Problem {
-        title: text.title,
-        status: text.status,
-        detail: text.reason,
-        until: text.until,
-    })
-    .unwrap_or_default()
+    let mut problem = Object::new();
+    problem
+        .string("title", text.title)
+        .number("status", text.status)
+        .string("detail", text.reason);
+    if let Some(until) = text.until {
+        problem.string("until", until);
+    }
+    problem.finish()
 }
 
 fn plain_text(text: &PageText) -> String {

@@ -6,10 +6,9 @@
 //! not the status path and is handled like any other request). Never subject to scope or
 //! bypass rules.
 
-use serde::Serialize;
-
 use crate::config::Plan;
 use crate::host::{Host, Refused, Reply};
+use crate::json::Object;
 use crate::negotiate::Format;
 use crate::response::MaintenanceResponse;
 use crate::schedule::calendar::format_rfc3339;
@@ -58,32 +57,12 @@ impl StatusEndpoint {
     }
 }
 
-/// The next planned period.
-#[derive(Debug, Serialize)]
-struct Period {
-    start: String,
-    end: Option<String>,
-}
-
-/// The status document.
-#[derive(Debug, Serialize)]
-struct Status<'a> {
-    /// Whether maintenance applies now (to requests in scope); never in a dry run, where
-    /// nothing is answered.
-    active: bool,
-    /// `dry_run`: decisions are made and logged, nothing is answered.
-    dry_run: bool,
-    /// In a dry run only: whether maintenance would apply now.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    would_be_active: Option<bool>,
-    title: &'a str,
-    reason: &'a str,
-    /// The end of the current maintenance period, when it applies and has one.
-    until: Option<String>,
-    next: Option<Period>,
-}
-
-/// The status document at `now`, with `title` and `reason` in the language `choice` made.
+/// The status document at `now`, with `title` and `reason` in the language `choice` made:
+/// `active` (whether maintenance applies now to requests in scope; never in a dry run, where
+/// nothing is answered), `dry_run`, `would_be_active` (in a dry run only: whether maintenance
+/// would apply now), `title`, `reason`, `until` (the end of the current maintenance period,
+/// when it applies and has one, else null) and `next` (the next planned period, `start` and
+/// `end`, or null).
 pub fn document(plan: &Plan, now: i64, choice: Option<usize>) -> String {
     let spec = choice
         .and_then(|index| plan.response_spec.translations.get(index))
@@ -96,20 +75,25 @@ pub fn document(plan: &Plan, now: i64, choice: Option<usize>) -> String {
             .map(format_rfc3339),
         _ => None,
     };
-    let next = plan.next_period(now).map(|(start, end)| Period {
-        start: format_rfc3339(start),
-        end: end.map(format_rfc3339),
+    let next = plan.next_period(now).map(|(start, end)| {
+        Object::new()
+            .string("start", &format_rfc3339(start))
+            .string_or_null("end", end.map(format_rfc3339).as_deref())
+            .finish()
     });
-    serde_json::to_string(&Status {
-        active: in_effect && !plan.dry_run,
-        dry_run: plan.dry_run,
-        would_be_active: plan.dry_run.then_some(in_effect),
-        title: &spec.title,
-        reason: &spec.reason,
-        until,
-        next,
-    })
-    .unwrap_or_default()
+    let mut document = Object::new();
+    document
+        .bool("active", in_effect && !plan.dry_run)
+        .bool("dry_run", plan.dry_run);
+    if plan.dry_run {
+        document.bool("would_be_active", in_effect);
+    }
+    document
+        .string("title", &spec.title)
+        .string("reason", &spec.reason)
+        .string_or_null("until", until.as_deref())
+        .raw("next", next.as_deref().unwrap_or("null"))
+        .finish()
 }
 
 /// Whether the status endpoint answers `method` (others get [`send_not_allowed`]).

@@ -6,6 +6,7 @@ use std::fmt;
 
 mod compile;
 mod plan;
+mod read;
 mod schema;
 mod wording;
 
@@ -60,15 +61,8 @@ fn read(bytes: &[u8]) -> Result<RawConfig, ConfigError> {
         Some(_) => return Err(error(".", "must be a JSON object")),
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let raw: RawConfig = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        // The path ends in `?` where the JSON broke off before a field name was read.
-        let path = e.path().to_string();
-        let field = match path.trim_end_matches('?').trim_end_matches('.') {
-            "" => ".".to_string(),
-            known => known.to_string(),
-        };
-        wording::config_error(&field, e.inner(), bytes)
-    })?;
+    let raw = read::read(&mut deserializer)
+        .map_err(|(e, path)| wording::config_error(path.as_deref().unwrap_or("."), &e, bytes))?;
     deserializer
         .end()
         .map_err(|e| wording::trailing(&e, bytes))?;

@@ -216,6 +216,9 @@ pub struct RawResponse {
     pub words: Option<RawWords>,
 }
 
+/// The end of `unique_keys`'s error (after the quoted key), also raised by `read`.
+pub(super) const GIVEN_TWICE: &str = " is given twice";
+
 /// A JSON object whose keys must be unique: serde_json keeps the last of duplicate keys, which
 /// would silently drop what the operator wrote first.
 fn unique_keys<'de, D>(deserializer: D) -> Result<BTreeMap<String, String>, D::Error>
@@ -238,7 +241,7 @@ where
             let mut entries = BTreeMap::new();
             while let Some((key, value)) = map.next_entry::<String, String>()? {
                 if entries.contains_key(&key) {
-                    return Err(serde::de::Error::custom(format!("{key:?} is given twice")));
+                    return Err(serde::de::Error::custom(format!("{key:?}{GIVEN_TWICE}")));
                 }
                 entries.insert(key, value);
             }

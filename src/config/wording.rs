@@ -17,8 +17,8 @@ use super::{error, ConfigError};
 /// How much of an offending value a message quotes (a 4 KiB string stays out of the log).
 const MAX_QUOTED: usize = 60;
 
-/// The error for a serde_json failure at `path` (serde_path_to_error's, `.` for the document)
-/// while reading `text`.
+/// The error for a serde_json failure at `path` (the failing field's, as `read` records it,
+/// `.` for the document) while reading `text`.
 pub(super) fn config_error(path: &str, err: &serde_json::Error, text: &[u8]) -> ConfigError {
     let what = without_position(err);
     match err.classify() {
