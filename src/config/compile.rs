@@ -74,6 +74,28 @@ pub struct CompiledRoutes {
     error: Option<ConfigError>,
 }
 
+impl CompiledRoutes {
+    /// Compiles the next route read (after a route error, only counts it).
+    pub(super) fn add(&mut self, raw: RawRoute) {
+        if self.error.is_none() {
+            match compile_route(raw, &format!("routes[{}]", self.count)) {
+                Ok(route) => self.routes.push(route),
+                Err(problem) => {
+                    self.error = Some(problem);
+                    self.routes = Vec::new();
+                }
+            }
+        }
+        self.count += 1;
+    }
+
+    /// Once every route is read.
+    pub(super) fn finish(mut self) -> CompiledRoutes {
+        self.routes.shrink_to_fit();
+        self
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for CompiledRoutes {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Routes;
@@ -90,19 +112,9 @@ impl<'de> serde::Deserialize<'de> for CompiledRoutes {
             ) -> Result<CompiledRoutes, A::Error> {
                 let mut out = CompiledRoutes::default();
                 while let Some(raw) = seq.next_element::<RawRoute>()? {
-                    if out.error.is_none() {
-                        match compile_route(raw, &format!("routes[{}]", out.count)) {
-                            Ok(route) => out.routes.push(route),
-                            Err(problem) => {
-                                out.error = Some(problem);
-                                out.routes = Vec::new();
-                            }
-                        }
-                    }
-                    out.count += 1;
+                    out.add(raw);
                 }
-                out.routes.shrink_to_fit();
-                Ok(out)
+                Ok(out.finish())
             }
         }
         deserializer.deserialize_seq(Routes)

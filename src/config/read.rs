@@ -27,6 +27,9 @@ enum Shape {
     /// `null` or the inner shape (an `Option`).
     Nullable(&'static Shape),
     List(&'static Shape),
+    /// `routes`: a list of routes, each compiled as soon as it is read (`CompiledRoutes`), so
+    /// the raw routes never all exist at once (VM memory never shrinks).
+    Routes,
     Struct(&'static Record),
     /// An object of any keys (a `BTreeMap`; a repeated key keeps its last value).
     Map(&'static Shape),
@@ -186,7 +189,7 @@ static CONFIG: Record = Record {
         (OPT_TEXT, Opt),
         (Nullable(&U32), Opt),
         (OPT_U64, Opt),
-        (Nullable(&List(&Struct(&ROUTE))), Opt),
+        (Nullable(&Routes), Opt),
         (Struct(&BYPASS), Dflt),
         (Struct(&RESPONSE), Dflt),
         (Nullable(&List(&Struct(&WINDOW))), Opt),
@@ -207,6 +210,7 @@ enum Node {
     Number(u64),
     Text(String),
     List(Vec<Node>),
+    Routes(CompiledRoutes),
     /// A struct's fields, in the order of its [`Record`].
     Fields(Vec<Node>),
     /// An object's entries, in the order written.
@@ -300,7 +304,7 @@ impl<'a> Reader<'a> {
             U32 => "u32",
             U64 => "u64",
             Text => "a string",
-            List(_) => "a sequence",
+            List(_) | Routes => "a sequence",
             Struct(record) => record.name,
             Map(_) => "a map",
             UniqueStrings => "an object of strings",
@@ -408,6 +412,18 @@ impl<'de> Visitor<'de> for Reader<'_> {
                         None => return Ok(Node::List(items)),
                     }
                 }
+            }
+            Routes => {
+                static ROUTE_SHAPE: Shape = Struct(&ROUTE);
+                let mut routes = CompiledRoutes::default();
+                for index in 0.. {
+                    let at = Step::Item(self.at, index);
+                    match seq.next_element_seed(self.child(&ROUTE_SHAPE, &at))? {
+                        Some(node) => routes.add(route(node)),
+                        None => break,
+                    }
+                }
+                Ok(Node::Routes(routes.finish()))
             }
             // As serde's derive does: the fields in order, from a list.
             Struct(record) => {
@@ -568,7 +584,10 @@ fn config(node: Node) -> RawConfig {
         title: text(title),
         status: number32(status),
         retry_after: number(retry_after),
-        routes: list(routes, route),
+        routes: match routes {
+            Node::Routes(routes) => Some(routes),
+            _ => None,
+        },
         bypass: bypass(bypass_),
         response: response(response_),
         windows: list(windows, window),
