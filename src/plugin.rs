@@ -487,14 +487,18 @@ fn send_maintenance(
     let retry_after = response
         .retry_after_at(now)
         .map(|seconds| seconds.to_string());
-    let mut headers: Vec<(&str, &str)> = response
+    // One allocation, in the final order: the format's headers (pushed first, below), the
+    // response's, then Retry-After.
+    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(response.headers.len() + 4);
+    let common = response
         .headers
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    if let Some(seconds) = &retry_after {
-        headers.push(("retry-after", seconds));
-    }
+        .chain(
+            retry_after
+                .as_deref()
+                .map(|seconds| ("retry-after", seconds)),
+        );
     let grpc_headers;
     let reply = match (format, response.rendered(format)) {
         (Format::Grpc(grpc), _) => {
@@ -517,7 +521,8 @@ fn send_maintenance(
             ];
             let without_message = usize::from(response.grpc_message_encoded.is_empty());
             let grpc_headers = &grpc_headers[..grpc_headers.len() - without_message];
-            headers.splice(0..0, grpc_headers.iter().copied());
+            headers.extend(grpc_headers.iter().copied());
+            headers.extend(common);
             Reply::Http {
                 status: 200,
                 headers,
@@ -526,8 +531,9 @@ fn send_maintenance(
         }
         (_, rendered) => {
             if let Some(rendered) = rendered {
-                headers.insert(0, ("content-type", rendered.content_type));
+                headers.push(("content-type", rendered.content_type));
             }
+            headers.extend(common);
             // Envoy drops the body of a reply to HEAD but keeps its content-length.
             Reply::Http {
                 status: response.status,

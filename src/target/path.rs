@@ -217,6 +217,11 @@ fn checked(decoded: String) -> NormalizedPath {
     if decoded.as_bytes().windows(2).any(|w| w == b"//") {
         return NormalizedPath::Ambiguous(Ambiguity::RepeatedSlash);
     }
+    // What follows needs a dot or an encoding (`%20`, compatibility forms): most paths have
+    // neither, and skip the segment walks.
+    if !encoded && !decoded.as_bytes().contains(&b'.') {
+        return NormalizedPath::Clean(decoded);
+    }
     if decoded[1..].split('/').any(is_dot_segment) {
         return NormalizedPath::Ambiguous(Ambiguity::DotSegment);
     }
@@ -328,9 +333,12 @@ pub fn normalize_config_prefix(prefix: &str) -> Result<String, String> {
 /// `/`, `/a`, `/a/b` and `/a/b/` (the last matters only for an exact path).
 pub(crate) fn prefixes_of(path: &str) -> impl Iterator<Item = &str> {
     std::iter::once("/").chain(
-        path.char_indices()
+        // Bytes, not chars: `/` never occurs inside a multi-byte character, and a char walk
+        // costs several times more per request.
+        path.bytes()
+            .enumerate()
             .skip(1)
-            .filter(|&(_, c)| c == '/')
+            .filter(|&(_, b)| b == b'/')
             .map(move |(index, _)| &path[..index])
             .chain(std::iter::once(path).filter(|p| p.len() > 1 && !p.ends_with('/'))),
     )
