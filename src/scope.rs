@@ -27,8 +27,8 @@ pub struct Route {
 /// What a request looks like to the matchers.
 #[derive(Debug)]
 pub struct MatchInput<'a> {
-    pub host: &'a NormalizedHost,
-    pub path: &'a NormalizedPath,
+    pub host: &'a NormalizedHost<'a>,
+    pub path: &'a NormalizedPath<'a>,
     pub method: &'a [u8],
 }
 

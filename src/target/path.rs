@@ -6,13 +6,16 @@
 //! and this filter could read differently makes the path [`Ambiguous`](NormalizedPath::Ambiguous):
 //! the decision then fails closed (maintenance), so a path trick can never widen a bypass.
 
+use std::borrow::Cow;
+
 use crate::bytes::hex_value;
 
 /// The outcome of normalizing one request path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NormalizedPath {
+pub enum NormalizedPath<'a> {
     /// A path every reader agrees on, in normalized form: starts with `/`, no `//`, no dot segments.
-    Clean(String),
+    /// Borrowed from the request when nothing was decoded (most paths).
+    Clean(Cow<'a, str>),
     /// A path that could be read more than one way; never bypassed, always in scope.
     Ambiguous(Ambiguity),
 }
@@ -40,7 +43,7 @@ pub enum Ambiguity {
     TrailingDotOrSpace,
 }
 
-impl NormalizedPath {
+impl NormalizedPath<'_> {
     /// The normalized path, or `None` when it is ambiguous.
     pub fn clean(&self) -> Option<&str> {
         match self {
@@ -100,7 +103,7 @@ fn is_dot_segment(segment: &str) -> bool {
 }
 
 /// Normalizes a raw `:path` header value (request-target in origin form).
-pub fn normalize(raw: &[u8]) -> NormalizedPath {
+pub fn normalize(raw: &[u8]) -> NormalizedPath<'_> {
     let end = raw.iter().position(|&b| b == b'?').unwrap_or(raw.len());
     let raw = &raw[..end];
     // A request-target has no fragment; an upstream may not cut at `#` as we would.
@@ -121,7 +124,7 @@ pub fn normalize(raw: &[u8]) -> NormalizedPath {
         }
         // Only ASCII is left, so this cannot fail.
         return match std::str::from_utf8(raw) {
-            Ok(text) => checked(text.to_owned()),
+            Ok(text) => checked(Cow::Borrowed(text)),
             Err(_) => NormalizedPath::Ambiguous(Ambiguity::SuspiciousCharacter),
         };
     }
@@ -197,11 +200,11 @@ pub fn normalize(raw: &[u8]) -> NormalizedPath {
     if !encoded_bytes.is_empty() && std::str::from_utf8(&encoded_bytes).is_err() {
         return NormalizedPath::Ambiguous(Ambiguity::InvalidEncoding);
     }
-    checked(decoded)
+    checked(Cow::Owned(decoded))
 }
 
 /// The checks on a decoded path (`/`, then printable ASCII with `%XX` for what stays encoded).
-fn checked(decoded: String) -> NormalizedPath {
+fn checked(decoded: Cow<'_, str>) -> NormalizedPath<'_> {
     // Byte scans rather than substring searches: these paths are short, and a searcher's setup
     // costs more than the scan (this runs for every request maintenance applies to).
     let encoded = decoded.as_bytes().contains(&b'%');
@@ -253,7 +256,7 @@ pub fn normalize_config_path(path: &str) -> Result<String, String> {
         return Err("must not contain a query or fragment".into());
     }
     match normalize(path.as_bytes()) {
-        NormalizedPath::Clean(normalized) => Ok(normalized),
+        NormalizedPath::Clean(normalized) => Ok(normalized.into_owned()),
         NormalizedPath::Ambiguous(why) => Err(format!(
             "is not a plain path ({}); write it the way clients send it, without dot segments, \
              '//', ';', '\\', control characters or encoded '/', '\\', ';'",
