@@ -104,26 +104,43 @@ fn is_dot_segment(segment: &str) -> bool {
 
 /// Normalizes a raw `:path` header value (request-target in origin form).
 pub fn normalize(raw: &[u8]) -> NormalizedPath<'_> {
-    let end = raw.iter().position(|&b| b == b'?').unwrap_or(raw.len());
+    // One pass up to the query (this runs for every request maintenance applies to): what the
+    // checks below need to know.
+    let (mut end, mut fragment, mut encoded, mut suspicious) = (raw.len(), false, false, false);
+    let (mut dot, mut repeated_slash, mut after_slash) = (false, false, false);
+    for (index, &byte) in raw.iter().enumerate() {
+        match byte {
+            b'?' => {
+                end = index;
+                break;
+            }
+            b'#' => fragment = true,
+            b'%' => encoded = true,
+            b'.' => dot = true,
+            b'/' => repeated_slash |= after_slash,
+            b'\\' | b';' | 0x00..=0x20 | 0x7f..=0xff => suspicious = true,
+            _ => {}
+        }
+        after_slash = byte == b'/';
+    }
     let raw = &raw[..end];
     // A request-target has no fragment; an upstream may not cut at `#` as we would.
-    if raw.contains(&b'#') {
+    if fragment {
         return NormalizedPath::Ambiguous(Ambiguity::SuspiciousCharacter);
     }
     if raw.first() != Some(&b'/') {
         return NormalizedPath::Ambiguous(Ambiguity::NotOriginForm);
     }
-    if !raw.contains(&b'%') {
+    if !encoded {
         // Nothing to decode (most requests): the loop below would copy every byte or stop at
-        // the first suspicious one, so check them in one pass and copy once.
-        if raw
-            .iter()
-            .any(|&b| matches!(b, b'\\' | b';' | 0x00..=0x20 | 0x7f..=0xff))
-        {
+        // the first suspicious one.
+        if suspicious {
             return NormalizedPath::Ambiguous(Ambiguity::SuspiciousCharacter);
         }
         // Only ASCII is left, so this cannot fail.
         return match std::str::from_utf8(raw) {
+            // Without a dot or a repeated slash, `checked` finds nothing.
+            Ok(text) if !dot && !repeated_slash => NormalizedPath::Clean(Cow::Borrowed(text)),
             Ok(text) => checked(Cow::Borrowed(text)),
             Err(_) => NormalizedPath::Ambiguous(Ambiguity::SuspiciousCharacter),
         };
