@@ -106,6 +106,7 @@ pub struct Scope {
     /// Routes with neither host names nor a path condition: checked for every request.
     unindexed: Vec<usize>,
     uses_hosts: bool,
+    uses_paths: bool,
     uses_methods: bool,
 }
 
@@ -137,6 +138,7 @@ impl Scope {
         unindexed.shrink_to_fit();
         Scope {
             uses_hosts: routes.iter().any(|route| route.hosts.is_some()),
+            uses_paths: routes.iter().any(|route| route.path.is_some()),
             uses_methods: routes.iter().any(|route| route.methods.is_some()),
             by_host: Index::new(by_host),
             by_prefix: Index::new(by_prefix),
@@ -157,6 +159,12 @@ impl Scope {
     }
 
     /// Whether any route has a method condition (see [`Scope::uses_hosts`]).
+    /// Whether any route has a path condition: without one, the request's path cannot change
+    /// whether it is in scope.
+    pub fn uses_paths(&self) -> bool {
+        self.uses_paths
+    }
+
     pub fn uses_methods(&self) -> bool {
         self.uses_methods
     }
