@@ -140,6 +140,11 @@ impl HashIndex {
             .map(|&(_, number)| number as usize)
     }
 
+    /// Whether nothing is indexed (callers skip computing keys then).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Every (hash, number), sorted.
     pub(crate) fn entries(&self) -> &[(u64, u32)] {
         &self.0

@@ -1,5 +1,7 @@
 //! The per-request decision: pure, host-free, and the only place the rules meet.
 
+use std::borrow::Cow;
+
 use crate::bypass::cookie::{query_parameter, without_cookie, CookieHeader};
 use crate::config::Plan;
 use crate::negotiate::Format;
@@ -100,16 +102,26 @@ pub fn decide<'p>(plan: &'p Plan, request: &RequestFacts, now: i64) -> Decision<
     if !in_effect && plan.fallback_statuses.is_empty() && plan.notice_before.is_none() {
         return Decision::Off;
     }
-    let path = normalize(request.path);
     let host = normalize_host(request.authority);
+    // Without path conditions in the routes, a request out of scope is told without
+    // normalizing its path: any clean path matches the same routes.
+    let uses_paths = plan.scope.uses_paths();
+    let scope_path = match uses_paths {
+        true => normalize(request.path),
+        false => NormalizedPath::Clean(Cow::Borrowed("/")),
+    };
     let input = MatchInput {
         host: &host,
-        path: &path,
+        path: &scope_path,
         method: request.method,
     };
     if !plan.scope.contains(&input) {
         return Decision::OutOfScope;
     }
+    let path = match uses_paths {
+        true => scope_path,
+        false => normalize(request.path),
+    };
     if in_effect {
         if let Some(decision) = cookie_link(plan, request, &path, now) {
             return decision.unwrap_or(Decision::Maintenance);

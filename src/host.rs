@@ -104,6 +104,7 @@ pub(crate) trait Host {
 /// and value followed by a NUL byte. Names and values stay bytes (another filter may have added
 /// non-UTF-8 ones). `None` when the bytes do not follow that form.
 pub(crate) fn parse_header_map(bytes: &[u8]) -> Option<HeaderSlices<'_>> {
+    #[inline]
     fn u32_at(bytes: &[u8], at: usize) -> Option<usize> {
         let word = bytes.get(at..at.checked_add(4)?)?;
         let word: [u8; 4] = word.try_into().ok()?;
@@ -119,18 +120,20 @@ pub(crate) fn parse_header_map(bytes: &[u8]) -> Option<HeaderSlices<'_>> {
     }
     let mut data = 4 + count * 8;
     let mut pairs = Vec::with_capacity(count);
+    // Each field, then its NUL; `data` moves past both.
+    #[inline]
+    fn take<'a>(bytes: &'a [u8], data: &mut usize, len: usize) -> Option<&'a [u8]> {
+        let end = data.checked_add(len)?;
+        let field = bytes.get(*data..end)?;
+        (bytes.get(end) == Some(&0)).then_some(())?;
+        *data = end + 1;
+        Some(field)
+    }
     for index in 0..count {
         let name_len = u32_at(bytes, 4 + index * 8)?;
         let value_len = u32_at(bytes, 8 + index * 8)?;
-        let mut take = |len: usize| -> Option<&[u8]> {
-            let end = data.checked_add(len)?;
-            let field = bytes.get(data..end)?;
-            (bytes.get(end) == Some(&0)).then_some(())?;
-            data = end + 1;
-            Some(field)
-        };
-        let name = take(name_len)?;
-        let value = take(value_len)?;
+        let name = take(bytes, &mut data, name_len)?;
+        let value = take(bytes, &mut data, value_len)?;
         pairs.push((name, value));
     }
     Some(pairs)

@@ -91,9 +91,49 @@ pub fn choose(content_type: Option<&[u8]>, accept: Option<&[u8]>) -> Format {
     if let Some(grpc) = content_type.and_then(grpc) {
         return Format::Grpc(grpc);
     }
-    let Some(accept) = accept else {
-        return Format::Plain;
-    };
+    match accept {
+        Some(accept) => by_accept(accept),
+        None => Format::Plain,
+    }
+}
+
+/// [`choose`], remembering the last `Accept` value and its format: clients send the same
+/// value request after request, and parsing it costs more than the rest of the page's
+/// decision. One per VM (the root context's, shared by its streams).
+#[derive(Debug, Default)]
+pub(crate) struct AcceptMemo {
+    accept: Vec<u8>,
+    format: Option<Format>,
+}
+
+impl AcceptMemo {
+    /// Values longer than this are parsed every time (bounded memory).
+    const LONGEST: usize = 512;
+
+    pub(crate) fn choose(&mut self, content_type: Option<&[u8]>, accept: Option<&[u8]>) -> Format {
+        if let Some(grpc) = content_type.and_then(grpc) {
+            return Format::Grpc(grpc);
+        }
+        let Some(accept) = accept else {
+            return Format::Plain;
+        };
+        match self.format {
+            Some(format) if self.accept == accept => format,
+            _ => {
+                let format = by_accept(accept);
+                if accept.len() <= Self::LONGEST {
+                    self.accept.clear();
+                    self.accept.extend_from_slice(accept);
+                    self.format = Some(format);
+                }
+                format
+            }
+        }
+    }
+}
+
+/// The format `Accept` asks for (see [`choose`]).
+fn by_accept(accept: &[u8]) -> Format {
     let mut html = 0u16;
     let mut json = 0u16;
     // Plain text takes its quality from the most specific range that names it.
@@ -247,6 +287,31 @@ mod tests {
     #[test]
     fn everything_else_gets_plain_text() {
         assert_eq!(choose(None, None), Format::Plain);
+    }
+
+    #[test]
+    fn the_memo_chooses_as_choose_does() {
+        let mut memo = AcceptMemo::default();
+        let long = format!("{}, application/json", "x/y;q=0.1, ".repeat(60));
+        let cases: [(Option<&str>, Option<&str>); 8] = [
+            (None, Some("text/html")),
+            (None, Some("text/html")),
+            (None, Some("application/json")),
+            (Some("application/grpc"), Some("application/json")),
+            (None, Some("application/json")),
+            (None, None),
+            (None, Some(long.as_str())),
+            (None, Some("text/html;q=0.1, text/plain")),
+        ];
+        for (content_type, accept) in cases {
+            let (content_type, accept) =
+                (content_type.map(str::as_bytes), accept.map(str::as_bytes));
+            assert_eq!(
+                memo.choose(content_type, accept),
+                choose(content_type, accept),
+                "{accept:?}"
+            );
+        }
         assert_eq!(format("*/*"), Format::Plain);
         assert_eq!(format(""), Format::Plain);
         assert_eq!(format("image/png"), Format::Plain);

@@ -19,7 +19,7 @@ use crate::decision::{self, decide, Decision, RequestFacts, Strip, Via};
 use crate::fallback_source;
 use crate::host::{parse_header_map, HeaderSlices, Host, MetricKind, Reply, SetError};
 use crate::metrics::{metric_name, Counter, ACTIVE_GAUGE};
-use crate::negotiate::{choose, Format, Grpc};
+use crate::negotiate::{AcceptMemo, Format, Grpc};
 use crate::notice::{self, NoticeCache};
 use crate::response::{MaintenanceResponse, GRPC_UNAVAILABLE};
 use crate::schedule::calendar::format_rfc3339;
@@ -186,6 +186,8 @@ pub(crate) struct Root {
     current: Rc<RefCell<CurrentResponse>>,
     /// Shared with this configuration's streams (`notice_before`).
     notice: Rc<RefCell<NoticeCache>>,
+    /// The last `Accept` value's format, for every stream of this configuration.
+    formats: Rc<RefCell<AcceptMemo>>,
     transitions: TransitionLog,
     /// Shared-data key under which the last logged window change of this instance and
     /// configuration is kept.
@@ -231,6 +233,7 @@ impl Root {
             plan: Rc::new(Plan::default()),
             current: Rc::default(),
             notice: Rc::default(),
+            formats: Rc::default(),
             transitions: TransitionLog::default(),
             transition_key: String::new(),
             instance: None,
@@ -351,6 +354,7 @@ impl Root {
             plan: Rc::clone(&self.plan),
             current: Rc::clone(&self.current),
             notice_cache: Rc::clone(&self.notice),
+            formats: Rc::clone(&self.formats),
             metrics: self.metrics.unwrap_or_default(),
             fallback: None,
             fallback_language: None,
@@ -378,6 +382,7 @@ pub(crate) struct Stream {
     /// The language of that response (see `language.rs`).
     fallback_language: Option<usize>,
     notice_cache: Rc<RefCell<NoticeCache>>,
+    formats: Rc<RefCell<AcceptMemo>>,
     /// The `maintenance-notice` value to add to the response (`notice.rs`).
     notice: Option<Rc<str>>,
     /// This filter sent a local reply, which it must never replace.
@@ -464,8 +469,12 @@ fn record_decision(host: &mut impl Host, label: &str) {
 
 /// The maintenance response's format for this request, from `content-type` and `accept`
 /// (request headers are readable only in their phase).
-fn response_format(headers: &HeaderSlices) -> Format {
-    choose(first(headers, "content-type"), first(headers, "accept"))
+fn response_format(formats: &RefCell<AcceptMemo>, headers: &HeaderSlices) -> Format {
+    let (content_type, accept) = (first(headers, "content-type"), first(headers, "accept"));
+    match formats.try_borrow_mut() {
+        Ok(mut memo) => memo.choose(content_type, accept),
+        Err(_) => crate::negotiate::choose(content_type, accept),
+    }
 }
 
 /// The maintenance response's language for this request (`None`: the default), from
@@ -487,14 +496,18 @@ fn send_maintenance(
     let retry_after = response
         .retry_after_at(now)
         .map(|seconds| seconds.to_string());
-    let mut headers: Vec<(&str, &str)> = response
+    // One allocation, in the final order: the format's headers (pushed first, below), the
+    // response's, then Retry-After.
+    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(response.headers.len() + 4);
+    let common = response
         .headers
         .iter()
         .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    if let Some(seconds) = &retry_after {
-        headers.push(("retry-after", seconds));
-    }
+        .chain(
+            retry_after
+                .as_deref()
+                .map(|seconds| ("retry-after", seconds)),
+        );
     let grpc_headers;
     let reply = match (format, response.rendered(format)) {
         (Format::Grpc(grpc), _) => {
@@ -517,7 +530,8 @@ fn send_maintenance(
             ];
             let without_message = usize::from(response.grpc_message_encoded.is_empty());
             let grpc_headers = &grpc_headers[..grpc_headers.len() - without_message];
-            headers.splice(0..0, grpc_headers.iter().copied());
+            headers.extend(grpc_headers.iter().copied());
+            headers.extend(common);
             Reply::Http {
                 status: 200,
                 headers,
@@ -526,8 +540,9 @@ fn send_maintenance(
         }
         (_, rendered) => {
             if let Some(rendered) = rendered {
-                headers.insert(0, ("content-type", rendered.content_type));
+                headers.push(("content-type", rendered.content_type));
             }
+            headers.extend(common);
             // Envoy drops the body of a reply to HEAD but keeps its content-length.
             Reply::Http {
                 status: response.status,
@@ -601,7 +616,7 @@ impl Stream {
                 status::send_status(host, &document, tag)
             }
             Endpoint::Preview => {
-                let format = response_format(headers);
+                let format = response_format(&self.formats, headers);
                 let response = self.response_at(now);
                 let response = response.in_language(language);
                 status::send_preview(host, response, format, response.retry_after_at(now))
@@ -735,8 +750,10 @@ impl Stream {
         // are unreadable once the response arrives).
         let format = match decision {
             Decision::Maintenance if plan.dry_run => None,
-            Decision::Maintenance => Some(response_format(&headers)),
-            Decision::PassWithFallback if fallback => Some(response_format(&headers)),
+            Decision::Maintenance => Some(response_format(&self.formats, &headers)),
+            Decision::PassWithFallback if fallback => {
+                Some(response_format(&self.formats, &headers))
+            }
             _ => None,
         };
         // The access log, before any reply: only while maintenance applies, or in dry run.
@@ -775,7 +792,7 @@ impl Stream {
             Decision::Maintenance => {
                 self.metrics.count(host, counter);
                 // `format` is always taken for this decision above.
-                let format = format.unwrap_or_else(|| response_format(&headers));
+                let format = format.unwrap_or_else(|| response_format(&self.formats, &headers));
                 self.reply_maintenance(host, &headers, format, now)
             }
             Decision::GrantCookie { set_cookie } => {
@@ -813,7 +830,7 @@ impl Stream {
     fn fail_closed(&mut self, host: &mut impl Host, headers: &HeaderSlices, now: i64) -> Flow {
         self.metrics.count(host, Counter::Responses);
         record_decision(host, access_log::label(&Decision::Maintenance, false));
-        self.reply_maintenance(host, headers, response_format(headers), now)
+        self.reply_maintenance(host, headers, response_format(&self.formats, headers), now)
     }
 
     /// Lets a request go upstream: with `bypass.header`, marked with the bypass it went through

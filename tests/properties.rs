@@ -579,16 +579,15 @@ proptest! {
         let address = std::net::Ipv6Addr::from(bits);
         let segments = address.segments();
         let expanded: Vec<String> = segments.iter().map(|s| format!("{s:04X}")).collect();
-        let canonical = normalize_host(Some(format!("[{address}]").as_bytes()));
+        let bracketed = format!("[{address}]");
+        let canonical = normalize_host(Some(bracketed.as_bytes()));
         prop_assert!(matches!(canonical, NormalizedHost::Clean(_)));
-        prop_assert_eq!(
-            &normalize_host(Some(format!("[{}]", expanded.join(":")).as_bytes())),
-            &canonical
-        );
+        let expanded = format!("[{}]", expanded.join(":"));
+        prop_assert_eq!(&normalize_host(Some(expanded.as_bytes())), &canonical);
         let with_port = format!("[{address}]:{port}");
         prop_assert_eq!(&normalize_host(Some(with_port.as_bytes())), &canonical);
         if let Some(v4) = address.to_ipv4_mapped() {
-            prop_assert_eq!(&canonical, &NormalizedHost::Clean(v4.to_string()));
+            prop_assert_eq!(&canonical, &NormalizedHost::Clean(v4.to_string().into()));
         }
     }
 

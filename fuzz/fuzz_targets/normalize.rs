@@ -29,13 +29,13 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(path) = normalize_config_path(text) {
             assert_eq!(
                 normalize(path.as_bytes()),
-                NormalizedPath::Clean(path.clone())
+                NormalizedPath::Clean(path.as_str().into())
             );
         }
         if let Ok(HostPattern::Exact(name)) = HostPattern::parse(text) {
             assert_eq!(
                 normalize_host(Some(name.as_bytes())),
-                NormalizedHost::Clean(name.to_string())
+                NormalizedHost::Clean(name.to_string().into())
             );
         }
     }

@@ -1,11 +1,14 @@
 //! Host names: the request's `:authority` normalized for matching, and the configured host
 //! patterns it is matched against.
 
+use std::borrow::Cow;
+
 /// The request's host as matched against `hosts`: lower-case, no port, no trailing dot; an IP
 /// address in canonical form (`127.0.0.1`, `[::1]`; an IPv4-mapped IPv6 address as its IPv4).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NormalizedHost {
-    Clean(String),
+pub enum NormalizedHost<'a> {
+    /// Borrowed from the request when it is already in this form (most are).
+    Clean(Cow<'a, str>),
     /// Missing or malformed, with an empty label (`.a.com`, `a..com`, `a.com..`), or an IPv4
     /// address in a legacy form (`127.1`, `2130706433`, `0177.0.0.1`, `0x7f.1`) that resolvers
     /// read as another address than the text says; matches every host condition (fails closed,
@@ -14,7 +17,7 @@ pub enum NormalizedHost {
 }
 
 /// Normalizes an `:authority` value.
-pub fn normalize_host(raw: Option<&[u8]>) -> NormalizedHost {
+pub fn normalize_host(raw: Option<&[u8]>) -> NormalizedHost<'_> {
     let Some(raw) = raw else {
         return NormalizedHost::Ambiguous;
     };
@@ -28,7 +31,7 @@ pub fn normalize_host(raw: Option<&[u8]>) -> NormalizedHost {
             return NormalizedHost::Ambiguous;
         }
         return match ipv6_literal(&literal[1..close]) {
-            Some(canonical) => NormalizedHost::Clean(canonical),
+            Some(canonical) => NormalizedHost::Clean(Cow::Owned(canonical)),
             None => NormalizedHost::Ambiguous,
         };
     }
@@ -42,25 +45,40 @@ pub fn normalize_host(raw: Option<&[u8]>) -> NormalizedHost {
         None => raw,
     };
     let name = name.strip_suffix(b".").unwrap_or(name);
-    if name.is_empty() || !name.iter().all(|&b| is_host_char(b)) || has_empty_label(name) {
+    // One pass (this runs per request when routes name hosts): host characters only, no empty
+    // label (`.a`, `a..b`, `a.` once the one allowed trailing dot is gone, or nothing at
+    // all), and whether any is upper case.
+    let mut label_empty = true;
+    let mut upper = false;
+    for &byte in name {
+        if byte == b'.' {
+            if label_empty {
+                return NormalizedHost::Ambiguous;
+            }
+            label_empty = true;
+        } else if is_host_char(byte) {
+            label_empty = false;
+            upper |= byte.is_ascii_uppercase();
+        } else {
+            return NormalizedHost::Ambiguous;
+        }
+    }
+    if label_empty {
         return NormalizedHost::Ambiguous;
     }
     if ends_in_number(name) {
         // An IPv4 address: only the plain dotted quad is clean.
         return match ipv4_dotted_quad(name) {
-            Some(address) => NormalizedHost::Clean(address.to_string()),
+            Some(address) => NormalizedHost::Clean(Cow::Owned(address.to_string())),
             None => NormalizedHost::Ambiguous,
         };
     }
+    // Host characters are ASCII, so this cannot fail.
     match std::str::from_utf8(name) {
-        Ok(host) => NormalizedHost::Clean(host.to_ascii_lowercase()),
+        Ok(host) if upper => NormalizedHost::Clean(Cow::Owned(host.to_ascii_lowercase())),
+        Ok(host) => NormalizedHost::Clean(Cow::Borrowed(host)),
         Err(_) => NormalizedHost::Ambiguous,
     }
-}
-
-/// `.a`, `a..b`, `a.` (once the one allowed trailing dot is gone).
-fn has_empty_label(name: &[u8]) -> bool {
-    name.split(|&b| b == b'.').any(<[u8]>::is_empty)
 }
 
 /// Whether the last label is a number as URL parsers (WHATWG) and `inet_aton` read one: decimal
@@ -101,6 +119,12 @@ fn ipv6_literal(inside: &[u8]) -> Option<String> {
     })
 }
 
+/// `.a`, `a..b`, `a.` (once the one allowed trailing dot is gone).
+fn has_empty_label(name: &[u8]) -> bool {
+    name.split(|&b| b == b'.').any(<[u8]>::is_empty)
+}
+
+#[inline]
 fn is_host_char(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_')
 }
@@ -192,11 +216,11 @@ impl HostPattern {
 mod tests {
     use super::*;
 
-    fn host(raw: &str) -> NormalizedHost {
+    fn host(raw: &str) -> NormalizedHost<'_> {
         normalize_host(Some(raw.as_bytes()))
     }
 
-    fn clean_host(name: &str) -> NormalizedHost {
+    fn clean_host(name: &str) -> NormalizedHost<'_> {
         NormalizedHost::Clean(name.into())
     }
 

@@ -6,13 +6,16 @@
 //! and this filter could read differently makes the path [`Ambiguous`](NormalizedPath::Ambiguous):
 //! the decision then fails closed (maintenance), so a path trick can never widen a bypass.
 
+use std::borrow::Cow;
+
 use crate::bytes::hex_value;
 
 /// The outcome of normalizing one request path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NormalizedPath {
+pub enum NormalizedPath<'a> {
     /// A path every reader agrees on, in normalized form: starts with `/`, no `//`, no dot segments.
-    Clean(String),
+    /// Borrowed from the request when nothing was decoded (most paths).
+    Clean(Cow<'a, str>),
     /// A path that could be read more than one way; never bypassed, always in scope.
     Ambiguous(Ambiguity),
 }
@@ -40,7 +43,7 @@ pub enum Ambiguity {
     TrailingDotOrSpace,
 }
 
-impl NormalizedPath {
+impl NormalizedPath<'_> {
     /// The normalized path, or `None` when it is ambiguous.
     pub fn clean(&self) -> Option<&str> {
         match self {
@@ -100,28 +103,45 @@ fn is_dot_segment(segment: &str) -> bool {
 }
 
 /// Normalizes a raw `:path` header value (request-target in origin form).
-pub fn normalize(raw: &[u8]) -> NormalizedPath {
-    let end = raw.iter().position(|&b| b == b'?').unwrap_or(raw.len());
+pub fn normalize(raw: &[u8]) -> NormalizedPath<'_> {
+    // One pass up to the query (this runs for every request maintenance applies to): what the
+    // checks below need to know.
+    let (mut end, mut fragment, mut encoded, mut suspicious) = (raw.len(), false, false, false);
+    let (mut dot, mut repeated_slash, mut after_slash) = (false, false, false);
+    for (index, &byte) in raw.iter().enumerate() {
+        match byte {
+            b'?' => {
+                end = index;
+                break;
+            }
+            b'#' => fragment = true,
+            b'%' => encoded = true,
+            b'.' => dot = true,
+            b'/' => repeated_slash |= after_slash,
+            b'\\' | b';' | 0x00..=0x20 | 0x7f..=0xff => suspicious = true,
+            _ => {}
+        }
+        after_slash = byte == b'/';
+    }
     let raw = &raw[..end];
     // A request-target has no fragment; an upstream may not cut at `#` as we would.
-    if raw.contains(&b'#') {
+    if fragment {
         return NormalizedPath::Ambiguous(Ambiguity::SuspiciousCharacter);
     }
     if raw.first() != Some(&b'/') {
         return NormalizedPath::Ambiguous(Ambiguity::NotOriginForm);
     }
-    if !raw.contains(&b'%') {
+    if !encoded {
         // Nothing to decode (most requests): the loop below would copy every byte or stop at
-        // the first suspicious one, so check them in one pass and copy once.
-        if raw
-            .iter()
-            .any(|&b| matches!(b, b'\\' | b';' | 0x00..=0x20 | 0x7f..=0xff))
-        {
+        // the first suspicious one.
+        if suspicious {
             return NormalizedPath::Ambiguous(Ambiguity::SuspiciousCharacter);
         }
         // Only ASCII is left, so this cannot fail.
         return match std::str::from_utf8(raw) {
-            Ok(text) => checked(text.to_owned()),
+            // Without a dot or a repeated slash, `checked` finds nothing.
+            Ok(text) if !dot && !repeated_slash => NormalizedPath::Clean(Cow::Borrowed(text)),
+            Ok(text) => checked(Cow::Borrowed(text)),
             Err(_) => NormalizedPath::Ambiguous(Ambiguity::SuspiciousCharacter),
         };
     }
@@ -197,11 +217,11 @@ pub fn normalize(raw: &[u8]) -> NormalizedPath {
     if !encoded_bytes.is_empty() && std::str::from_utf8(&encoded_bytes).is_err() {
         return NormalizedPath::Ambiguous(Ambiguity::InvalidEncoding);
     }
-    checked(decoded)
+    checked(Cow::Owned(decoded))
 }
 
 /// The checks on a decoded path (`/`, then printable ASCII with `%XX` for what stays encoded).
-fn checked(decoded: String) -> NormalizedPath {
+fn checked(decoded: Cow<'_, str>) -> NormalizedPath<'_> {
     // Byte scans rather than substring searches: these paths are short, and a searcher's setup
     // costs more than the scan (this runs for every request maintenance applies to).
     let encoded = decoded.as_bytes().contains(&b'%');
@@ -216,6 +236,11 @@ fn checked(decoded: String) -> NormalizedPath {
     }
     if decoded.as_bytes().windows(2).any(|w| w == b"//") {
         return NormalizedPath::Ambiguous(Ambiguity::RepeatedSlash);
+    }
+    // What follows needs a dot or an encoding (`%20`, compatibility forms): most paths have
+    // neither, and skip the segment walks.
+    if !encoded && !decoded.as_bytes().contains(&b'.') {
+        return NormalizedPath::Clean(decoded);
     }
     if decoded[1..].split('/').any(is_dot_segment) {
         return NormalizedPath::Ambiguous(Ambiguity::DotSegment);
@@ -248,7 +273,7 @@ pub fn normalize_config_path(path: &str) -> Result<String, String> {
         return Err("must not contain a query or fragment".into());
     }
     match normalize(path.as_bytes()) {
-        NormalizedPath::Clean(normalized) => Ok(normalized),
+        NormalizedPath::Clean(normalized) => Ok(normalized.into_owned()),
         NormalizedPath::Ambiguous(why) => Err(format!(
             "is not a plain path ({}); write it the way clients send it, without dot segments, \
              '//', ';', '\\', control characters or encoded '/', '\\', ';'",
@@ -328,9 +353,12 @@ pub fn normalize_config_prefix(prefix: &str) -> Result<String, String> {
 /// `/`, `/a`, `/a/b` and `/a/b/` (the last matters only for an exact path).
 pub(crate) fn prefixes_of(path: &str) -> impl Iterator<Item = &str> {
     std::iter::once("/").chain(
-        path.char_indices()
+        // Bytes, not chars: `/` never occurs inside a multi-byte character, and a char walk
+        // costs several times more per request.
+        path.bytes()
+            .enumerate()
             .skip(1)
-            .filter(|&(_, c)| c == '/')
+            .filter(|&(_, b)| b == b'/')
             .map(move |(index, _)| &path[..index])
             .chain(std::iter::once(path).filter(|p| p.len() > 1 && !p.ends_with('/'))),
     )
