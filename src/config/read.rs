@@ -27,6 +27,9 @@ enum Shape {
     /// `null` or the inner shape (an `Option`).
     Nullable(&'static Shape),
     List(&'static Shape),
+    /// A list of strings, kept as strings as they are read (not as a list of nodes converted
+    /// afterwards: with 10,000 bypass paths both lists would exist at once in VM memory).
+    Texts,
     /// `routes`: a list of routes, each compiled as soon as it is read (`CompiledRoutes`), so
     /// the raw routes never all exist at once (VM memory never shrinks).
     Routes,
@@ -64,8 +67,8 @@ use Shape::*;
 const OPT_TEXT: Shape = Nullable(&Text);
 const OPT_U64: Shape = Nullable(&U64);
 const OPT_BOOL: Shape = Nullable(&Bool);
-const OPT_TEXTS: Shape = Nullable(&List(&Text));
-const TEXTS: Shape = List(&Text);
+const OPT_TEXTS: Shape = Nullable(&Texts);
+const TEXTS: Shape = Texts;
 
 static WORDS: Record = Record {
     name: "struct RawWords",
@@ -210,6 +213,7 @@ enum Node {
     Number(u64),
     Text(String),
     List(Vec<Node>),
+    Texts(Vec<String>),
     Routes(CompiledRoutes),
     /// A struct's fields, in the order of its [`Record`].
     Fields(Vec<Node>),
@@ -304,7 +308,7 @@ impl<'a> Reader<'a> {
             U32 => "u32",
             U64 => "u64",
             Text => "a string",
-            List(_) | Routes => "a sequence",
+            List(_) | Texts | Routes => "a sequence",
             Struct(record) => record.name,
             Map(_) => "a map",
             UniqueStrings => "an object of strings",
@@ -410,6 +414,18 @@ impl<'de> Visitor<'de> for Reader<'_> {
                     match seq.next_element_seed(self.child(item, &at))? {
                         Some(node) => items.push(node),
                         None => return Ok(Node::List(items)),
+                    }
+                }
+            }
+            Texts => {
+                let mut texts = Vec::new();
+                loop {
+                    let at = Step::Item(self.at, texts.len());
+                    match seq.next_element_seed(self.child(&Text, &at))? {
+                        Some(Node::Text(text)) => texts.push(text),
+                        // The reader gives only text for `Text` (or fails).
+                        Some(_) => texts.push(String::new()),
+                        None => return Ok(Node::Texts(texts)),
                     }
                 }
             }
@@ -565,7 +581,10 @@ fn list<T>(node: Node, item: fn(Node) -> T) -> Option<Vec<T>> {
 }
 
 fn texts(node: Node) -> Option<Vec<String>> {
-    list(node, |n| text(n).unwrap_or_default())
+    match node {
+        Node::Texts(texts) => Some(texts),
+        _ => None,
+    }
 }
 
 fn present(node: Node) -> Option<Node> {
