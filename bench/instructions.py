@@ -34,6 +34,7 @@ from pathlib import Path
 from envoylib.bootstrap import ROUTER, wasm_filter
 from envoylib.paths import LOOPBACK, REPO, envoy_native_bin
 from envoylib.process import Envoy, PluginEnvoy
+from bench.bench import many_rules_config
 
 HOST = "shop.example.com"
 PATH = "/catalog/item?id=42"
@@ -87,15 +88,9 @@ ACCESS_LOG = {
 
 
 def many_rules(count: int = RULES) -> dict:
-    """Maintenance on, `count` routes that do not cover the benchmark request (half by host, half
-    by host and path prefix) and `count` bypass paths: the request passes through."""
-    routes = []
-    for i in range(count):
-        if i % 2:
-            routes.append({"hosts": [f"svc-{i}.example.com", f"*.svc-{i}.example.net"], "path_prefix": f"/api/v{i}"})
-        else:
-            routes.append({"hosts": [f"app-{i}.example.org"]})
-    return {**ON, "routes": routes, "bypass": {"paths": [f"/internal/health-{i}" for i in range(count)]}}
+    """Maintenance on, `count` routes that do not cover the benchmark request and `count` bypass
+    paths (the throughput benchmark's configuration): the request passes through."""
+    return {**ON, **many_rules_config(count)}
 
 
 # ---------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from pathlib import Path, PurePosixPath
 from envoylib.bootstrap import render_template
 from envoylib.ecds import Rejected, write_atomically, write_first
 from envoylib.paths import REPO, envoy_bin, wasm_path
+from envoylib.config_file import UserError, read_config
 
 HERE = REPO / "envoy"
 DOCKER_DIR = HERE / "docker"
@@ -47,28 +48,11 @@ DOCKER_WASM = "/etc/envoy/maintenance_mode.wasm"
 DOCKER_ECDS = REPO / ".run/docker/ecds" / PurePosixPath(DOCKER["ecds_file"]).name
 
 
-class UserError(Exception):
-    """A problem to report in one line."""
-
-
 def docker_bootstrap() -> str:
     """What envoy/docker/envoy.yaml must contain."""
     return "# Generated from envoy/envoy.yaml.tmpl by `make docker-config`: edit the template.\n" + render_template(
         **DOCKER
     )
-
-
-def read_config(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"configuration file not found: {path}") from None
-    except IsADirectoryError:
-        raise UserError(f"configuration file is a directory: {path}") from None
-    except UnicodeDecodeError as err:
-        raise UserError(f"configuration file {path} is not UTF-8 text (byte {err.start})") from None
-    except OSError as err:
-        raise UserError(f"cannot read configuration file {path}: {err.strerror}") from None
 
 
 def write_checked(target: Path, config: Path, wasm: str, args) -> None:

@@ -35,6 +35,7 @@ from envoylib.ecds import dump, resource_document, write_atomically
 from envoylib.paths import DEFAULT_WASM, LOOPBACK, REPO, TEMPLATE, VENV_ENVOY
 from envoylib.process import Envoy, EnvoyStartError, port_in_use, validate
 from envoylib.server import QuietHTTPServer
+from envoylib.config_file import UserError, read_config
 
 HERE = REPO / "envoy"
 
@@ -120,23 +121,6 @@ def follow_plugin_log(f, stop: threading.Event) -> None:
 
 class Stop(Exception):
     pass
-
-
-class UserError(Exception):
-    """A problem to report in one line, before anything is written or started."""
-
-
-def read_config(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserError(f"configuration file not found: {path}") from None
-    except IsADirectoryError:
-        raise UserError(f"configuration file is a directory: {path}") from None
-    except UnicodeDecodeError as err:
-        raise UserError(f"configuration file {path} is not UTF-8 text (byte {err.start})") from None
-    except OSError as err:
-        raise UserError(f"cannot read configuration file {path}: {err.strerror}") from None
 
 
 def lock_workdir(workdir: Path):
