@@ -6,7 +6,10 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use super::*;
+use crate::config;
 use crate::host::fake::{Call, FakeHost, Phase, SharedData};
+use crate::log_once::{fingerprint, shared_key};
+use crate::reply::current_window::TransitionLog;
 use crate::schedule::calendar::parse_rfc3339;
 
 /// SHA-256 of "abc".
@@ -858,7 +861,7 @@ fn notice_only_inside_the_lead_time_and_in_scope() {
     assert_eq!(host.reads(), ["*"]);
     host.respond(&[(":status", b"200")]);
     assert_eq!(stream.on_response_headers(&mut host), Flow::Continue);
-    assert!(host.calls.contains(&Call::AddResponse(
+    assert!(host.calls.contains(&Call::SetResponse(
         "maintenance-notice".to_string(),
         b"start=2025-06-01T02:00:00Z; end=2025-06-01T04:00:00Z".to_vec()
     )));
@@ -870,7 +873,7 @@ fn notice_only_inside_the_lead_time_and_in_scope() {
     assert!(!host
         .calls
         .iter()
-        .any(|call| matches!(call, Call::AddResponse(..))));
+        .any(|call| matches!(call, Call::SetResponse(..))));
 }
 
 #[test]

@@ -5,8 +5,10 @@ use log::Level;
 
 use super::tests::{code_details, configure_on, configured, request, two_vms, ABC, GET_SHOP};
 use super::*;
+use crate::config;
 use crate::host::fake::{Call, FakeHost};
 use crate::schedule::calendar::parse_rfc3339;
+use std::rc::Rc;
 
 const DECISION: &str = "maintenance_mode.decision";
 
@@ -128,7 +130,7 @@ fn dry_run_answers_nothing_but_counts_and_records_what_it_would() {
         .logged(Level::Info)
         .iter()
         .any(|l| l.contains("DRY RUN")));
-    assert!(root.plan.dry_run);
+    assert!(root.plan().dry_run);
 
     // A would-be maintenance response goes through, without the secrets it carries.
     let headers = plus(

@@ -6,11 +6,8 @@
 //! not the status path and is handled like any other request). Never subject to scope or
 //! bypass rules.
 
-use crate::host::{Host, Refused, Reply};
 use crate::plan::Plan;
-use crate::reply::format::Format;
 use crate::reply::json::Object;
-use crate::reply::maintenance::MaintenanceResponse;
 use crate::schedule::calendar::format_rfc3339;
 
 /// The methods the status endpoint answers, as its `allow` header says.
@@ -57,72 +54,9 @@ pub fn document(plan: &Plan, now: i64, choice: Option<usize>) -> String {
         .finish()
 }
 
-/// Whether the status endpoint answers `method` (others get [`send_not_allowed`]).
+/// Whether the status endpoint answers `method` (others get `405`, see `reply/local.rs`).
 pub fn allows(method: &[u8]) -> bool {
     method == b"GET" || method == b"HEAD"
-}
-
-/// `405` with `allow: GET, HEAD`.
-pub fn send_not_allowed(host: &mut impl Host) -> Result<(), Refused> {
-    host.send_reply(Reply::Http {
-        status: 405,
-        headers: vec![
-            ("allow", ALLOW),
-            ("cache-control", "no-store"),
-            ("access-control-allow-origin", "*"),
-        ],
-        body: None,
-    })
-}
-
-/// Answers with the status `document`, in `language` when one is configured.
-pub fn send_status(
-    host: &mut impl Host,
-    document: &str,
-    language: Option<&str>,
-) -> Result<(), Refused> {
-    let mut headers = vec![
-        ("content-type", "application/json"),
-        ("cache-control", "no-store"),
-        ("access-control-allow-origin", "*"),
-    ];
-    if let Some(language) = language {
-        headers.push(("content-language", language));
-    }
-    // Envoy drops the body of a reply to HEAD but keeps its content-length.
-    host.send_reply(Reply::Http {
-        status: 200,
-        headers,
-        body: Some(document.as_bytes()),
-    })
-}
-
-/// The maintenance response as it would be sent now, with status 200 and marked as a preview.
-/// gRPC has no body to show: plain text stands in for it.
-pub fn send_preview(
-    host: &mut impl Host,
-    response: &MaintenanceResponse,
-    format: Format,
-    retry_after: Option<u64>,
-) -> Result<(), Refused> {
-    let rendered = response.rendered(format).unwrap_or(&response.plain);
-    let retry_after = retry_after.map(|seconds| seconds.to_string());
-    let mut headers: Vec<(&str, &str)> = vec![("content-type", rendered.content_type)];
-    headers.extend(
-        response
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str())),
-    );
-    if let Some(seconds) = &retry_after {
-        headers.push(("retry-after", seconds));
-    }
-    headers.push((PREVIEW_HEADER, "true"));
-    host.send_reply(Reply::Http {
-        status: 200,
-        headers,
-        body: Some(&rendered.body),
-    })
 }
 
 #[cfg(test)]
