@@ -62,6 +62,8 @@ pub trait RequestInput {
     fn field(&self, field: Field) -> Option<&[u8]>;
     /// The first value of another header (`name` in lower case: a bypass token header).
     fn header(&self, name: &str) -> Option<Vec<u8>>;
+    /// Every header name in the request, in the host's order.
+    fn header_names(&self) -> Vec<&[u8]>;
     /// Envoy's `source.address` property (`ip:port`).
     fn source_address(&self) -> Option<&[u8]>;
     /// The host clock in unix seconds (1970 when unreadable: outside every window).
@@ -133,6 +135,11 @@ pub(crate) mod tests {
 
         fn header(&self, name: &str) -> Option<Vec<u8>> {
             self.values(name).next().map(<[u8]>::to_vec)
+        }
+
+        fn header_names(&self) -> Vec<&[u8]> {
+            self.reads.borrow_mut().push("*".to_string());
+            self.headers.iter().map(|(n, _)| n.as_bytes()).collect()
         }
 
         fn source_address(&self) -> Option<&[u8]> {

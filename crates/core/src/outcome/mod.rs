@@ -20,6 +20,7 @@ pub mod response;
 use std::rc::Rc;
 
 use crate::bypass::cookie::CookieHeader;
+use crate::bypass::reads_as;
 use crate::decision::{Strip, Via};
 use crate::metrics::Counter;
 use crate::plan::Plan;
@@ -57,15 +58,32 @@ pub struct Outcome<'p> {
     pub trace: Option<String>,
 }
 
-/// What a passing request's `bypass.header` becomes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Marker<'p> {
-    /// Nothing to do: no `bypass.header`, or nothing goes upstream.
-    Leave,
-    /// Remove any copy a client sent.
-    Remove(&'p str),
-    /// Set to the bypass the request went through (replacing any copy a client sent).
-    Set(&'p str, Via),
+/// What a passing request's `bypass.header` becomes: every spelling of it a client sent
+/// removed (any case, `_` for `-`: a backend reads them all as the header), and set to the
+/// bypass the request went through, if any. Nothing to do without `bypass.header`, or when
+/// nothing goes upstream.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Marker<'p> {
+    /// Set this header to the name of this bypass (replacing a client's copy of that name).
+    pub set: Option<(&'p str, Via)>,
+    /// Remove these request headers (the client's other spellings).
+    pub remove: Vec<String>,
+}
+
+impl<'p> Marker<'p> {
+    fn new(plan: &'p Plan, request: &impl RequestInput, via: Option<Via>) -> Marker<'p> {
+        let Some(header) = plan.bypass.header.as_deref() else {
+            return Marker::default();
+        };
+        let set = via.map(|via| (header, via));
+        let mut remove: Vec<String> = (request.header_names().into_iter())
+            .filter(|name| reads_as(name, header) && (set.is_none() || *name != header.as_bytes()))
+            .map(|name| String::from_utf8_lossy(name).into_owned())
+            .collect();
+        remove.sort_unstable();
+        remove.dedup();
+        Marker { set, remove }
+    }
 }
 
 /// A fallback armed in the request phase: the maintenance response's format and language for
@@ -88,7 +106,7 @@ impl<'p> Outcome<'p> {
         Outcome {
             reply: None,
             strip: NO_STRIP,
-            marker: Marker::Leave,
+            marker: Marker::default(),
             counter: None,
             label: None,
             fallback: None,
@@ -98,14 +116,16 @@ impl<'p> Outcome<'p> {
         }
     }
 
-    /// A request that passes: counted as `counter`, a client's `bypass.header` removed.
-    fn passes(plan: &'p Plan, counter: Counter) -> Outcome<'p> {
+    /// A request that passes: counted as `counter`, marked with `via` (see [`Marker`]).
+    fn passes(
+        plan: &'p Plan,
+        request: &impl RequestInput,
+        counter: Counter,
+        via: Option<Via>,
+    ) -> Outcome<'p> {
         Outcome {
             counter: Some(counter),
-            marker: match &plan.bypass.header {
-                Some(header) => Marker::Remove(header),
-                None => Marker::Leave,
-            },
+            marker: Marker::new(plan, request, via),
             ..Outcome::nothing()
         }
     }

@@ -3,16 +3,19 @@
 //! marker, a would-be reply in `dry_run`, or a pass with a fallback armed.
 
 use crate::access_log;
+use crate::bypass::cookie::query_parameter;
 use crate::decision::{self, decide, Decision, RequestFacts};
 use crate::metrics::Counter;
 use crate::outcome::input::{Field, RequestInput};
-use crate::outcome::{Armed, Marker, Memo, Outcome};
+use crate::outcome::{Armed, Memo, Outcome};
 use crate::plan::Plan;
 use crate::reply::format::Format;
 use crate::reply::local::{LocalReply, Page};
 use crate::reply::status;
 use crate::reply::status_endpoint::Endpoint;
-use crate::request::path::loggable_path;
+use crate::request::hostname::normalize_host;
+use crate::request::path::{loggable_path, normalize};
+use crate::scope::MatchInput;
 
 /// The outcome for a request; `debug`: whether to describe it for the debug log.
 pub fn for_request<'p>(
@@ -29,7 +32,7 @@ pub fn for_request<'p>(
     }
     let fallback = !plan.fallback_statuses.is_empty();
     if !plan.enabled && !fallback {
-        return passes_off(plan);
+        return passes_off(plan, request);
     }
     // The clock only matters with windows or expiring credentials.
     let now = if plan.uses_clock() { request.now() } else { 0 };
@@ -40,7 +43,7 @@ pub fn for_request<'p>(
         _ => None,
     };
     if !fallback && !in_effect && notice.is_none() {
-        return passes_off(plan);
+        return passes_off(plan, request);
     }
     // Bypass inputs only while maintenance applies and only for the kinds configured; the host
     // and the method only when routes test them (or the method for the debug log).
@@ -92,7 +95,7 @@ pub fn for_request<'p>(
         Decision::Maintenance if plan.dry_run => Outcome {
             strip: decision::strip(plan, &facts),
             dry_run: true,
-            ..Outcome::passes(plan, Counter::DryRunResponses)
+            ..Outcome::passes(plan, request, Counter::DryRunResponses, None)
         },
         Decision::Maintenance => {
             let page = page(plan, memo, request, format, now);
@@ -104,18 +107,14 @@ pub fn for_request<'p>(
         // Outside maintenance a bypass path only exempts from the fallback: counted as passed,
         // not marked.
         Decision::Bypassed { via, strip } => {
-            let (counter, header) = match in_effect {
-                true => (Counter::Bypassed, plan.bypass.header.as_deref()),
+            let (counter, via) = match in_effect {
+                true => (Counter::Bypassed, Some(via)),
                 false => (Counter::Passed, None),
             };
-            let mut outcome = Outcome::passes(plan, counter);
-            if let Some(header) = header {
-                outcome.marker = Marker::Set(header, via);
-            }
             Outcome {
                 strip,
                 notice,
-                ..outcome
+                ..Outcome::passes(plan, request, counter, via)
             }
         }
         Decision::PassWithFallback => Outcome {
@@ -124,9 +123,11 @@ pub fn for_request<'p>(
                 language: language(plan, request),
             }),
             notice,
-            ..Outcome::passes(plan, Counter::Passed)
+            ..Outcome::passes(plan, request, Counter::Passed, None)
         },
-        Decision::Off | Decision::OutOfScope => Outcome::passes(plan, Counter::Passed),
+        Decision::Off | Decision::OutOfScope => {
+            Outcome::passes(plan, request, Counter::Passed, None)
+        }
     };
     outcome.label = label;
     outcome.trace = trace;
@@ -146,12 +147,12 @@ pub fn fail_closed<'p>(plan: &'p Plan, memo: &Memo, request: &impl RequestInput)
 
 /// A request that passes because maintenance does not apply: in dry run the access log says
 /// so.
-fn passes_off(plan: &Plan) -> Outcome<'_> {
+fn passes_off<'p>(plan: &'p Plan, request: &impl RequestInput) -> Outcome<'p> {
     Outcome {
         label: plan
             .dry_run
             .then(|| access_log::label(&Decision::Off, true)),
-        ..Outcome::passes(plan, Counter::Passed)
+        ..Outcome::passes(plan, request, Counter::Passed, None)
     }
 }
 
@@ -174,6 +175,7 @@ fn status_endpoint<'p>(
     };
     let reply = match which {
         Endpoint::Status => {
+            let in_scope = covers(plan, request, method);
             let language = language(plan, request);
             let tag = plan.response_spec.options.content_language.then(|| {
                 language
@@ -182,13 +184,33 @@ fn status_endpoint<'p>(
                     .as_str()
             });
             LocalReply::Status {
-                document: status::document(plan, now, language),
+                document: status::document(plan, now, language, in_scope),
                 language: tag,
             }
         }
         Endpoint::Preview => LocalReply::Preview(page(plan, memo, request, None, now)),
     };
     Outcome::replies(reply, None)
+}
+
+/// Whether the routes cover the status request's host and the path it asks about (its `path`
+/// query parameter, percent-decoded; `/` without one), for its method.
+fn covers(plan: &Plan, request: &impl RequestInput, method: &[u8]) -> bool {
+    if plan.scope.route_count() == 0 {
+        return true;
+    }
+    let raw_path = request.field(Field::Path).unwrap_or_default();
+    let asked = query_parameter(raw_path, "path");
+    let authority = match plan.scope.uses_hosts() {
+        true => request.field(Field::Authority),
+        false => None,
+    };
+    let input = MatchInput {
+        host: &normalize_host(authority),
+        path: &normalize(asked.as_deref().unwrap_or(b"/")),
+        method,
+    };
+    plan.scope.contains(&input)
 }
 
 /// The maintenance response for this request at `now`, in its language and `format` (read from
@@ -251,7 +273,7 @@ mod tests {
     use crate::decision::{SetCookie, Strip, Via};
     use crate::host::Reply;
     use crate::outcome::input::tests::ListedRequest;
-    use crate::outcome::NO_STRIP;
+    use crate::outcome::{Marker, NO_STRIP};
     use crate::reply::format::Grpc;
 
     /// SHA-256 of "abc".
@@ -273,6 +295,13 @@ mod tests {
             (":path", path.as_bytes()),
             ("accept", b"application/json"),
         ]
+    }
+
+    fn marked(via: Via) -> Marker<'static> {
+        Marker {
+            set: Some(("x-via", via)),
+            remove: Vec::new(),
+        }
     }
 
     fn outcome<'p>(plan: &'p Plan, request: &ListedRequest) -> Outcome<'p> {
@@ -309,7 +338,7 @@ mod tests {
                 Some(503),
                 Counter::Responses,
                 "maintenance",
-                Marker::Leave,
+                Marker::default(),
                 NO_STRIP,
             ),
             (
@@ -318,7 +347,7 @@ mod tests {
                 None,
                 Counter::Bypassed,
                 "bypass:path",
-                Marker::Set("x-via", Via::Path),
+                marked(Via::Path),
                 NO_STRIP,
             ),
             (
@@ -327,7 +356,7 @@ mod tests {
                 None,
                 Counter::Bypassed,
                 "bypass:token",
-                Marker::Set("x-via", Via::Token),
+                marked(Via::Token),
                 Strip {
                     headers: vec!["x-bypass"],
                     cookie: CookieHeader::Keep,
@@ -339,7 +368,7 @@ mod tests {
                 None,
                 Counter::Bypassed,
                 "bypass:cookie",
-                Marker::Set("x-via", Via::Cookie),
+                marked(Via::Cookie),
                 Strip {
                     headers: vec![],
                     cookie: CookieHeader::Replace(b"a=1".to_vec()),
@@ -351,7 +380,7 @@ mod tests {
                 None,
                 Counter::Bypassed,
                 "bypass:network",
-                Marker::Set("x-via", Via::Network),
+                marked(Via::Network),
                 NO_STRIP,
             ),
             (
@@ -360,16 +389,24 @@ mod tests {
                 Some(302),
                 Counter::Bypassed,
                 "cookie_link",
-                Marker::Leave,
+                Marker::default(),
                 NO_STRIP,
             ),
             (
-                vec![(":authority", b"blog"), (":path", b"/")],
+                vec![
+                    (":authority", b"blog"),
+                    (":path", b"/"),
+                    ("x_via", b"token"),
+                    ("X-Via", b"path"),
+                ],
                 None,
                 None,
                 Counter::Passed,
                 "out_of_scope",
-                Marker::Remove("x-via"),
+                Marker {
+                    set: None,
+                    remove: vec!["X-Via".to_string(), "x_via".to_string()],
+                },
                 NO_STRIP,
             ),
         ];
@@ -388,14 +425,26 @@ mod tests {
     }
 
     #[test]
-    fn maintenance_that_does_not_apply_reads_nothing() {
-        let plan = plan(r#"{"bypass": {"header": "x-via"}}"#);
+    fn maintenance_that_does_not_apply_reads_nothing_but_the_bypass_headers_spellings() {
+        let plan = plan(r#"{"bypass": {"paths": ["/admin"]}}"#);
         let request = ListedRequest::new(&shop("/cart"));
         let outcome = outcome(&plan, &request);
         assert_eq!(outcome.counter, Some(Counter::Passed));
-        assert_eq!(outcome.marker, Marker::Remove("x-via"));
-        assert_eq!(outcome.label, None);
+        assert_eq!((outcome.label, outcome.marker), (None, Marker::default()));
         assert!(request.reads.borrow().is_empty());
+        // With bypass.header, the header names, for a client's copies in any spelling.
+        let plan = self::plan(r#"{"bypass": {"header": "x-via"}}"#);
+        let mut headers = shop("/cart");
+        headers.extend([
+            ("x-via", &b"token"[..]),
+            ("x_VIA", b"path"),
+            ("x-via", b"x"),
+        ]);
+        let request = ListedRequest::new(&headers);
+        let outcome = self::outcome(&plan, &request);
+        assert_eq!(outcome.marker.remove, ["x-via", "x_VIA"]);
+        assert_eq!(outcome.marker.set, None);
+        assert_eq!(*request.reads.borrow(), ["*"]);
         // In dry run the access log says why it passed.
         let plan = self::plan(r#"{"dry_run": true}"#);
         assert_eq!(outcome_label(&plan, &shop("/")), Some("off"));
@@ -449,7 +498,7 @@ mod tests {
         assert_eq!(outcome.counter, Some(Counter::DryRunResponses));
         assert_eq!(outcome.label, Some("dry_run"));
         assert_eq!(outcome.strip.headers, ["x-bypass"]);
-        assert_eq!(outcome.marker, Marker::Remove("x-via"));
+        assert_eq!(outcome.marker, Marker::default());
         // The format is not even read: nothing is answered.
         assert!(!request.reads.borrow().iter().any(|read| read == "accept"));
         // A secret that cannot be stripped: the maintenance response after all.
@@ -457,7 +506,7 @@ mod tests {
         assert_eq!(status(&closed), Some(503));
         assert_eq!(closed.counter, Some(Counter::Responses));
         assert_eq!(closed.label, Some("maintenance"));
-        assert_eq!((closed.marker, closed.strip), (Marker::Leave, NO_STRIP));
+        assert_eq!((closed.marker, closed.strip), (Marker::default(), NO_STRIP));
     }
 
     #[test]
@@ -494,7 +543,7 @@ mod tests {
         let outcome = self::outcome(&plan, &request);
         assert_eq!(outcome.counter, Some(Counter::Passed));
         assert!(outcome.fallback.is_none());
-        assert_eq!(outcome.marker, Marker::Leave);
+        assert_eq!(outcome.marker, Marker::default());
     }
 
     #[test]
@@ -505,7 +554,37 @@ mod tests {
             let outcome = outcome(&plan, &request);
             assert_eq!(status(&outcome), Some(expected));
             assert_eq!((outcome.counter, outcome.label), (None, None));
-            assert_eq!(outcome.marker, Marker::Leave);
+            assert_eq!(outcome.marker, Marker::default());
+        }
+    }
+
+    #[test]
+    fn the_status_document_says_whether_the_routes_cover_the_host_and_path() {
+        let plan = plan(
+            r#"{"enabled": true, "status_path": "/status",
+                "routes": [{"hosts": ["shop"]}, {"hosts": ["blog"], "path_prefix": "/news"}]}"#,
+        );
+        for (host, path, covered) in [
+            ("shop", "/status", true),
+            ("shop", "/status?path=/anything", true),
+            ("blog", "/status", false),
+            ("blog", "/status?path=/news/today", true),
+            ("blog", "/status?path=%2Fnews", true),
+            ("blog", "/status?path=/newsletter", false),
+            ("wiki", "/status?path=/news", false),
+        ] {
+            let headers = [
+                (":method", &b"GET"[..]),
+                (":authority", host.as_bytes()),
+                (":path", path.as_bytes()),
+            ];
+            let request = ListedRequest::new(&headers);
+            let Some(LocalReply::Status { document, .. }) = outcome(&plan, &request).reply else {
+                panic!("{host}{path}");
+            };
+            let document: serde_json::Value = serde_json::from_str(&document).unwrap();
+            assert_eq!(document["in_scope"], covered, "{host}{path}");
+            assert_eq!(document["active"], covered, "{host}{path}");
         }
     }
 

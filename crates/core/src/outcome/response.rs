@@ -21,12 +21,12 @@ pub fn for_response<'p>(
     response: &mut impl ResponseInput,
     debug: bool,
 ) -> Outcome<'p> {
-    let keeps = Outcome {
+    let keeps = |notice| Outcome {
         notice,
         ..Outcome::nothing()
     };
     let Some(Armed { format, language }) = armed else {
-        return keeps;
+        return keeps(notice);
     };
     let status = response.header(":status");
     let grpc_status = match format.is_grpc() {
@@ -43,7 +43,7 @@ pub fn for_response<'p>(
         grpc_status.as_deref(),
         details,
     ) {
-        return keeps;
+        return keeps(notice);
     }
     let trace = debug.then(|| {
         format!(
@@ -52,12 +52,14 @@ pub fn for_response<'p>(
             String::from_utf8_lossy(grpc_status.as_deref().unwrap_or(b"-"))
         )
     });
+    // A would-be replacement passes on as it is, with the notice a response in the lead time
+    // carries.
     if plan.dry_run {
         return Outcome {
             counter: Some(Counter::DryRunReplaced),
             label: Some(access_log::DRY_RUN_REPLACED),
             trace,
-            ..Outcome::nothing()
+            ..keeps(notice)
         };
     }
     // Outside a window there is no end to announce: the plan's own response.
@@ -170,12 +172,14 @@ mod tests {
     }
 
     #[test]
-    fn dry_run_counts_and_logs_a_would_be_replacement() {
+    fn dry_run_counts_and_logs_a_would_be_replacement_and_keeps_the_notice() {
         let plan = parse(br#"{"dry_run": true, "upstream_fallback": {}}"#).unwrap();
+        let notice: Option<Rc<str>> = Some(Rc::from("start=2030-01-01T00:00:00Z"));
         let mut response = Listed::new(&[(":status", b"502")], b"no_healthy_upstream");
-        let outcome = for_response(&plan, JSON, None, &mut response, false);
+        let outcome = for_response(&plan, JSON, notice.clone(), &mut response, false);
         assert!(outcome.reply.is_none());
         assert_eq!(outcome.counter, Some(Counter::DryRunReplaced));
         assert_eq!(outcome.label, Some("dry_run:replaced"));
+        assert_eq!(outcome.notice, notice);
     }
 }

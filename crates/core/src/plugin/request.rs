@@ -115,6 +115,13 @@ impl<H: Host> RequestInput for HostRequest<'_, H> {
         self.map().first(name).map(<[u8]>::to_vec)
     }
 
+    fn header_names(&self) -> Vec<&[u8]> {
+        let map = self.map();
+        (map.spans.iter())
+            .filter_map(|(name, _)| map.bytes.get(name.clone()))
+            .collect()
+    }
+
     fn source_address(&self) -> Option<&[u8]> {
         let address = self.source_address.get_or_init(|| {
             let mut host = self.host.try_borrow_mut().ok()?;

@@ -10,7 +10,7 @@ use crate::bypass::cookie::CookieHeader;
 use crate::decision::Strip;
 use crate::host::{Host, Refused};
 use crate::metrics::Metrics;
-use crate::outcome::{self, Armed, Marker, Outcome, ResponseInput};
+use crate::outcome::{self, Armed, Outcome, ResponseInput};
 use crate::plugin::request::HostRequest;
 use crate::plugin::root::Applied;
 use crate::reply::notice;
@@ -95,17 +95,14 @@ impl Stream {
         if let Some(counter) = outcome.counter {
             self.metrics.count(host, counter);
         }
-        let marked = match outcome.marker {
-            Marker::Leave => Ok(()),
-            Marker::Remove(header) => host.remove_request_header(header),
-            Marker::Set(header, via) => host.set_request_header(header, via.name().as_bytes()),
-        };
-        checked(
-            host,
-            Level::Error,
-            "set or remove the bypass header",
-            marked,
-        );
+        for name in &outcome.marker.remove {
+            let removed = host.remove_request_header(name);
+            checked(host, Level::Error, "remove the bypass header", removed);
+        }
+        if let Some((header, via)) = outcome.marker.set {
+            let set = host.set_request_header(header, via.name().as_bytes());
+            checked(host, Level::Error, "set the bypass header", set);
+        }
         let Some(reply) = &outcome.reply else {
             return Flow::Continue;
         };

@@ -800,16 +800,15 @@ fn preview_shows_the_maintenance_response_with_200() {
         Some("text/html; charset=utf-8")
     );
     assert!(String::from_utf8_lossy(&reply.body).contains("<h1>Back soon</h1>"));
-    // gRPC has no body: plain text stands in.
+    // gRPC: the trailers-only reply a gRPC client gets, marked.
     let mut headers = get("/status/preview");
     headers.push(("content-type", b"application/grpc".to_vec()));
     send(&root, &mut host, &headers);
     let reply = host.replies()[0].clone();
     assert_eq!(reply.status, Some(200));
-    assert_eq!(
-        reply.header("content-type"),
-        Some("text/plain; charset=utf-8")
-    );
+    assert_eq!(reply.header("content-type"), Some("application/grpc"));
+    assert_eq!(reply.header("grpc-status"), Some("14"));
+    assert_eq!(reply.header("maintenance-preview"), Some("true"));
 }
 
 #[test]

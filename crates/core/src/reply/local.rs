@@ -146,18 +146,16 @@ fn maintenance(page: &Page) -> Reply<'_> {
     }
 }
 
-/// gRPC has no body to show: plain text stands in for it.
+/// The maintenance response as it would be sent now, gRPC's included, with `200` (gRPC's is
+/// already) and marked as a preview.
 fn preview(page: &Page) -> Reply<'_> {
-    let response = page.response.in_language(page.language);
-    let rendered = response.rendered(page.format).unwrap_or(&response.plain);
-    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(response.headers.len() + 3);
-    headers.push(("content-type", rendered.content_type));
-    headers.extend(common(page, response));
+    let Reply::Http { headers, body, .. } = maintenance(page);
+    let mut headers = headers;
     headers.push((PREVIEW_HEADER, "true"));
     Reply::Http {
         status: 200,
         headers,
-        body: Some(&rendered.body),
+        body,
     }
 }
 
@@ -234,15 +232,25 @@ mod tests {
 
     #[test]
     fn the_preview_the_status_document_405_and_the_cookie_link() {
-        let preview = LocalReply::Preview(page("{}", Format::Grpc(Grpc::Native)));
-        let (status, headers, body) = parts(preview.http());
+        // The preview is the response as sent, with 200, gRPC's trailers-only reply included.
+        let html = LocalReply::Preview(page("{}", Format::Html));
+        let (status, headers, body) = parts(html.http());
         assert_eq!(status, 200);
-        assert_eq!(headers[0].1, "text/plain; charset=utf-8");
+        assert_eq!(headers[0].1, "text/html; charset=utf-8");
+        let marked = (PREVIEW_HEADER.to_string(), "true".to_string());
+        assert_eq!(headers.last(), Some(&marked));
+        let sent = parts(LocalReply::Maintenance(page("{}", Format::Html)).http());
         assert_eq!(
-            headers.last().map(|(n, _)| n.as_str()),
-            Some(PREVIEW_HEADER)
+            (&headers[..headers.len() - 1], &body),
+            (&sent.1[..], &sent.2)
         );
-        assert!(!body.is_empty());
+        let grpc = LocalReply::Preview(page("{}", Format::Grpc(Grpc::Native)));
+        let (status, headers, body) = parts(grpc.http());
+        assert_eq!(status, 200);
+        assert_eq!(names(&headers)[..2], ["content-type", "grpc-status"]);
+        assert_eq!(headers[0].1, "application/grpc");
+        assert_eq!(headers.last(), Some(&marked));
+        assert!(body.is_empty());
         let document = LocalReply::Status {
             document: "{}".to_string(),
             language: Some("fr"),

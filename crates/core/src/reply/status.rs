@@ -15,36 +15,40 @@ pub const ALLOW: &str = "GET, HEAD";
 /// Marks a preview response.
 pub const PREVIEW_HEADER: &str = "maintenance-preview";
 
-/// The status document at `now`, with `title` and `reason` in the language `choice` made:
-/// `active` (whether maintenance applies now to requests in scope; never in a dry run, where
-/// nothing is answered), `dry_run`, `would_be_active` (in a dry run only: whether maintenance
-/// would apply now), `title`, `reason`, `until` (the end of the current maintenance period,
-/// when it applies and has one, else null) and `next` (the next planned period, `start` and
-/// `end`, or null).
-pub fn document(plan: &Plan, now: i64, choice: Option<usize>) -> String {
+/// The status document at `now`, with `title` and `reason` in the language `choice` made, for
+/// a request `in_scope` or not (whether the routes cover the host and path it asks about):
+/// `active` (whether maintenance applies now there; never in a dry run, where nothing is
+/// answered), `in_scope`, `dry_run`, `would_be_active` (in a dry run only: whether maintenance
+/// would apply now there), `title`, `reason`, `until` (the end of the current maintenance
+/// period, when it applies there and has one, else null) and `next` (the next planned period,
+/// `start` and `end`, or null; null out of scope too: nothing is planned there).
+pub fn document(plan: &Plan, now: i64, choice: Option<usize>, in_scope: bool) -> String {
     let spec = choice
         .and_then(|index| plan.response_spec.translations.get(index))
         .unwrap_or(&plan.response_spec);
-    let in_effect = plan.in_effect(now);
-    let until = match (&plan.schedule, in_effect) {
+    let applies = in_scope && plan.in_effect(now);
+    let until = match (&plan.schedule, applies) {
         (Some(schedule), true) => schedule
             .active_window(now)
             .and_then(|window| window.end)
             .map(format_rfc3339),
         _ => None,
     };
-    let next = plan.next_period(now).map(|(start, end)| {
-        Object::new()
-            .string("start", &format_rfc3339(start))
-            .string_or_null("end", end.map(format_rfc3339).as_deref())
-            .finish()
-    });
+    let next = (plan.next_period(now))
+        .filter(|_| in_scope)
+        .map(|(start, end)| {
+            Object::new()
+                .string("start", &format_rfc3339(start))
+                .string_or_null("end", end.map(format_rfc3339).as_deref())
+                .finish()
+        });
     let mut document = Object::new();
     document
-        .bool("active", in_effect && !plan.dry_run)
+        .bool("active", applies && !plan.dry_run)
+        .bool("in_scope", in_scope)
         .bool("dry_run", plan.dry_run);
     if plan.dry_run {
-        document.bool("would_be_active", in_effect);
+        document.bool("would_be_active", applies);
     }
     document
         .string("title", &spec.title)
@@ -70,7 +74,8 @@ mod tests {
     }
 
     fn status(config: &str, now: i64) -> serde_json::Value {
-        serde_json::from_str(&document(&parse(config.as_bytes()).unwrap(), now, None)).unwrap()
+        let plan = parse(config.as_bytes()).unwrap();
+        serde_json::from_str(&document(&plan, now, None, true)).unwrap()
     }
 
     #[test]
@@ -78,8 +83,8 @@ mod tests {
         let off = status(r#"{"reason": "db"}"#, 0);
         assert_eq!(
             off,
-            serde_json::json!({"active": false, "dry_run": false, "title": "Down for maintenance",
-                "reason": "db", "until": null, "next": null})
+            serde_json::json!({"active": false, "in_scope": true, "dry_run": false,
+                "title": "Down for maintenance", "reason": "db", "until": null, "next": null})
         );
         let on = status(r#"{"enabled": true, "title": "Back soon"}"#, 0);
         assert_eq!(on["active"], true);
@@ -137,13 +142,42 @@ mod tests {
     }
 
     #[test]
+    fn out_of_scope_nothing_applies_or_is_planned() {
+        let plan = parse(
+            br#"{"enabled": true, "dry_run": true, "routes": [{"hosts": ["shop"]}], "windows": [
+                {"start": "2030-01-01T00:00:00Z", "end": "2030-01-01T02:00:00Z"},
+                {"start": "2030-01-02T00:00:00Z"}]}"#,
+        )
+        .unwrap();
+        let value = |now: &str, in_scope| -> serde_json::Value {
+            serde_json::from_str(&document(&plan, at(now), None, in_scope)).unwrap()
+        };
+        let inside = value("2030-01-01T01:00:00Z", true);
+        assert_eq!(inside["would_be_active"], true);
+        assert_eq!(inside["until"], "2030-01-01T02:00:00Z");
+        let elsewhere = value("2030-01-01T01:00:00Z", false);
+        assert_eq!(
+            (&elsewhere["active"], &elsewhere["in_scope"]),
+            (&false.into(), &false.into())
+        );
+        assert_eq!(elsewhere["would_be_active"], false);
+        assert_eq!(elsewhere["until"], serde_json::Value::Null);
+        assert_eq!(elsewhere["next"], serde_json::Value::Null);
+        assert_eq!(
+            value("2029-12-31T00:00:00Z", true)["next"]["start"],
+            "2030-01-01T00:00:00Z"
+        );
+    }
+
+    #[test]
     fn translated_title_and_reason() {
         let plan = parse(
             r#"{"reason": "db", "translations": {"fr": {"title": "Maintenance", "reason": "base"}}}"#
                 .as_bytes(),
         )
         .unwrap();
-        let value: serde_json::Value = serde_json::from_str(&document(&plan, 0, Some(0))).unwrap();
+        let value: serde_json::Value =
+            serde_json::from_str(&document(&plan, 0, Some(0), true)).unwrap();
         assert_eq!(value["title"], "Maintenance");
         assert_eq!(value["reason"], "base");
     }
