@@ -67,6 +67,14 @@ pub trait Host {
     /// The first value of one request header (`name` in lower case); `None` when absent or
     /// unreadable.
     fn request_header(&mut self, name: &str) -> Option<Vec<u8>>;
+    /// Whether the plugin reads the request headers it needs with one `request_header_map`
+    /// call rather than one `request_header` call each. Proxy-wasm in Envoy: the map (a call
+    /// costs about as much as the whole map of a browser's request; README, Performance). A
+    /// host whose calls are cheap answers false; lists (`cookie`, `accept-language`) and header
+    /// names still come from the map.
+    fn reads_whole_map(&self) -> bool {
+        true
+    }
     /// Removes every request header called `name`.
     fn remove_request_header(&mut self, name: &str) -> Result<(), Refused>;
     /// Replaces every request header called `name` by one with `value`.
@@ -109,48 +117,102 @@ pub trait Host {
 /// and value followed by a NUL byte. Names and values stay bytes (another filter may have added
 /// non-UTF-8 ones). `None` when the bytes do not follow that form.
 pub fn parse_header_map(bytes: &[u8]) -> Option<HeaderSlices<'_>> {
-    header_spans(bytes)?
-        .into_iter()
+    if !is_header_map(bytes) {
+        return None;
+    }
+    header_spans(bytes)
         .map(|(name, value)| Some((bytes.get(name)?, bytes.get(value)?)))
         .collect()
 }
 
+/// Whether `bytes` is a whole serialized header map (see [`parse_header_map`]).
+pub fn is_header_map(bytes: &[u8]) -> bool {
+    let mut spans = header_spans(bytes);
+    spans.by_ref().for_each(drop);
+    spans.complete()
+}
+
 /// Where each (name, value) pair of a serialized header map (see [`parse_header_map`]) lies in
-/// `bytes`, so a reader can keep the bytes and the places together.
-pub fn header_spans(bytes: &[u8]) -> Option<Vec<(Range<usize>, Range<usize>)>> {
-    #[inline]
-    fn u32_at(bytes: &[u8], at: usize) -> Option<usize> {
-        let word = bytes.get(at..at.checked_add(4)?)?;
-        let word: [u8; 4] = word.try_into().ok()?;
-        usize::try_from(u32::from_le_bytes(word)).ok()
+/// `bytes`, in order, without allocating. It stops at the first pair that does not fit: check a
+/// map with [`is_header_map`] before trusting what it yields.
+pub fn header_spans(bytes: &[u8]) -> HeaderSpans<'_> {
+    // No bytes: no headers. Each pair takes at least 8 length bytes and 2 NULs: a count beyond
+    // that is a lie.
+    let count = match bytes.is_empty() {
+        true => Some(0),
+        false => u32_at(bytes, 0).filter(|&count| count <= bytes.len() / 10),
+    };
+    let (count, failed) = match count {
+        Some(count) => (count, None),
+        None => (0, Some(())),
+    };
+    HeaderSpans {
+        bytes,
+        count,
+        index: 0,
+        end: 4 + count * 8,
+        failed,
     }
-    if bytes.is_empty() {
-        return Some(Vec::new());
+}
+
+/// The iterator [`header_spans`] returns.
+pub struct HeaderSpans<'a> {
+    bytes: &'a [u8],
+    count: usize,
+    index: usize,
+    /// Where the next name starts; after the last pair, the end of the map.
+    end: usize,
+    failed: Option<()>,
+}
+
+#[inline(always)]
+fn u32_at(bytes: &[u8], at: usize) -> Option<usize> {
+    let word = bytes.get(at..at.checked_add(4)?)?;
+    let word: [u8; 4] = word.try_into().ok()?;
+    usize::try_from(u32::from_le_bytes(word)).ok()
+}
+
+impl HeaderSpans<'_> {
+    /// Whether every pair so far fit (after the last one: whether the map is whole).
+    pub fn complete(&self) -> bool {
+        self.failed.is_none()
     }
-    let count = u32_at(bytes, 0)?;
-    // Each pair takes at least 8 length bytes and 2 NULs: a count beyond that is a lie.
-    if count > bytes.len() / 10 {
-        return None;
+
+    /// The next field of `len` bytes and its NUL; `end` moves past both.
+    #[inline(always)]
+    fn take(&mut self, len: usize) -> Option<Range<usize>> {
+        let start = self.end;
+        let end = start.checked_add(len)?;
+        (self.bytes.get(end) == Some(&0)).then_some(())?;
+        self.end = end + 1;
+        Some(start..end)
     }
-    let mut data = 4 + count * 8;
-    let mut spans = Vec::with_capacity(count);
-    // Each field, then its NUL; `data` moves past both.
-    #[inline]
-    fn take(bytes: &[u8], data: &mut usize, len: usize) -> Option<Range<usize>> {
-        let end = data.checked_add(len)?;
-        (bytes.get(end) == Some(&0)).then_some(())?;
-        let field = *data..end;
-        *data = end + 1;
-        Some(field)
+
+    #[inline(always)]
+    fn pair(&mut self) -> Option<(Range<usize>, Range<usize>)> {
+        let name_len = u32_at(self.bytes, 4 + self.index * 8)?;
+        let value_len = u32_at(self.bytes, 8 + self.index * 8)?;
+        let name = self.take(name_len)?;
+        let value = self.take(value_len)?;
+        Some((name, value))
     }
-    for index in 0..count {
-        let name_len = u32_at(bytes, 4 + index * 8)?;
-        let value_len = u32_at(bytes, 8 + index * 8)?;
-        let name = take(bytes, &mut data, name_len)?;
-        let value = take(bytes, &mut data, value_len)?;
-        spans.push((name, value));
+}
+
+impl Iterator for HeaderSpans<'_> {
+    type Item = (Range<usize>, Range<usize>);
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.index >= self.count || self.failed.is_some() {
+            return None;
+        }
+        let pair = self.pair();
+        self.index += 1;
+        if pair.is_none() {
+            self.failed = Some(());
+        }
+        pair
     }
-    Some(spans)
 }
 
 #[cfg(test)]

@@ -95,6 +95,8 @@ pub(crate) struct FakeHost {
     pub(crate) shared: Rc<RefCell<SharedData>>,
     /// Removing or replacing request headers fails (the fail-closed path).
     pub(crate) refuse_changes: bool,
+    /// `Host::reads_whole_map`.
+    pub(crate) whole_map: bool,
     pub(crate) debug: bool,
     pub(crate) calls: Vec<Call>,
     /// Metric name, kind, and value.
@@ -119,6 +121,7 @@ impl FakeHost {
             configuration: Vec::new(),
             shared,
             refuse_changes: false,
+            whole_map: true,
             debug: false,
             calls: Vec::new(),
             metrics: Vec::new(),
@@ -256,6 +259,10 @@ impl Host for FakeHost {
         self.in_phase(Phase::RequestHeaders, name)
             .then(|| first(&self.request, name))
             .flatten()
+    }
+
+    fn reads_whole_map(&self) -> bool {
+        self.whole_map
     }
 
     fn remove_request_header(&mut self, name: &str) -> Result<(), Refused> {

@@ -49,6 +49,22 @@ impl Field {
         }
     }
 
+    /// The field called `name` (lower case), if it is one.
+    pub fn named(name: &[u8]) -> Option<Field> {
+        // By length first: one comparison per header of a request, most of which are none.
+        let field = match name.len() {
+            5 => Field::Path,
+            6 if name.first() == Some(&b'a') => Field::Accept,
+            6 => Field::Cookie,
+            7 => Field::Method,
+            10 => Field::Authority,
+            12 => Field::ContentType,
+            15 => Field::AcceptLanguage,
+            _ => return None,
+        };
+        (name == field.name().as_bytes()).then_some(field)
+    }
+
     /// Position in [`Field::ALL`].
     pub fn index(self) -> usize {
         self as usize
@@ -83,6 +99,16 @@ pub(crate) mod tests {
     use std::cell::RefCell;
 
     use super::*;
+
+    #[test]
+    fn fields_are_known_by_their_names() {
+        for (index, field) in Field::ALL.into_iter().enumerate() {
+            assert_eq!(field.index(), index);
+            assert_eq!(Field::named(field.name().as_bytes()), Some(field));
+        }
+        assert_eq!(Field::named(b"Accept"), None);
+        assert_eq!(Field::named(b"x-path"), None);
+    }
 
     /// A request given as a list of headers, recording what was read.
     #[derive(Default)]

@@ -42,8 +42,8 @@ pub struct Outcome<'p> {
     pub reply: Option<LocalReply<'p>>,
     /// Bypass secrets to remove before the request goes upstream.
     pub strip: Strip<'p>,
-    /// What to do with `bypass.header`.
-    pub marker: Marker<'p>,
+    /// What to do with `bypass.header` (`None`: nothing).
+    pub marker: Option<Marker<'p>>,
     pub counter: Option<Counter>,
     /// What Envoy's access log shows (`access_log.rs`).
     pub label: Option<&'static str>,
@@ -60,9 +60,8 @@ pub struct Outcome<'p> {
 
 /// What a passing request's `bypass.header` becomes: every spelling of it a client sent
 /// removed (any case, `_` for `-`: a backend reads them all as the header), and set to the
-/// bypass the request went through, if any. Nothing to do without `bypass.header`, or when
-/// nothing goes upstream.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// bypass the request went through, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Marker<'p> {
     /// Set this header to the name of this bypass (replacing a client's copy of that name).
     pub set: Option<(&'p str, Via)>,
@@ -71,10 +70,9 @@ pub struct Marker<'p> {
 }
 
 impl<'p> Marker<'p> {
-    fn new(plan: &'p Plan, request: &impl RequestInput, via: Option<Via>) -> Marker<'p> {
-        let Some(header) = plan.bypass.header.as_deref() else {
-            return Marker::default();
-        };
+    /// `None` without `bypass.header`, or when there is nothing to set or remove.
+    fn new(plan: &'p Plan, request: &impl RequestInput, via: Option<Via>) -> Option<Marker<'p>> {
+        let header = plan.bypass.header.as_deref()?;
         let set = via.map(|via| (header, via));
         let mut remove: Vec<String> = (request.header_names().into_iter())
             .filter(|name| reads_as(name, header) && (set.is_none() || *name != header.as_bytes()))
@@ -82,7 +80,7 @@ impl<'p> Marker<'p> {
             .collect();
         remove.sort_unstable();
         remove.dedup();
-        Marker { set, remove }
+        (set.is_some() || !remove.is_empty()).then_some(Marker { set, remove })
     }
 }
 
@@ -106,7 +104,7 @@ impl<'p> Outcome<'p> {
         Outcome {
             reply: None,
             strip: NO_STRIP,
-            marker: Marker::default(),
+            marker: None,
             counter: None,
             label: None,
             fallback: None,

@@ -149,9 +149,7 @@ pub fn fail_closed<'p>(plan: &'p Plan, memo: &Memo, request: &impl RequestInput)
 /// so.
 fn passes_off<'p>(plan: &'p Plan, request: &impl RequestInput) -> Outcome<'p> {
     Outcome {
-        label: plan
-            .dry_run
-            .then(|| access_log::label(&Decision::Off, true)),
+        label: (plan.dry_run).then(|| access_log::label(&Decision::Off, true)),
         ..Outcome::passes(plan, request, Counter::Passed, None)
     }
 }
@@ -297,11 +295,11 @@ mod tests {
         ]
     }
 
-    fn marked(via: Via) -> Marker<'static> {
-        Marker {
+    fn marked(via: Via) -> Option<Marker<'static>> {
+        Some(Marker {
             set: Some(("x-via", via)),
             remove: Vec::new(),
-        }
+        })
     }
 
     fn outcome<'p>(plan: &'p Plan, request: &ListedRequest) -> Outcome<'p> {
@@ -324,7 +322,7 @@ mod tests {
             Option<u16>,
             Counter,
             &'static str,
-            Marker<'static>,
+            Option<Marker<'static>>,
             Strip<'static>,
         );
         let with = |mut headers: Vec<_>, extra| {
@@ -338,7 +336,7 @@ mod tests {
                 Some(503),
                 Counter::Responses,
                 "maintenance",
-                Marker::default(),
+                None,
                 NO_STRIP,
             ),
             (
@@ -389,7 +387,7 @@ mod tests {
                 Some(302),
                 Counter::Bypassed,
                 "cookie_link",
-                Marker::default(),
+                None,
                 NO_STRIP,
             ),
             (
@@ -403,10 +401,10 @@ mod tests {
                 None,
                 Counter::Passed,
                 "out_of_scope",
-                Marker {
+                Some(Marker {
                     set: None,
                     remove: vec!["X-Via".to_string(), "x_via".to_string()],
-                },
+                }),
                 NO_STRIP,
             ),
         ];
@@ -430,7 +428,7 @@ mod tests {
         let request = ListedRequest::new(&shop("/cart"));
         let outcome = outcome(&plan, &request);
         assert_eq!(outcome.counter, Some(Counter::Passed));
-        assert_eq!((outcome.label, outcome.marker), (None, Marker::default()));
+        assert_eq!((outcome.label, outcome.marker), (None, None));
         assert!(request.reads.borrow().is_empty());
         // With bypass.header, the header names, for a client's copies in any spelling.
         let plan = self::plan(r#"{"bypass": {"header": "x-via"}}"#);
@@ -442,8 +440,9 @@ mod tests {
         ]);
         let request = ListedRequest::new(&headers);
         let outcome = self::outcome(&plan, &request);
-        assert_eq!(outcome.marker.remove, ["x-via", "x_VIA"]);
-        assert_eq!(outcome.marker.set, None);
+        let marker = outcome.marker.unwrap();
+        assert_eq!(marker.set, None);
+        assert_eq!(marker.remove, ["x-via", "x_VIA"]);
         assert_eq!(*request.reads.borrow(), ["*"]);
         // In dry run the access log says why it passed.
         let plan = self::plan(r#"{"dry_run": true}"#);
@@ -498,7 +497,7 @@ mod tests {
         assert_eq!(outcome.counter, Some(Counter::DryRunResponses));
         assert_eq!(outcome.label, Some("dry_run"));
         assert_eq!(outcome.strip.headers, ["x-bypass"]);
-        assert_eq!(outcome.marker, Marker::default());
+        assert_eq!(outcome.marker, None);
         // The format is not even read: nothing is answered.
         assert!(!request.reads.borrow().iter().any(|read| read == "accept"));
         // A secret that cannot be stripped: the maintenance response after all.
@@ -506,7 +505,7 @@ mod tests {
         assert_eq!(status(&closed), Some(503));
         assert_eq!(closed.counter, Some(Counter::Responses));
         assert_eq!(closed.label, Some("maintenance"));
-        assert_eq!((closed.marker, closed.strip), (Marker::default(), NO_STRIP));
+        assert_eq!((closed.marker, closed.strip), (None, NO_STRIP));
     }
 
     #[test]
@@ -543,7 +542,7 @@ mod tests {
         let outcome = self::outcome(&plan, &request);
         assert_eq!(outcome.counter, Some(Counter::Passed));
         assert!(outcome.fallback.is_none());
-        assert_eq!(outcome.marker, Marker::default());
+        assert_eq!(outcome.marker, None);
     }
 
     #[test]
@@ -554,7 +553,7 @@ mod tests {
             let outcome = outcome(&plan, &request);
             assert_eq!(status(&outcome), Some(expected));
             assert_eq!((outcome.counter, outcome.label), (None, None));
-            assert_eq!(outcome.marker, Marker::default());
+            assert_eq!(outcome.marker, None);
         }
     }
 

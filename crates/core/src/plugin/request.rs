@@ -1,9 +1,11 @@
 //! A request's headers, source address and clock as the outcome reads them (`RequestInput`),
 //! through the host, each at most once and only when the outcome asks.
 //!
-//! The headers come from one host call for the whole map: each host call (into Envoy, and
-//! back into the VM to allocate the answer) costs about as much as the rest of the decision.
-//! An unreadable map reads as no headers, which can only keep a request in maintenance.
+//! Headers come from one host call for the whole map when the host says that is cheaper
+//! (`Host::reads_whole_map`: proxy-wasm in Envoy, where a call costs about as much as the map
+//! of a browser's request), else one call per header; lists and header names always come from
+//! the map. An unreadable map reads as no headers, which can only keep a request in
+//! maintenance.
 
 use std::cell::{OnceCell, RefCell};
 use std::ops::Range;
@@ -17,23 +19,30 @@ use crate::plugin::unix_now;
 /// The request being handled, read through `host` on demand.
 pub(crate) struct HostRequest<'h, H> {
     host: RefCell<&'h mut H>,
+    whole_map: bool,
     map: OnceCell<HeaderMap>,
-    /// Lists (`Field::list_separator`), found in the map.
-    lists: [OnceCell<Option<List>>; Field::ALL.len()],
+    /// Fields read one by one, and lists of several lines joined (made on the first).
+    own: OnceCell<Box<OwnFields>>,
     source_address: OnceCell<Option<Vec<u8>>>,
     now: OnceCell<i64>,
 }
 
-/// A list header's value: its one line, where it lies in the map, or its lines joined.
-enum List {
-    Line(Range<usize>),
-    Joined(Vec<u8>),
-}
+/// Each field's own bytes, once read.
+type OwnFields = [OnceCell<Option<Vec<u8>>>; Field::ALL.len()];
 
-/// The request header map as the host serialized it, and where each name and value lies in it.
+/// The request header map as the host serialized it, and where each field's first line lies
+/// in it (found in one pass when the map is read).
+#[derive(Default)]
 struct HeaderMap {
     bytes: Vec<u8>,
-    spans: Vec<(Range<usize>, Range<usize>)>,
+    fields: [Found; Field::ALL.len()],
+}
+
+/// Where a field's first line lies, and whether it has more.
+#[derive(Default, Clone)]
+struct Found {
+    first: Option<Range<usize>>,
+    more: bool,
 }
 
 impl HeaderMap {
@@ -43,45 +52,52 @@ impl HeaderMap {
             host.log(Level::Warn, &line);
             Vec::new()
         });
-        let spans = header_spans(&bytes).unwrap_or_default();
-        HeaderMap { bytes, spans }
+        let mut fields: [Found; Field::ALL.len()] = Default::default();
+        let mut spans = header_spans(&bytes);
+        for (name, value) in spans.by_ref() {
+            let Some(field) = bytes.get(name).and_then(Field::named) else {
+                continue;
+            };
+            let found = &mut fields[field.index()];
+            match found.first {
+                None => found.first = Some(value),
+                Some(_) => found.more = true,
+            }
+        }
+        if !spans.complete() {
+            return HeaderMap::default();
+        }
+        HeaderMap { bytes, fields }
     }
 
-    /// Where each value of `name` (lower case, compared as bytes) lies, in the host's order.
-    fn spans<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Range<usize>> + 'a {
-        (self.spans.iter())
-            .filter(move |(n, _)| self.bytes.get(n.clone()) == Some(name.as_bytes()))
-            .map(|(_, value)| value)
+    /// Every value of `name` (lower case, compared as bytes), in the host's order.
+    fn values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        header_spans(&self.bytes).filter_map(move |(n, v)| {
+            (self.bytes.get(n)? == name.as_bytes()).then_some(())?;
+            self.bytes.get(v)
+        })
     }
 
-    fn first(&self, name: &str) -> Option<&[u8]> {
-        self.bytes.get(self.spans(name).next()?.clone())
-    }
-
-    /// Every line of `name` as one list, joined with `separator`.
-    fn list(&self, name: &str, separator: &[u8]) -> Option<List> {
-        let mut lines = self.spans(name);
-        let first = lines.next()?;
-        let Some(second) = lines.next() else {
-            return Some(List::Line(first.clone()));
-        };
+    /// Every line of a list `field` joined with `separator`, when it has several.
+    fn joined(&self, field: Field, separator: &[u8]) -> Vec<u8> {
         let mut joined = Vec::new();
-        for (index, line) in [first, second].into_iter().chain(lines).enumerate() {
+        for (index, line) in self.values(field.name()).enumerate() {
             if index > 0 {
                 joined.extend_from_slice(separator);
             }
-            joined.extend_from_slice(self.bytes.get(line.clone()).unwrap_or_default());
+            joined.extend_from_slice(line);
         }
-        Some(List::Joined(joined))
+        joined
     }
 }
 
 impl<'h, H: Host> HostRequest<'h, H> {
     pub(crate) fn new(host: &'h mut H) -> HostRequest<'h, H> {
         HostRequest {
+            whole_map: host.reads_whole_map(),
             host: RefCell::new(host),
             map: OnceCell::new(),
-            lists: Default::default(),
+            own: OnceCell::new(),
             source_address: OnceCell::new(),
             now: OnceCell::new(),
         }
@@ -90,35 +106,44 @@ impl<'h, H: Host> HostRequest<'h, H> {
     fn map(&self) -> &HeaderMap {
         self.map.get_or_init(|| match self.host.try_borrow_mut() {
             Ok(mut host) => HeaderMap::read(&mut **host),
-            Err(_) => HeaderMap {
-                bytes: Vec::new(),
-                spans: Vec::new(),
-            },
+            Err(_) => HeaderMap::default(),
         })
+    }
+
+    /// One header alone, from the host.
+    fn single(&self, name: &str) -> Option<Vec<u8>> {
+        self.host.try_borrow_mut().ok()?.request_header(name)
     }
 }
 
 impl<H: Host> RequestInput for HostRequest<'_, H> {
     fn field(&self, field: Field) -> Option<&[u8]> {
+        let own = || &self.own.get_or_init(Box::default)[field.index()];
+        let separator = field.list_separator();
+        if separator.is_none() && !self.whole_map {
+            return own().get_or_init(|| self.single(field.name())).as_deref();
+        }
         let map = self.map();
-        let Some(separator) = field.list_separator() else {
-            return map.first(field.name());
-        };
-        let list = self.lists[field.index()].get_or_init(|| map.list(field.name(), separator));
-        match list.as_ref()? {
-            List::Line(line) => map.bytes.get(line.clone()),
-            List::Joined(joined) => Some(joined),
+        let found = &map.fields[field.index()];
+        match separator {
+            Some(separator) if found.more => {
+                (own().get_or_init(|| Some(map.joined(field, separator)))).as_deref()
+            }
+            _ => map.bytes.get(found.first.clone()?),
         }
     }
 
     fn header(&self, name: &str) -> Option<Vec<u8>> {
-        self.map().first(name).map(<[u8]>::to_vec)
+        match self.whole_map {
+            true => self.map().values(name).next().map(<[u8]>::to_vec),
+            false => self.single(name),
+        }
     }
 
     fn header_names(&self) -> Vec<&[u8]> {
         let map = self.map();
-        (map.spans.iter())
-            .filter_map(|(name, _)| map.bytes.get(name.clone()))
+        (header_spans(&map.bytes))
+            .filter_map(|(name, _)| map.bytes.get(name))
             .collect()
     }
 

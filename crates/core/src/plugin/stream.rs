@@ -95,13 +95,15 @@ impl Stream {
         if let Some(counter) = outcome.counter {
             self.metrics.count(host, counter);
         }
-        for name in &outcome.marker.remove {
-            let removed = host.remove_request_header(name);
-            checked(host, Level::Error, "remove the bypass header", removed);
-        }
-        if let Some((header, via)) = outcome.marker.set {
-            let set = host.set_request_header(header, via.name().as_bytes());
-            checked(host, Level::Error, "set the bypass header", set);
+        if let Some(marker) = &outcome.marker {
+            for name in &marker.remove {
+                let removed = host.remove_request_header(name);
+                checked(host, Level::Error, "remove the bypass header", removed);
+            }
+            if let Some((header, via)) = marker.set {
+                let set = host.set_request_header(header, via.name().as_bytes());
+                checked(host, Level::Error, "set the bypass header", set);
+            }
         }
         let Some(reply) = &outcome.reply else {
             return Flow::Continue;
@@ -115,6 +117,9 @@ impl Stream {
 
 /// Removes bypass secrets from a request about to go upstream. False when a removal failed.
 fn strip(host: &mut impl Host, strip: &Strip) -> bool {
+    if strip.headers.is_empty() && strip.cookie == CookieHeader::Keep {
+        return true;
+    }
     let mut removed = true;
     for name in &strip.headers {
         let result = host.remove_request_header(name);

@@ -125,6 +125,47 @@ fn each_decision_reads_only_what_it_needs() {
 }
 
 #[test]
+fn a_host_with_cheap_calls_is_asked_one_header_at_a_time() {
+    let single = |config: &str, headers: &[(&str, &[u8])]| {
+        let mut host = FakeHost::new();
+        host.whole_map = false;
+        let root = configure_on(&mut host, &config.replace("ABC", ABC));
+        let (_, flow) = request(&root, &mut host, headers);
+        (flow, host)
+    };
+    // The page: the path (bypass paths), then the format.
+    let (flow, host) = single(
+        r#"{"enabled": true, "bypass": {"paths": ["/admin"]}}"#,
+        GET_SHOP,
+    );
+    assert_eq!(flow, Flow::Pause);
+    assert_eq!(host.reads(), [":path", "content-type", "accept"]);
+    assert_eq!(
+        host.replies()[0].header("content-type"),
+        Some("application/problem+json")
+    );
+    // Routes by host, a token: each header once, the token's too.
+    let config = r#"{"enabled": true, "routes": [{"hosts": ["shop.example.com"]}],
+        "bypass": {"tokens": [{"header": "x-bypass", "sha256": "ABC"}]}}"#;
+    let token = [GET_SHOP, &[("x-bypass", b"abc".as_slice())]].concat();
+    let (flow, host) = single(config, &token);
+    assert_eq!(flow, Flow::Continue);
+    assert_eq!(host.reads(), [":authority", ":path", "x-bypass"]);
+    assert!(host.header("x-bypass").is_empty());
+    // A list (the cookie, every line of it) comes from the map.
+    let config = r#"{"enabled": true, "bypass": {"cookie": {"name": "mm", "sha256": "ABC"}}}"#;
+    let cookies = [
+        GET_SHOP,
+        &[("cookie", b"a=1".as_slice()), ("cookie", b"mm=abc")],
+    ]
+    .concat();
+    let (flow, host) = single(config, &cookies);
+    assert_eq!(flow, Flow::Continue);
+    assert_eq!(host.reads(), [":path", "*"]);
+    assert_eq!(host.header("cookie"), [b"a=1"]);
+}
+
+#[test]
 fn every_feature_takes_its_headers_from_one_read() {
     // Status path, translations, bypass header, dry run, fallback, the access-log decision and
     // the cookie: whatever the combination and the outcome, one read of the header map.
