@@ -112,6 +112,15 @@ pub trait Host {
     fn log(&mut self, level: log::Level, line: &str);
 }
 
+/// The host clock in unix seconds. Should it fail (logged), 1970: outside every window.
+pub fn unix_now(host: &mut impl Host) -> i64 {
+    host.now().unwrap_or_else(|| {
+        let line = "cannot read the clock; maintenance windows are not applied";
+        host.log(log::Level::Warn, line);
+        0
+    })
+}
+
 /// Reads a serialized header map as proxy-wasm's `proxy_get_header_map_pairs` returns it: a
 /// little-endian u32 count, then `count` pairs of u32 name and value lengths, then each name
 /// and value followed by a NUL byte. Names and values stay bytes (another filter may have added

@@ -5,10 +5,10 @@
 //! needed) and turns their verdict into what a host carries out (`plugin/stream.rs`).
 //!
 //! - [`input`]: what the outcome may read from a request and a response.
-//! - [`request`]: the request phase ([`for_request`], and [`fail_closed`] when a secret
-//!   cannot be stripped).
-//! - [`response`]: the response phase ([`for_response`]: replace an upstream failure, or add
-//!   the notice).
+//! - [`request`]: the request phase ([`request::for_request`], and [`request::fail_closed`]
+//!   when a secret cannot be stripped).
+//! - [`response`]: the response phase ([`response::for_response`]: replace an upstream
+//!   failure, or add the notice).
 //! - [`memo`]: what a configuration remembers between requests (the current window's
 //!   response, the notice, the last `Accept`'s format, the last `Retry-After`).
 
@@ -29,11 +29,9 @@ use crate::reply::local::LocalReply;
 
 pub use input::{Field, RequestInput, ResponseInput};
 pub use memo::Memo;
-pub use request::{fail_closed, for_request};
-pub use response::for_response;
 
 /// Everything a host does for one request (or one response), in the order it does it: record
-/// `label`, log `trace`, remove `strip` (on failure: carry out [`fail_closed`] instead), count
+/// `label`, log `trace`, remove `strip` (on failure: carry out [`request::fail_closed`] instead), count
 /// `counter`, apply `marker`, then send `reply` or let the request (or response) go on, keeping
 /// `fallback` and `notice` for the response.
 #[derive(Debug)]

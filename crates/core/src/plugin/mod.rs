@@ -1,4 +1,4 @@
-//! The plugin's lifecycle against a [`Host`], whatever the runtime: a host
+//! The plugin's lifecycle against a [`Host`](crate::host::Host), whatever the runtime: a host
 //! adapter (`crates/wasm`, the native module) creates a [`Root`] per configuration and a
 //! [`Stream`] per request, and hands them its callbacks.
 //!
@@ -12,23 +12,8 @@ mod request;
 pub mod root;
 pub mod stream;
 
-use log::Level;
-
-use crate::host::Host;
-
 pub use root::{Root, VmState, TICK};
 pub use stream::{Flow, Stream};
-
-/// The host clock in unix seconds. Should it fail, 1970 is outside every window.
-fn unix_now(host: &mut impl Host) -> i64 {
-    host.now().unwrap_or_else(|| {
-        host.log(
-            Level::Warn,
-            "cannot read the clock; maintenance windows are not applied",
-        );
-        0
-    })
-}
 
 #[cfg(test)]
 mod tests;

@@ -12,9 +12,8 @@ use std::ops::Range;
 
 use log::Level;
 
-use crate::host::{header_spans, Host};
+use crate::host::{header_spans, unix_now, Host};
 use crate::outcome::{Field, RequestInput};
-use crate::plugin::unix_now;
 
 /// The request being handled, read through `host` on demand.
 pub(crate) struct HostRequest<'h, H> {

@@ -9,13 +9,13 @@ use std::time::Duration;
 use log::Level;
 
 use crate::config;
+use crate::host::unix_now;
 use crate::host::Host;
 use crate::log_once::{self, first_start, first_to_apply, first_to_report, shared_key, Followed};
 use crate::metrics::Metrics;
 use crate::outcome::Memo;
 use crate::plan::Plan;
-use crate::plugin::stream::Stream;
-use crate::plugin::unix_now;
+use crate::plugin::stream::{Applied, Stream};
 use crate::reply::current_window::TransitionLog;
 use crate::schedule::calendar::format_rfc3339;
 
@@ -27,13 +27,6 @@ pub const TICK: Duration = Duration::from_secs(1);
 pub struct VmState {
     /// How far this VM has followed each instance's shared audit history.
     followed: Followed,
-}
-
-/// The configuration in force and what it remembers between requests; shared with its streams.
-#[derive(Debug, Default)]
-pub(crate) struct Applied {
-    pub(crate) plan: Plan,
-    pub(crate) memo: Memo,
 }
 
 /// One configuration of the plugin in one VM.

@@ -10,9 +10,11 @@ use crate::bypass::cookie::CookieHeader;
 use crate::decision::Strip;
 use crate::host::{Host, Refused};
 use crate::metrics::Metrics;
-use crate::outcome::{self, Armed, Outcome, ResponseInput};
+use crate::outcome::request::{fail_closed, for_request};
+use crate::outcome::response::for_response;
+use crate::outcome::{Armed, Memo, Outcome, ResponseInput};
+use crate::plan::Plan;
 use crate::plugin::request::HostRequest;
-use crate::plugin::root::Applied;
 use crate::reply::notice;
 
 /// Whether the host should go on with the request or response, or wait (after a local reply).
@@ -20,6 +22,14 @@ use crate::reply::notice;
 pub enum Flow {
     Continue,
     Pause,
+}
+
+/// The configuration in force and what it remembers between requests; shared by its root and
+/// streams.
+#[derive(Debug, Default)]
+pub(crate) struct Applied {
+    pub(crate) plan: Plan,
+    pub(crate) memo: Memo,
 }
 
 /// One request.
@@ -50,10 +60,10 @@ impl Stream {
         let applied = Rc::clone(&self.applied);
         let (plan, memo) = (&applied.plan, &applied.memo);
         let debug = host.log_enabled(Level::Debug);
-        let mut outcome = outcome::for_request(plan, memo, &HostRequest::new(host), debug);
+        let mut outcome = for_request(plan, memo, &HostRequest::new(host), debug);
         self.report(host, &outcome);
         if !strip(host, &outcome.strip) {
-            outcome = outcome::fail_closed(plan, memo, &HostRequest::new(host));
+            outcome = fail_closed(plan, memo, &HostRequest::new(host));
             self.report(host, &outcome);
         }
         self.fallback = outcome.fallback;
@@ -71,7 +81,7 @@ impl Stream {
         let debug = host.log_enabled(Level::Debug);
         let applied = Rc::clone(&self.applied);
         let response = &mut HostResponse(host);
-        let outcome = outcome::for_response(&applied.plan, fallback, notice, response, debug);
+        let outcome = for_response(&applied.plan, fallback, notice, response, debug);
         self.report(host, &outcome);
         if let Some(value) = &outcome.notice {
             let set = host.set_response_header(notice::HEADER, value.as_bytes());
