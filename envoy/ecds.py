@@ -5,15 +5,16 @@ Envoy reads the maintenance-mode filter from an ECDS resource file (see envoy/en
 and the README's "Plain Envoy"). This writes one; changing it afterwards is the CLI's job
 (`kubectl-maintenance --ecds FILE on/off/apply`, or `make on/off/apply`).
 
-  python -m envoy.ecds render --file F --wasm PATH CONFIG.json
-      the resource file F for CONFIG.json, Envoy loading the plugin from PATH
+  python -m envoy.ecds render --file F (--wasm PATH | --module PATH) CONFIG.json
+      the resource file F for CONFIG.json, Envoy loading the plugin (the wasm or the native
+      module) from PATH
   python -m envoy.ecds docker-config [--keep] [CONFIG.json]
       envoy/docker/envoy.yaml from the template, and the ECDS file Docker mounts,
       .run/docker/ecds/maintenance-mode.json (git-ignored: run-time state), from CONFIG.json
       (default envoy/maintenance.json); --keep leaves an existing ECDS file as it is
 
 Both check the configuration with the plugin first (`envoy --mode validate` with the locally
-built wasm, or --check-wasm) and write nothing when it is rejected: a file Envoy rejects at
+built plugin of the same kind, or --check-wasm) and write nothing when it is rejected: a file Envoy rejects at
 start leaves the filter unconfigured, and Envoy answers every request with an empty 500.
 Run it from the repository root as `python -m envoy.ecds` (the Makefile does).
 """
@@ -26,7 +27,9 @@ from pathlib import Path, PurePosixPath
 
 from envoylib.bootstrap import render_template
 from envoylib.ecds import Rejected, write_atomically, write_first
-from envoylib.paths import REPO, envoy_bin, wasm_path
+from envoylib.paths import REPO, envoy_bin
+from envoylib.plugin import MODULE, WASM, Plugin
+from envoylib.plugin import plugin as local_build
 from envoylib.config_file import UserError, read_config
 
 HERE = REPO / "envoy"
@@ -55,13 +58,19 @@ def docker_bootstrap() -> str:
     )
 
 
-def write_checked(target: Path, config: Path, wasm: str, args) -> None:
-    check_wasm = args.check_wasm or (Path(wasm) if Path(wasm).is_file() else wasm_path())
-    if not check_wasm.is_file():
-        raise UserError(f"cannot check the configuration: no plugin at {check_wasm} (run `make build`)")
+def write_checked(target: Path, config: Path, plugin: Plugin, args) -> None:
+    """Writes `target` for `config` with Envoy loading `plugin` (a path as Envoy will see it),
+    checked by the same file when it is here, else by the local build (or --check-wasm)."""
+    if plugin.kind == WASM and args.check_wasm:
+        check = Plugin(WASM, args.check_wasm)
+    else:
+        check = plugin if plugin.path.is_file() else local_build(plugin.kind)
+    if not check.path.is_file():
+        build = "make build" if check.is_wasm else "make module"
+        raise UserError(f"cannot check the configuration: no plugin at {check.path} (run `{build}`)")
     text = read_config(config)
     try:
-        write_first(target, text, wasm, envoy=args.envoy or envoy_bin(), check_wasm=check_wasm)
+        write_first(target, text, plugin, envoy=args.envoy or envoy_bin(), check=check)
     except Rejected as err:
         lines = "\n".join(f"  {line}" for line in err.lines)
         raise UserError(f"{target} not written: the plugin rejects {config}:\n{lines}") from None
@@ -74,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="command", required=True)
     render = sub.add_parser("render", help="write an ECDS resource file for a plugin configuration")
     render.add_argument("--file", type=Path, required=True, help="the ECDS resource file to write")
-    render.add_argument("--wasm", required=True, help="the path Envoy loads the plugin from")
+    built = render.add_mutually_exclusive_group(required=True)
+    built.add_argument("--wasm", help="the path Envoy loads the wasm plugin from")
+    built.add_argument("--module", help="the path Envoy loads the native module from")
     render.add_argument("config", type=Path)
     docker = sub.add_parser("docker-config", help="write envoy/docker/envoy.yaml and the ECDS file Docker mounts")
     docker.add_argument("--keep", action="store_true", help="leave an existing ECDS file as it is")
@@ -85,13 +96,14 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "render":
-            write_checked(args.file, args.config, args.wasm, args)
+            plugin = Plugin(WASM, Path(args.wasm)) if args.wasm else Plugin(MODULE, Path(args.module))
+            write_checked(args.file, args.config, plugin, args)
             print(f"wrote {args.file} (from {args.config})")
             return 0
         if args.keep and args.ecds.exists():
             done = f"kept {args.ecds}"
         else:
-            write_checked(args.ecds, args.config, DOCKER_WASM, args)
+            write_checked(args.ecds, args.config, Plugin(WASM, Path(DOCKER_WASM)), args)
             done = f"wrote {args.ecds} (from {args.config})"
         write_atomically(args.bootstrap, docker_bootstrap())
         print(f"{done}; {args.bootstrap} is up to date")

@@ -17,7 +17,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from envoylib.bootstrap import FILTER_NAME, wasm_config
+from envoylib.plugin import FILTER_NAME, MODULE, MODULE_TYPE, WASM, Plugin
 from envoylib.process import validate
 
 EXTENSION_CONFIG_TYPE = "type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig"
@@ -29,12 +29,13 @@ def version_of(config_text: str) -> str:
     return "sha256:" + hashlib.sha256(config_text.encode("utf-8")).hexdigest()[:16]
 
 
-def resource_document(config_text: str, wasm: str) -> dict:
-    """The ECDS file: a DiscoveryResponse with one TypedExtensionConfig."""
+def resource_document(config_text: str, plugin: Plugin) -> dict:
+    """The ECDS file: a DiscoveryResponse with one TypedExtensionConfig running `plugin` (its
+    path as Envoy will see it) with `config_text`."""
     return {
         "version_info": version_of(config_text),
         "resources": [
-            {"@type": EXTENSION_CONFIG_TYPE, "name": FILTER_NAME, "typed_config": wasm_config(config_text, wasm)}
+            {"@type": EXTENSION_CONFIG_TYPE, "name": FILTER_NAME, "typed_config": plugin.typed_config(config_text)}
         ],
     }
 
@@ -44,25 +45,40 @@ def read_document(path: Path) -> dict:
     document = json.loads(Path(path).read_text(encoding="utf-8"))
     try:
         plugin_config_text(document)
-        wasm_of(document)
+        plugin_of(document)
     except (KeyError, IndexError, TypeError):
         raise ValueError(f"{path} is not a maintenance-mode ECDS resource file") from None
     return document
 
 
+def _typed_config(document: dict) -> dict:
+    return document["resources"][0]["typed_config"]
+
+
+def _string_value(document: dict) -> dict:
+    """The StringValue holding the plugin configuration, in either build's filter config."""
+    typed = _typed_config(document)
+    if typed["@type"] == MODULE_TYPE:
+        return typed["filter_config"]
+    return typed["config"]["configuration"]
+
+
 def plugin_config_text(document: dict) -> str:
-    return document["resources"][0]["typed_config"]["config"]["configuration"]["value"]
+    return _string_value(document)["value"]
 
 
-def wasm_of(document: dict) -> str:
-    """The wasm path Envoy loads the plugin from."""
-    return document["resources"][0]["typed_config"]["config"]["vm_config"]["code"]["local"]["filename"]
+def plugin_of(document: dict) -> Plugin:
+    """The plugin build and path Envoy loads."""
+    typed = _typed_config(document)
+    if typed["@type"] == MODULE_TYPE:
+        return Plugin(MODULE, Path(typed["dynamic_module_config"]["module"]["local"]["filename"]))
+    return Plugin(WASM, Path(typed["config"]["vm_config"]["code"]["local"]["filename"]))
 
 
 def with_config(document: dict, config_text: str) -> dict:
     """A copy of the resource file with another plugin configuration (and version)."""
     new = json.loads(json.dumps(document))
-    new["resources"][0]["typed_config"]["config"]["configuration"]["value"] = config_text
+    _string_value(new)["value"] = config_text
     new["version_info"] = version_of(config_text)
     return new
 
@@ -75,14 +91,14 @@ class Rejected(Exception):
         self.lines = lines
 
 
-def write_first(path: Path, config_text: str, wasm: str, *, envoy: str, check_wasm: Path) -> None:
-    """Writes the resource file for `config_text` (Envoy loading the plugin from `wasm`) after
-    the plugin (`check_wasm`, run by `envoy --mode validate`) accepted it; raises `Rejected`
-    and writes nothing otherwise."""
-    result = validate(config_text, envoy=envoy, wasm=check_wasm)
+def write_first(path: Path, config_text: str, plugin: Plugin, *, envoy: str, check: Plugin) -> None:
+    """Writes the resource file for `config_text` (Envoy loading `plugin`) after the local
+    build `check` (run by `envoy --mode validate`) accepted it; raises `Rejected` and writes
+    nothing otherwise."""
+    result = validate(config_text, envoy=envoy, plugin=check)
     if not result.accepted:
         raise Rejected(result.errors or result.output.splitlines()[-15:])
-    write_atomically(path, dump(resource_document(config_text, wasm)))
+    write_atomically(path, dump(resource_document(config_text, plugin)))
 
 
 def dump(document: dict) -> str:

@@ -34,6 +34,7 @@ import jsonschema
 import yaml
 
 from envoylib.paths import DEFAULT_WASM, VENV_ENVOY
+from envoylib.plugin import WASM, Plugin
 from envoylib.process import validate
 
 HERE = Path(__file__).resolve().parent
@@ -160,7 +161,7 @@ def config_problems(doc, envoy: str, wasm: str) -> list[tuple[str, str, list[str
         except ValueError as err:
             results.append((where, "", [f"{where}: {err}"]))
             continue
-        result = validate(text, envoy=envoy, wasm=wasm)
+        result = validate(text, envoy=envoy, plugin=Plugin(WASM, Path(wasm)))
         if result.accepted:
             results.append((where, text, []))
         else:

@@ -793,14 +793,14 @@ class TestRouteWithoutFields:
         assert_maintenance(envoy.get(target, host="anything.example.org"), 503)
 
 
-def test_empty_routes_list_never_means_everything(make_envoy, tmp_path):
+def test_empty_routes_list_never_means_everything(make_envoy, tmp_path, plugin):
     # The spec says an ABSENT `routes` puts every request in scope and otherwise a
     # request is in scope when ANY route matches. It does not say what `[]` is.
     # Two answers are fine: reject it as a config error naming `routes`, or put
     # nothing in scope. Silently treating it like an absent `routes` (maintenance
     # for everything) is not.
     config = {"enabled": True, "routes": []}
-    code, output = harness.validate(config, tmp_path)
+    code, output = harness.validate(config, tmp_path, plugin=plugin)
     if code != 0:
         lines = harness.plugin_error_lines(output)
         assert len(lines) == 1 and "invalid plugin configuration: routes:" in lines[0], output[-2000:]

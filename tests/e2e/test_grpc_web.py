@@ -112,19 +112,22 @@ class TestBehindEnvoysGrpcWebFilter:
     gRPC and the grpc_web filter turns that into its own trailers-only gRPC-web reply."""
 
     CONFIG = CONFIG
-    HCM = {
-        "http_filters": [
-            {
-                "name": "envoy.filters.http.grpc_web",
-                "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb"},
-            },
-            harness.wasm_filter(CONFIG),
-            {
-                "name": "envoy.filters.http.router",
-                "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
-            },
-        ]
-    }
+
+    @staticmethod
+    def HCM(plugin: harness.Plugin) -> dict:
+        return {
+            "http_filters": [
+                {
+                    "name": "envoy.filters.http.grpc_web",
+                    "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb"},
+                },
+                plugin.http_filter(CONFIG),
+                {
+                    "name": "envoy.filters.http.router",
+                    "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
+                },
+            ]
+        }
 
     @pytest.mark.parametrize("sent", ["application/grpc-web", "application/grpc-web-text+proto"])
     def test_http1(self, envoy, sent):
@@ -165,9 +168,9 @@ FALLBACK = {"reason": "Back soon", "upstream_fallback": {}}
 
 
 @pytest.fixture(scope="module")
-def fallback_envoy(wasm, upstream, envoy_dir, refused_port):
-    boot = with_refused_cluster(harness.bootstrap(FALLBACK, upstream.port), refused_port)
-    e = harness.Envoy(FALLBACK, upstream.port, envoy_dir / "grpc-web-fallback")
+def fallback_envoy(plugin, upstream, envoy_dir, refused_port):
+    boot = with_refused_cluster(harness.bootstrap(FALLBACK, upstream.port, plugin=plugin), refused_port)
+    e = harness.Envoy(FALLBACK, upstream.port, envoy_dir / f"grpc-web-fallback-{plugin.kind}", plugin=plugin)
     e.boot_path.write_text(json.dumps(boot))
     with e:
         yield e

@@ -29,7 +29,8 @@ import pytest
 import yaml
 from envoy import ecds as first_ecds
 from envoylib import ecds as ecds_lib
-from envoylib.bootstrap import FILTER_NAME, render_template
+from envoylib.bootstrap import render_template
+from envoylib.plugin import FILTER_NAME, Plugin
 from envoylib.process import Envoy, http_get
 
 REPO = harness.REPO
@@ -39,17 +40,24 @@ REASON = "Database upgrade, back at 14:00 UTC."
 APPLIED = "configuration applied: "
 CRATE_VERSION = re.search(r'^version = "(.+)"$', (REPO / "Cargo.toml").read_text(), re.M).group(1)
 
-# Metric names as /stats shows them (Envoy files proxy-wasm metrics under `wasmcustom.`), for the
-# plugin instance the harness names `maintenance-mode`.
-STAT = {
-    "responses": "wasmcustom.maintenance.instance.maintenance-mode.responses_total",
-    "bypassed": "wasmcustom.maintenance.instance.maintenance-mode.bypassed_total",
-    "passed": "wasmcustom.maintenance.instance.maintenance-mode.passed_total",
-    "upstream_replaced": "wasmcustom.maintenance.instance.maintenance-mode.upstream_replaced_total",
-    "dry_run_responses": "wasmcustom.maintenance.instance.maintenance-mode.dry_run_responses_total",
-    "dry_run_replaced": "wasmcustom.maintenance.instance.maintenance-mode.dry_run_replaced_total",
-    "active": "wasmcustom.maintenance.instance.maintenance-mode.active",
+# The plugin's metrics, by their own names (src/metrics.rs), for the plugin instance the harness
+# names `maintenance-mode`; `plugin.metric` gives the name /stats shows for each build.
+METRICS = {
+    "responses": "responses_total",
+    "bypassed": "bypassed_total",
+    "passed": "passed_total",
+    "upstream_replaced": "upstream_replaced_total",
+    "dry_run_responses": "dry_run_responses_total",
+    "dry_run_replaced": "dry_run_replaced_total",
+    "active": "active",
 }
+
+
+def plugin_stats(e) -> dict[str, int]:
+    """The plugin's metrics in Envoy `e` (running `e.plugin`), by their short names above."""
+    names = {e.plugin.metric(metric): short for short, metric in METRICS.items()}
+    stats = e.stats(f"^{re.escape(e.plugin.stats_prefix)}maintenance[.]")
+    return {names[name]: value for name, value in stats.items() if name in names}
 
 
 # ---------------------------------------------------------------------------
@@ -58,12 +66,22 @@ STAT = {
 
 
 class EcdsEnvoy(Envoy):
-    """Envoy running a given bootstrap (a dict) whose maintenance filter comes from the ECDS
-    file `ecds_file`."""
+    """Envoy running a given bootstrap (a dict) whose maintenance filter (`plugin`) comes from
+    the ECDS file `ecds_file`."""
 
-    def __init__(self, boot: dict, ecds_file: Path, workdir: Path, *, concurrency: int = 1, log_level: str = "info"):
+    def __init__(
+        self,
+        boot: dict,
+        ecds_file: Path,
+        workdir: Path,
+        plugin: Plugin,
+        *,
+        concurrency: int = 1,
+        log_level: str = "info",
+    ):
         super().__init__(boot, workdir, concurrency=concurrency, log_level=log_level)
         self.ecds_file = Path(ecds_file)
+        self.plugin = plugin
 
     # -- toggling ------------------------------------------------------------
 
@@ -75,8 +93,9 @@ class EcdsEnvoy(Envoy):
         ecds_lib.write_atomically(self.ecds_file, ecds_lib.dump(ecds_lib.with_config(document, config_text)))
         return ecds_lib.wait_for_update(self.admin, before)
 
-    def stat(self, name: str) -> int:
-        return self.stats(f"^{re.escape(name)}$").get(name, -1)
+    def stat(self, short: str) -> int:
+        """One of the plugin's METRICS; -1 when Envoy has none."""
+        return plugin_stats(self).get(short, -1)
 
     def audit_lines(self) -> list[str]:
         return [line.split(APPLIED, 1)[1] for line in self.log_text().splitlines() if APPLIED in line]
@@ -97,7 +116,7 @@ def template_boot(upstream_port: int, ecds_file: Path) -> dict:
 
 
 @pytest.fixture
-def ecds_envoy(request, wasm, upstream, envoy_dir):
+def ecds_envoy(request, plugin, upstream, envoy_dir):
     """A factory: ecds_envoy(config) → a started EcdsEnvoy from the `make run` template."""
     envoys: list[EcdsEnvoy] = []
 
@@ -105,8 +124,8 @@ def ecds_envoy(request, wasm, upstream, envoy_dir):
         workdir = envoy_dir / f"ecds-{request.node.name}-{len(envoys)}"
         ecds_file = workdir / "ecds" / "maintenance-mode.json"
         text = config if isinstance(config, str) else json.dumps(config)
-        ecds_lib.write_atomically(ecds_file, ecds_lib.dump(ecds_lib.resource_document(text, str(wasm))))
-        e = EcdsEnvoy(template_boot(upstream.port, ecds_file), ecds_file, workdir, concurrency=concurrency)
+        ecds_lib.write_atomically(ecds_file, ecds_lib.dump(ecds_lib.resource_document(text, plugin)))
+        e = EcdsEnvoy(template_boot(upstream.port, ecds_file), ecds_file, workdir, plugin, concurrency=concurrency)
         envoys.append(e)
         request.node._envoys = getattr(request.node, "_envoys", []) + [e]
         e.start()
@@ -284,11 +303,11 @@ def test_toggle_under_load_loses_nothing(ecds_envoy, capsys):
     assert load.connections == LOAD_THREADS, "a keep-alive connection was closed"
 
     # The counters agree exactly with what the clients saw.
-    stats = e.stats("^wasmcustom[.]maintenance[.]")
-    assert stats[STAT["responses"]] == c["maintenance"] + probes["maintenance"], stats
-    assert stats[STAT["passed"]] == c["upstream"] + probes["upstream"], stats
-    assert stats[STAT["bypassed"]] == 0
-    assert stats[STAT["active"]] == (1 if state == "on" else 0)
+    stats = plugin_stats(e)
+    assert stats["responses"] == c["maintenance"] + probes["maintenance"], stats
+    assert stats["passed"] == c["upstream"] + probes["upstream"], stats
+    assert stats["bypassed"] == 0
+    assert stats["active"] == (1 if state == "on" else 0)
 
     # One audit line per applied configuration, in order, despite 2 workers + the main thread.
     lines = e.audit_lines()
@@ -301,11 +320,11 @@ def test_toggle_under_load_loses_nothing(ecds_envoy, capsys):
 def test_a_rejected_configuration_keeps_the_last_good_one(ecds_envoy):
     e = ecds_envoy({"enabled": True, "reason": REASON})
     assert probe(e) == "maintenance"
-    assert e.stat(STAT["active"]) == 1
+    assert e.stat("active") == 1
     assert e.push('{"enabled": false, "routes": []}') == "rejected"
     # still the old configuration, with its reason
     assert probe(e) == "maintenance"
-    assert e.stat(STAT["active"]) == 1
+    assert e.stat("active") == 1
     assert e.stats("update_rejected$")[f"extension_config_discovery.http_filter.{FILTER_NAME}.update_rejected"] == 1
     errors = [line for line in e.log_text().splitlines() if "invalid plugin configuration" in line]
     assert len(errors) == 1 and "routes: is empty" in errors[0], errors
@@ -315,7 +334,7 @@ def test_a_rejected_configuration_keeps_the_last_good_one(ecds_envoy):
     # and a good one still goes through
     assert e.push('{"enabled": false}') == "applied"
     wait_for_state(e, "upstream")
-    assert e.stat(STAT["active"]) == 0
+    assert e.stat("active") == 0
 
 
 def first_ecds_run(*args: str) -> subprocess.CompletedProcess:
@@ -420,15 +439,15 @@ def test_metrics_count_each_decision(make_envoy):
         assert e.get("/", host="blog.example.com").from_upstream
     h2 = e.h2("POST", "/pkg.Svc/Call", [("content-type", "application/grpc")], authority="shop.example.com")
     assert h2.header("grpc-status") == "14"
-    stats = e.stats("^wasmcustom[.]maintenance[.]")
+    stats = plugin_stats(e)
     assert stats == {
-        STAT["responses"]: 4,
-        STAT["bypassed"]: 2,
-        STAT["passed"]: 4,
-        STAT["upstream_replaced"]: 0,
-        STAT["dry_run_responses"]: 0,
-        STAT["dry_run_replaced"]: 0,
-        STAT["active"]: 1,
+        "responses": 4,
+        "bypassed": 2,
+        "passed": 4,
+        "upstream_replaced": 0,
+        "dry_run_responses": 0,
+        "dry_run_replaced": 0,
+        "active": 1,
     }
 
     _, text = http_get(f"http://{e.admin}/stats/prometheus")
@@ -469,12 +488,12 @@ def test_metrics_with_tokens_and_the_upstream_fallback(make_envoy):
     assert failed.status == 503 and not failed.from_upstream and failed.json()["detail"] == REASON
     assert e.get("/app/status/200").from_upstream
     assert e.get("/admin/status/503").from_upstream  # bypass paths are exempt from the fallback
-    stats = e.stats("^wasmcustom[.]maintenance[.]")
-    assert stats[STAT["upstream_replaced"]] == 1
-    assert stats[STAT["passed"]] == 3
-    assert stats[STAT["responses"]] == 0
-    assert stats[STAT["bypassed"]] == 0
-    assert stats[STAT["active"]] == 0
+    stats = plugin_stats(e)
+    assert stats["upstream_replaced"] == 1
+    assert stats["passed"] == 3
+    assert stats["responses"] == 0
+    assert stats["bypassed"] == 0
+    assert stats["active"] == 0
 
     e2 = make_envoy(
         {
@@ -485,13 +504,14 @@ def test_metrics_with_tokens_and_the_upstream_fallback(make_envoy):
     )
     assert e2.get("/x", headers={"x-bypass": token}).from_upstream
     assert not e2.get("/x", headers={"x-bypass": "wrong"}).from_upstream
-    stats = e2.stats("^wasmcustom[.]maintenance[.]")
-    assert (stats[STAT["bypassed"]], stats[STAT["responses"]], stats[STAT["active"]]) == (1, 1, 1)
+    stats = plugin_stats(e2)
+    assert (stats["bypassed"], stats["responses"], stats["active"]) == (1, 1, 1)
 
 
 def test_active_gauge_follows_a_window(make_envoy):
-    """With windows, `active` is 1 only inside one, and changes when a window opens (the
-    windows are checked every second)."""
+    """With windows, `active` is 1 only inside one, and changes when a window opens: the wasm
+    checks the windows every second (a proxy-wasm tick); the module, which has no timer in
+    Envoy's dynamic-module ABI, on the first request after the change (docs/src/native-module.md)."""
     import datetime
 
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
@@ -503,14 +523,16 @@ def test_active_gauge_follows_a_window(make_envoy):
             "windows": [{"start": opens.isoformat().replace("+00:00", "Z")}],
         }
     )
-    before = e.stats("^wasmcustom[.]maintenance[.].*active$")[STAT["active"]]
+    before = plugin_stats(e)["active"]
     if datetime.datetime.now(datetime.UTC) < opens - datetime.timedelta(seconds=1):
         assert before == 0
         assert e.get("/").from_upstream
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and e.stats("^wasmcustom[.]maintenance[.].*active$")[STAT["active"]] != 1:
+    while time.monotonic() < deadline and plugin_stats(e)["active"] != 1:
+        if not e.plugin.is_wasm:
+            e.get("/")  # the module looks at the clock when a request comes
         time.sleep(0.2)
-    assert e.stats("^wasmcustom[.]maintenance[.].*active$")[STAT["active"]] == 1
+    assert plugin_stats(e)["active"] == 1
     assert not e.get("/").from_upstream
 
 
@@ -518,10 +540,10 @@ def test_metrics_when_off(make_envoy):
     e = make_envoy({"enabled": False, "reason": REASON})
     for _ in range(3):
         assert e.get("/").from_upstream
-    stats = e.stats("^wasmcustom[.]maintenance[.]")
-    assert stats[STAT["passed"]] == 3
-    assert stats[STAT["responses"]] == 0
-    assert stats[STAT["active"]] == 0
+    stats = plugin_stats(e)
+    assert stats["passed"] == 3
+    assert stats["responses"] == 0
+    assert stats["active"] == 0
 
 
 # ---------------------------------------------------------------------------
@@ -546,7 +568,7 @@ def test_start_and_audit_lines_once_per_proxy(ecds_envoy):
         'maintenance disabled; status 503; scope: all requests; bypass paths: 3; reason: "second"',
     ]
     # info level: no per-request decision lines
-    assert "-> " not in "\n".join(line for line in log.splitlines() if "wasm log" in line)
+    assert "-> " not in "\n".join(e.plugin.log_lines(log))
 
 
 def test_per_request_decisions_only_at_debug(make_envoy):
@@ -556,7 +578,7 @@ def test_per_request_decisions_only_at_debug(make_envoy):
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and "GET /shop -> Maintenance" not in e.log_text():
         time.sleep(0.05)
-    decisions = [line for line in e.log_text().splitlines() if "[debug][wasm]" in line and " -> " in line]
+    decisions = [line for line in e.plugin.log_lines(e.log_text()) if "][debug][" in line and " -> " in line]
     assert any("GET /admin/x -> Bypassed" in line for line in decisions), decisions
     assert any("GET /shop -> Maintenance(Plain)" in line for line in decisions), decisions
 
