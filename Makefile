@@ -19,7 +19,7 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 TOOLCHAIN := $(shell sed -n 's/^channel = "\(.*\)"/\1/p' rust-toolchain.toml)
 
 # `make on/off/apply/show` act on this ECDS resource file and follow this Envoy admin address
-# (defaults: the `make run` demo), with the CLI (src/bin/kubectl-maintenance/) built natively.
+# (defaults: the `make run` demo), with the CLI (crates/cli/) built natively.
 ECDS    ?= .run/ecds/maintenance-mode.json
 ADMIN   ?= 127.0.0.1:9901
 CLI     := target/release/kubectl-maintenance
@@ -70,19 +70,19 @@ lint-toolchain:
 
 ## build: the release wasm
 build: toolchain
-	$(CARGO) build --release --target $(TARGET) --lib
+	$(CARGO) build --release --target $(TARGET) -p maintenance-wasm
 	@printf 'built %s (%s bytes)\n' "$(WASM)" "$$(wc -c < $(WASM))"
 
 ## cli: the kubectl-maintenance CLI as a static Linux binary (install as kubectl-maintenance on PATH)
 cli: toolchain
-	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --release --bin kubectl-maintenance --target $(HOST_TARGET)
+	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --release -p kubectl-maintenance --bin kubectl-maintenance --target $(HOST_TARGET)
 	@f=target/$(HOST_TARGET)/release/kubectl-maintenance; file "$$f" | grep -Eq 'static(-pie|ally) linked' \
 		|| { echo "$$f is not statically linked: $$(file "$$f")" >&2; exit 1; }; \
 		printf 'built %s (static, %s bytes)\n' "$$f" "$$(wc -c < "$$f")"
 
 # the CLI for this machine, for make on/off/apply/show and the tests
 cli-native: toolchain
-	@$(CARGO) build --quiet --release --bin kubectl-maintenance
+	@$(CARGO) build --quiet --release -p kubectl-maintenance --bin kubectl-maintenance
 
 ## build-noop: the benchmark's no-op proxy-wasm filter, with the same release profile
 build-noop: toolchain
@@ -99,7 +99,7 @@ $(VENV_OK): tests/requirements.txt
 
 ## test-native: unit tests on the host target
 test-native: toolchain
-	$(CARGO) test --lib --tests
+	$(CARGO) test --workspace --lib --tests
 
 ## test-e2e: the pytest suite against a real Envoy running the release wasm (and Debian's chromium for the page)
 test-e2e: build venv cli-native
@@ -115,8 +115,8 @@ lint: lint-toolchain venv
 	$(VENV)/bin/ruff check --no-cache .
 	$(VENV)/bin/ruff format --check --no-cache .
 	$(CARGO) fmt --check
-	$(CARGO) clippy --target $(TARGET) --all-targets -- -D warnings
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --target $(TARGET) --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) fmt --check --manifest-path bench/noop-filter/Cargo.toml
 	$(CARGO) fmt --check --manifest-path fuzz/Cargo.toml
 	$(CARGO) clippy --target $(TARGET) --manifest-path bench/noop-filter/Cargo.toml --target-dir target -- -D warnings
@@ -251,7 +251,7 @@ bench-smoke:
 
 ## doc-check: the crate's documentation builds without warnings (broken links included)
 doc-check: toolchain
-	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --quiet
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
 
 clean:
 	$(CARGO) clean

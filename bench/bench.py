@@ -278,7 +278,7 @@ def native_apply_ms(config_path: Path) -> str:
     """`config::parse` of the same configuration and `decide` for the benchmark request,
     natively (cargo example, release)."""
     proc = subprocess.run(
-        ["cargo", "run", "--quiet", "--release", "--example", "native_bench", "--", str(config_path), HOST, PATH, ACCEPT],
+        ["cargo", "run", "--quiet", "--release", "--example", "native_bench", "-p", "maintenance-core", "--", str(config_path), HOST, PATH, ACCEPT],
         cwd=REPO, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     if proc.returncode != 0:

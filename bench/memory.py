@@ -4,7 +4,7 @@
 check the configuration), so memory that a configuration keeps is paid per VM. Wasm memory
 never shrinks, so this is also the peak while parsing.
 
-The plugin logs `linear memory after configuration: N bytes` at debug level (src/wasm.rs); this
+The plugin logs `linear memory after configuration: N bytes` at debug level (crates/wasm/src/lib.rs); this
 runs Envoy with `--component-log-level wasm:debug` and reads those lines, one per VM. Run from
 the repository root as `python -m bench.memory` (part of `make bench`).
 """

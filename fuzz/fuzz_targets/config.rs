@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use maintenance_mode::config::parse;
+use maintenance_core::config::parse;
 
 fuzz_target!(|data: &[u8]| {
     match parse(data) {

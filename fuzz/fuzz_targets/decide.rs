@@ -6,10 +6,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use maintenance_mode::config::{parse, Plan};
-use maintenance_mode::decision::{decide, Decision, RequestFacts, Via};
-use maintenance_mode::target::hostname::{normalize_host, NormalizedHost};
-use maintenance_mode::target::path::{normalize, NormalizedPath};
+use maintenance_core::config::parse;
+use maintenance_core::decision::{decide, Decision, RequestFacts, Via};
+use maintenance_core::plan::Plan;
+use maintenance_core::request::hostname::{normalize_host, NormalizedHost};
+use maintenance_core::request::path::{normalize, NormalizedPath};
 
 /// SHA-256 of "abc".
 const ABC: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";

@@ -4,8 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use maintenance_mode::target::hostname::{normalize_host, HostPattern, NormalizedHost};
-use maintenance_mode::target::path::{
+use maintenance_core::request::hostname::{normalize_host, HostPattern, NormalizedHost};
+use maintenance_core::request::path::{
     loggable_path, normalize, normalize_config_path, NormalizedPath,
 };
 

@@ -1,0 +1,13 @@
+//! Everything the plugin answers or adds to an answer: the maintenance response in each format
+//! and language, the status endpoint, the advance notice, and which upstream responses
+//! `upstream_fallback` replaces.
+
+pub mod current_window;
+pub mod format;
+pub(crate) mod json;
+pub mod language;
+pub mod maintenance;
+pub mod notice;
+pub mod status;
+pub mod status_endpoint;
+pub mod upstream_fallback;

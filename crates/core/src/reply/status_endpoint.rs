@@ -1,0 +1,75 @@
+//! The status path and its preview path (`<status_path>/preview`), matched on the literal
+//! request path without the query: cheap, and a percent-encoded spelling is not the status path.
+
+use crate::request::path::literal_path;
+
+/// The configured status path and its preview path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusEndpoint {
+    path: String,
+    preview: String,
+}
+
+/// Which of the two paths a request is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Status,
+    Preview,
+}
+
+impl StatusEndpoint {
+    /// From a normalized configuration path.
+    pub fn new(path: String) -> StatusEndpoint {
+        let preview = format!("{}/preview", path.trim_end_matches('/'));
+        StatusEndpoint { path, preview }
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Which endpoint the raw `:path` is for, if any.
+    pub fn which(&self, raw_path: &[u8]) -> Option<Endpoint> {
+        let path = literal_path(raw_path)?;
+        if path == self.path {
+            Some(Endpoint::Status)
+        } else if path == self.preview {
+            Some(Endpoint::Preview)
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_match_literally_without_the_query() {
+        let endpoint = StatusEndpoint::new("/.well-known/maintenance".to_string());
+        assert_eq!(
+            endpoint.which(b"/.well-known/maintenance"),
+            Some(Endpoint::Status)
+        );
+        assert_eq!(
+            endpoint.which(b"/.well-known/maintenance?x=1"),
+            Some(Endpoint::Status)
+        );
+        assert_eq!(
+            endpoint.which(b"/.well-known/maintenance/preview?format=html"),
+            Some(Endpoint::Preview)
+        );
+        for other in [
+            &b"/.well-known/maintenance/"[..],
+            b"/.well-known/maintenancex",
+            b"/.well-known/%6Daintenance",
+            b"/",
+            b"",
+            b"/.well-known/maintenance/preview/x",
+            b"/.well-known/maintenance\xff",
+        ] {
+            assert_eq!(endpoint.which(other), None, "{other:?}");
+        }
+    }
+}
