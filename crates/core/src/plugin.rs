@@ -3,9 +3,8 @@
 //! pass, strip secrets, replace upstream failures). Host-agnostic: `wasm.rs` drives it from
 //! proxy-wasm, the tests below from the fake host.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use log::Level;
@@ -36,7 +35,7 @@ fn shared_key(what: &str, whose: &str) -> String {
     format!("maintenance-mode/{what}/{whose}")
 }
 
-/// What one VM remembers across its root contexts.
+/// What one VM (the native module: the process) remembers across its root contexts.
 #[derive(Debug, Default)]
 pub struct VmState {
     /// Per plugin name: how far this VM has followed the shared audit history (`audit.rs`).
@@ -155,9 +154,14 @@ fn about(instance: &str, line: &str) -> String {
 /// Whether this VM is the first to apply this configuration to the instance `plugin`, and so
 /// logs the audit line (`mark`: the configuration's fingerprint). When the shared history
 /// cannot be used: log.
-fn first_to_apply(host: &mut impl Host, vm: &RefCell<VmState>, plugin: &str, mark: &str) -> bool {
+fn first_to_apply(host: &mut impl Host, vm: &Mutex<VmState>, plugin: &str, mark: &str) -> bool {
     let key = shared_key("applied", plugin);
-    let seen = vm.borrow().audit_seen.get(plugin).copied();
+    let seen = vm
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .audit_seen
+        .get(plugin)
+        .copied();
     for _ in 0..8 {
         let Ok((stored, cas)) = host.shared_get(&key) else {
             return true;
@@ -171,7 +175,8 @@ fn first_to_apply(host: &mut impl Host, vm: &RefCell<VmState>, plugin: &str, mar
                 Err(SetError::Refused(_)) => return true,
             };
         if recorded {
-            vm.borrow_mut()
+            vm.lock()
+                .unwrap_or_else(PoisonError::into_inner)
                 .audit_seen
                 .insert(plugin.to_string(), verdict.seen);
             return verdict.leader;
@@ -180,16 +185,18 @@ fn first_to_apply(host: &mut impl Host, vm: &RefCell<VmState>, plugin: &str, mar
     true
 }
 
-/// One configuration of the plugin in one VM.
+/// One configuration of the plugin in one VM, or in the native module, where one `Root` serves
+/// every worker thread: what streams share is behind `Arc`s, and the caches behind `Mutex`es
+/// taken with `try_lock` (a contended cache is computed afresh, never waited for).
 pub struct Root {
-    vm: Rc<RefCell<VmState>>,
-    plan: Rc<Plan>,
+    vm: Arc<Mutex<VmState>>,
+    plan: Arc<Plan>,
     /// Shared with this configuration's streams.
-    current: Rc<RefCell<CurrentResponse>>,
+    current: Arc<Mutex<CurrentResponse>>,
     /// Shared with this configuration's streams (`notice_before`).
-    notice: Rc<RefCell<NoticeCache>>,
+    notice: Arc<Mutex<NoticeCache>>,
     /// The last `Accept` value's format, for every stream of this configuration.
-    formats: Rc<RefCell<AcceptMemo>>,
+    formats: Arc<Mutex<AcceptMemo>>,
     transitions: TransitionLog,
     /// Shared-data key under which the last logged window change of this instance and
     /// configuration is kept.
@@ -229,13 +236,13 @@ fn log_expiries(
 }
 
 impl Root {
-    pub fn new(vm: Rc<RefCell<VmState>>) -> Root {
+    pub fn new(vm: Arc<Mutex<VmState>>) -> Root {
         Root {
             vm,
-            plan: Rc::new(Plan::default()),
-            current: Rc::default(),
-            notice: Rc::default(),
-            formats: Rc::default(),
+            plan: Arc::new(Plan::default()),
+            current: Arc::default(),
+            notice: Arc::default(),
+            formats: Arc::default(),
             transitions: TransitionLog::default(),
             transition_key: String::new(),
             instance: None,
@@ -328,9 +335,9 @@ impl Root {
                 format!("cannot set the tick period ({refused}); window changes are not logged");
             host.log(Level::Warn, &line);
         }
-        self.plan = Rc::new(plan);
-        self.current = Rc::default();
-        self.notice = Rc::default();
+        self.plan = Arc::new(plan);
+        self.current = Arc::default();
+        self.notice = Arc::default();
         true
     }
 
@@ -353,10 +360,10 @@ impl Root {
 
     pub fn new_stream(&self) -> Stream {
         Stream {
-            plan: Rc::clone(&self.plan),
-            current: Rc::clone(&self.current),
-            notice_cache: Rc::clone(&self.notice),
-            formats: Rc::clone(&self.formats),
+            plan: Arc::clone(&self.plan),
+            current: Arc::clone(&self.current),
+            notice_cache: Arc::clone(&self.notice),
+            formats: Arc::clone(&self.formats),
             metrics: self.metrics.unwrap_or_default(),
             fallback: None,
             fallback_language: None,
@@ -373,20 +380,22 @@ pub enum Flow {
     Pause,
 }
 
-/// One request.
+/// One request. A clone of a fresh stream is another fresh stream of the same configuration
+/// (the native module keeps one per configuration and clones it for each request).
+#[derive(Clone)]
 pub struct Stream {
-    plan: Rc<Plan>,
-    current: Rc<RefCell<CurrentResponse>>,
+    plan: Arc<Plan>,
+    current: Arc<Mutex<CurrentResponse>>,
     metrics: Metrics,
     /// For a request that passed in scope and not bypassed: the format of the maintenance
     /// response that replaces an upstream failure.
     fallback: Option<Format>,
     /// The language of that response (see `language.rs`).
     fallback_language: Option<usize>,
-    notice_cache: Rc<RefCell<NoticeCache>>,
-    formats: Rc<RefCell<AcceptMemo>>,
+    notice_cache: Arc<Mutex<NoticeCache>>,
+    formats: Arc<Mutex<AcceptMemo>>,
     /// The `maintenance-notice` value to add to the response (`notice.rs`).
-    notice: Option<Rc<str>>,
+    notice: Option<Arc<str>>,
     /// This filter sent a local reply, which it must never replace.
     replied: bool,
 }
@@ -471,9 +480,9 @@ fn record_decision(host: &mut impl Host, label: &str) {
 
 /// The maintenance response's format for this request, from `content-type` and `accept`
 /// (request headers are readable only in their phase).
-fn response_format(formats: &RefCell<AcceptMemo>, headers: &HeaderSlices) -> Format {
+fn response_format(formats: &Mutex<AcceptMemo>, headers: &HeaderSlices) -> Format {
     let (content_type, accept) = (first(headers, "content-type"), first(headers, "accept"));
-    match formats.try_borrow_mut() {
+    match formats.try_lock() {
         Ok(mut memo) => memo.choose(content_type, accept),
         Err(_) => crate::reply::format::choose(content_type, accept),
     }
@@ -562,10 +571,10 @@ fn send_maintenance(
 impl Stream {
     /// The response for a request in maintenance at `now`: with windows, the one announcing the
     /// current window's end.
-    fn response_at(&self, now: i64) -> Rc<MaintenanceResponse> {
-        match self.current.try_borrow_mut() {
+    fn response_at(&self, now: i64) -> Arc<MaintenanceResponse> {
+        match self.current.try_lock() {
             Ok(mut current) => current.get(&self.plan, now),
-            Err(_) => Rc::clone(&self.plan.response),
+            Err(_) => Arc::clone(&self.plan.response),
         }
     }
 
@@ -592,7 +601,7 @@ impl Stream {
         headers: &HeaderSlices,
     ) -> Flow {
         self.replied = true;
-        let plan = Rc::clone(&self.plan);
+        let plan = Arc::clone(&self.plan);
         let method = first(headers, ":method").unwrap_or_default();
         if !status::allows(method) {
             if let Err(refused) = status::send_not_allowed(host) {
@@ -666,7 +675,7 @@ impl Stream {
     /// The request headers, the only phase where they can be read: decide, then answer or let
     /// the request through (without its bypass secrets).
     pub fn on_request_headers(&mut self, host: &mut impl Host) -> Flow {
-        let plan = Rc::clone(&self.plan);
+        let plan = Arc::clone(&self.plan);
         let fallback = !plan.fallback_statuses.is_empty();
         // With a status endpoint, every request's headers are read here (and only once: what
         // follows takes its values from the same read).
@@ -689,7 +698,7 @@ impl Stream {
         let in_effect = plan.in_effect(now);
         // Advance notice: only in the lead time before a period does it cost more than this.
         let notice = match plan.notice_before {
-            Some(lead) if !in_effect => match self.notice_cache.try_borrow_mut() {
+            Some(lead) if !in_effect => match self.notice_cache.try_lock() {
                 Ok(mut cache) => cache.get(&plan, lead, now),
                 Err(_) => None,
             },
@@ -905,7 +914,7 @@ impl Stream {
         record_decision(host, access_log::REPLACED);
         self.replied = true;
         // Outside a window there is no end to announce: the plan's own response.
-        let response = Rc::clone(&self.plan.response);
+        let response = Arc::clone(&self.plan.response);
         send_maintenance(
             host,
             response.in_language(self.fallback_language),
