@@ -10,6 +10,8 @@ PYTHON  ?= python3
 TARGET  := wasm32-wasip1
 WASM    := target/$(TARGET)/release/maintenance_mode.wasm
 NOOP_WASM := target/$(TARGET)/release/noop_filter.wasm
+# The native Envoy module (crates/module), built with the `module` profile (Cargo.toml).
+MODULE_SO := target/module/libmaintenance_mode_module.so
 VENV    := .venv
 VENV_OK := $(VENV)/.installed
 PYTEST_ARGS ?=
@@ -37,7 +39,7 @@ INSTR_ARGS  ?=
 # CONFIG=file runs with another plugin configuration (default envoy/maintenance.json).
 RUN_ARGS    ?=
 
-.PHONY: toolchain lint-toolchain doc-check build cli cli-native build-noop venv test test-native test-e2e lint fuzz fuzz-build fuzz-ci run on off apply show docker-config docker-up istio-check manifests-check image image-test bench bench-throughput bench-memory bench-smoke bench-instructions bench-ci clean
+.PHONY: toolchain lint-toolchain doc-check build module module-abi-check cli cli-native build-noop venv test test-native test-e2e lint fuzz fuzz-build fuzz-ci run on off apply show docker-config docker-up istio-check manifests-check image image-test bench bench-throughput bench-memory bench-smoke bench-instructions bench-ci clean
 
 # $(call debian,COMMAND,PACKAGE): installs PACKAGE when COMMAND is missing and we may (root with
 # apt-get, as on CI); otherwise leaves it to the caller to say what is missing.
@@ -73,6 +75,11 @@ build: toolchain
 	$(CARGO) build --release --target $(TARGET) -p maintenance-wasm
 	@printf 'built %s (%s bytes)\n' "$(WASM)" "$$(wc -c < $(WASM))"
 
+## module: the native Envoy module (a dynamic module for envoy.filters.http.dynamic_modules, Linux)
+module: toolchain
+	$(CARGO) build --profile module -p maintenance-module
+	@printf 'built %s (%s bytes)\n' "$(MODULE_SO)" "$$(wc -c < $(MODULE_SO))"
+
 ## cli: the kubectl-maintenance CLI as a static Linux binary (install as kubectl-maintenance on PATH)
 cli: toolchain
 	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --release -p kubectl-maintenance --bin kubectl-maintenance --target $(HOST_TARGET)
@@ -101,10 +108,12 @@ $(VENV_OK): tests/requirements.txt
 test-native: toolchain
 	$(CARGO) test --workspace --lib --tests
 
-## test-e2e: the pytest suite against a real Envoy running the release wasm (and Debian's chromium for the page)
-test-e2e: build venv cli-native
+## test-e2e: the pytest suite against a real Envoy running the release wasm and the native module
+##           (PLUGINS=wasm or PLUGINS=module for one; Debian's chromium for the page)
+test-e2e: build module venv cli-native
 	@$(call debian,chromium,chromium)
-	MAINTENANCE_WASM="$(abspath $(WASM))" ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" MAINTENANCE_CLI="$(abspath $(CLI))" \
+	MAINTENANCE_PLUGINS="$(or $(PLUGINS),wasm,module)" \
+	MAINTENANCE_WASM="$(abspath $(WASM))" MAINTENANCE_MODULE="$(abspath $(MODULE_SO))" ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" MAINTENANCE_CLI="$(abspath $(CLI))" \
 		$(VENV)/bin/python -m pytest tests/e2e -q -p no:cacheprovider $(PYTEST_ARGS)
 
 ## test: everything CI runs (and `make image-test`)
@@ -157,9 +166,10 @@ fuzz-ci:
 	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(or $(FUZZ_CI_SECONDS),15)
 
 ## run: Envoy on 127.0.0.1:10000 in front of a demo app, configured from envoy/maintenance.json
-##      (or CONFIG=file); more options with RUN_ARGS='--upstream-port 8081 ...'
-run: build venv
-	$(VENV)/bin/python -m envoy.run --wasm "$(WASM)" --envoy "$(VENV)/bin/envoy" \
+##      (or CONFIG=file); MODULE=1 runs the native module instead of the wasm; more options with
+##      RUN_ARGS='--upstream-port 8081 ...'
+run: $(if $(MODULE),module,build) venv
+	$(VENV)/bin/python -m envoy.run $(if $(MODULE),--module "$(MODULE_SO)",--wasm "$(WASM)") --envoy "$(VENV)/bin/envoy" \
 		--config "$(or $(CONFIG),envoy/maintenance.json)" $(RUN_ARGS)
 
 ## on: maintenance on in the running Envoy, no restart (REASON="...", UNTIL=2h, WRITE_ONLY=1: only write the file)

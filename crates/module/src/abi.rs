@@ -178,7 +178,6 @@ extern "C" {
         label_values_length: usize,
         value: u64,
     ) -> u32;
-    fn envoy_dynamic_module_callback_get_most_specific_route_config(filter: EnvoyPtr) -> ModulePtr;
 }
 
 /// Logs `line` under Envoy's `dynamic_modules` logger.
@@ -417,20 +416,6 @@ impl<'h> Stream<'h> {
             )
         };
         result == METRICS_SUCCESS
-    }
-
-    /// The route's own configuration (`DynamicModuleFilterPerRoute`), if the route has one.
-    pub(crate) fn route_config(&mut self) -> Option<Arc<RouteConfig>> {
-        // SAFETY: a live stream.
-        let ptr = unsafe { envoy_dynamic_module_callback_get_most_specific_route_config(self.ptr) };
-        // SAFETY: a pointer `on_http_filter_per_route_config_new` made with `Arc::into_raw`,
-        // alive while the route is (at least until this hook returns): take a reference of our
-        // own.
-        (!ptr.is_null()).then(|| unsafe {
-            let ptr = ptr.cast::<RouteConfig>();
-            Arc::increment_strong_count(ptr);
-            Arc::from_raw(ptr)
-        })
     }
 }
 
