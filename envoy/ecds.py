@@ -46,7 +46,8 @@ DOCKER = {
     "upstream_port": 80,
     "ecds_file": "/etc/envoy/ecds/maintenance-mode.json",
 }
-DOCKER_WASM = "/etc/envoy/maintenance_mode.wasm"
+# The wasm as docker-compose.yaml mounts it.
+DOCKER_PLUGIN = Plugin(WASM, Path("/etc/envoy/maintenance_mode.wasm"))
 # The ECDS file on this machine, mounted (its directory) at DOCKER["ecds_file"]'s directory.
 DOCKER_ECDS = REPO / ".run/docker/ecds" / PurePosixPath(DOCKER["ecds_file"]).name
 
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.keep and args.ecds.exists():
             done = f"kept {args.ecds}"
         else:
-            write_checked(args.ecds, args.config, Plugin(WASM, Path(DOCKER_WASM)), args)
+            write_checked(args.ecds, args.config, DOCKER_PLUGIN, args)
             done = f"wrote {args.ecds} (from {args.config})"
         write_atomically(args.bootstrap, docker_bootstrap())
         print(f"{done}; {args.bootstrap} is up to date")

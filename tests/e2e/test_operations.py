@@ -30,7 +30,7 @@ import yaml
 from envoy import ecds as first_ecds
 from envoylib import ecds as ecds_lib
 from envoylib.bootstrap import render_template
-from envoylib.plugin import FILTER_NAME, Plugin
+from envoylib.plugin import FILTER_NAME, WASM, Plugin
 from envoylib.process import Envoy, http_get
 
 REPO = harness.REPO
@@ -355,28 +355,30 @@ BAD_CONFIG = '{"enabled": true, "bypass": {"paths": ["admin"]}}'
 BAD_LINE = "invalid plugin configuration: bypass.paths[0]: \"admin\" must start with '/'"
 
 
-def test_render_writes_only_what_the_plugin_accepts(ecds_envoy, tmp_path):
+def test_render_writes_only_what_the_plugin_accepts(ecds_envoy, tmp_path, plugin):
     """`envoy/ecds.py render` refuses a configuration the plugin rejects (an Envoy started
     from such a file answers every request with an empty 500) and writes nothing; a good one
     becomes a file a running Envoy applies."""
     bad = tmp_path / "bad.json"
     bad.write_text(BAD_CONFIG)
     target = tmp_path / "ecds" / "maintenance-mode.json"
-    refused = first_ecds_run("render", "--file", str(target), "--wasm", "/etc/envoy/maintenance_mode.wasm", str(bad))
+    # the path Envoy will load (not here: the local build checks it)
+    elsewhere = f"/etc/envoy/{plugin.path.name}"
+    refused = first_ecds_run("render", "--file", str(target), f"--{plugin.kind}", elsewhere, str(bad))
     assert refused.returncode == 1
     assert f"error: {target} not written: the plugin rejects {bad}:\n  {BAD_LINE}" in refused.stderr, refused.stderr
     assert not target.exists() and not target.parent.exists()
 
-    missing = first_ecds_run("render", "--file", str(target), "--wasm", "x.wasm", str(tmp_path / "nope.json"))
+    missing = first_ecds_run("render", "--file", str(target), f"--{plugin.kind}", "x", str(tmp_path / "nope.json"))
     assert missing.returncode == 1
     assert missing.stderr.strip() == f"error: configuration file not found: {tmp_path / 'nope.json'}"
 
-    # a good one, for the wasm Envoy loads, is what a running Envoy takes
+    # a good one, for the plugin Envoy loads, is what a running Envoy takes
     e = ecds_envoy({"enabled": False})
     good = tmp_path / "good.json"
     good.write_text(json.dumps({"enabled": True, "reason": REASON}))
     before = ecds_lib.update_counts(e.admin)
-    done = first_ecds_run("render", "--file", str(e.ecds_file), "--wasm", str(harness.wasm_path()), str(good))
+    done = first_ecds_run("render", "--file", str(e.ecds_file), f"--{plugin.kind}", str(plugin.path), str(good))
     assert done.returncode == 0, done.stderr
     assert ecds_lib.wait_for_update(e.admin, before) == "applied"
     assert probe(e) == "maintenance"
@@ -398,7 +400,7 @@ def test_docker_config_writes_only_what_the_plugin_accepts(tmp_path):
     assert done.returncode == 0, done.stderr
     shipped = (REPO / "envoy/maintenance.json").read_text(encoding="utf-8")
     document = ecds_lib.read_document(ecds_file)
-    assert document == ecds_lib.resource_document(shipped, first_ecds.DOCKER_WASM)
+    assert document == ecds_lib.resource_document(shipped, first_ecds.DOCKER_PLUGIN)
     assert bootstrap.read_text() == first_ecds.docker_bootstrap()
 
     toggled = ecds_lib.dump(ecds_lib.with_config(document, '{"enabled": false}'))
@@ -452,7 +454,7 @@ def test_metrics_count_each_decision(make_envoy):
 
     _, text = http_get(f"http://{e.admin}/stats/prometheus")
     # Without a `stats_tags` rule (README, "Metrics") the instance stays in the name.
-    prefix = "maintenance_instance_maintenance_mode_"
+    prefix = f"{e.plugin.prometheus_prefix}maintenance_instance_maintenance_mode_"
     for name, kind_ in (
         ("responses_total", "counter"),
         ("bypassed_total", "counter"),
@@ -595,7 +597,7 @@ DOCKER_ECDS = first_ecds.DOCKER_ECDS
 def docker_document() -> dict:
     """The ECDS file `make docker-config` writes for Docker (from envoy/maintenance.json)."""
     shipped = (REPO / "envoy/maintenance.json").read_text(encoding="utf-8")
-    return ecds_lib.resource_document(shipped, first_ecds.DOCKER_WASM)
+    return ecds_lib.resource_document(shipped, first_ecds.DOCKER_PLUGIN)
 
 
 def switched(config_text: str, *, enabled: bool) -> str:
@@ -637,7 +639,7 @@ def test_docker_compose_matches_the_tested_config():
     # run-time directory `make docker-config` writes to, outside tracked files
     assert volumes[ecds_dir] == (DOCKER_ECDS.parent, "ro")
     document = docker_document()
-    wasm_in_container = ecds_lib.wasm_of(document)
+    wasm_in_container = str(ecds_lib.plugin_of(document).path)
     assert volumes[wasm_in_container] == (REPO / "target/wasm32-wasip1/release/maintenance_mode.wasm", "ro")
     assert http_filter["name"] == document["resources"][0]["name"]
 
@@ -700,7 +702,7 @@ def test_docker_config_runs_in_envoy(wasm, upstream, envoy_dir):
         "address": LOOPBACK,
         "port_value": upstream.port,
     }
-    with EcdsEnvoy(boot, ecds_file, workdir) as e:
+    with EcdsEnvoy(boot, ecds_file, workdir, Plugin(WASM, wasm)) as e:
         for on in (enabled, not enabled, enabled):
             r = e.get("/")
             if on:
