@@ -22,6 +22,7 @@ from pathlib import Path
 import harness
 import pytest
 import yaml
+from envoylib import ecds as ecds_lib
 from test_operations import ecds_envoy  # noqa: F401 - the fixture: an Envoy fed by an ECDS file
 
 REPO = harness.REPO
@@ -46,8 +47,7 @@ def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
 
 
 def plugin_config(e) -> dict:
-    document = json.loads(e.ecds_file.read_text())
-    return json.loads(document["resources"][0]["typed_config"]["config"]["configuration"]["value"])
+    return json.loads(ecds_lib.plugin_config_text(ecds_lib.read_document(e.ecds_file)))
 
 
 def closed_port() -> int:
@@ -144,10 +144,15 @@ def test_a_configuration_envoy_rejects_keeps_the_last_good_one(ecds_envoy):  # n
     assert "invalid plugin configuration: routes[0].path_prefix: \"shop\" must start with '/'" in refused.stderr
     assert e.ecds_file.read_bytes() == before
 
-    # A file Envoy itself rejects (here: a runtime it does not have, edited in place so Envoy
-    # does not see it yet): the CLI reports the rejection and Envoy keeps serving the last good one.
+    # A file Envoy itself rejects (here: a wasm runtime it does not have, or a module file that is
+    # not there, edited in place so Envoy does not see it yet): the CLI reports the rejection and
+    # Envoy keeps serving the last good one.
     document = json.loads(before)
-    document["resources"][0]["typed_config"]["config"]["vm_config"]["runtime"] = "envoy.wasm.runtime.nonesuch"
+    typed = document["resources"][0]["typed_config"]
+    if e.plugin.is_wasm:
+        typed["config"]["vm_config"]["runtime"] = "envoy.wasm.runtime.nonesuch"
+    else:
+        typed["dynamic_module_config"]["module"]["local"]["filename"] = str(e.workdir / "nonesuch.so")
     e.ecds_file.write_text(json.dumps(document))
     rejected = cli("on", *target, "--reason", "second")
     assert rejected.returncode == 1
@@ -205,9 +210,9 @@ def test_make_on_off_apply_run_the_cli(ecds_envoy, tmp_path):  # noqa: F811
 # ---------------------------------------------------------------------------
 
 
-def test_validate_gives_the_plugins_own_message(tmp_path):
+def test_validate_gives_the_plugins_own_message(tmp_path, plugin):
     config = '{"enabled": true, "bypass": {"cidrs": ["10.1.2.3/8"]}}'
-    _, output = harness.validate(config, tmp_path)
+    _, output = harness.validate(config, tmp_path, plugin=plugin)
     [envoy_line] = harness.plugin_error_lines(output)
     r = cli("validate", "-", stdin=config)
     assert r.returncode == 1

@@ -1,7 +1,8 @@
 //! A plain Envoy's ECDS resource file (see envoy/envoy.yaml.tmpl): a discovery response with one
-//! `TypedExtensionConfig` whose Wasm filter carries the plugin configuration as a JSON string in
-//! a `google.protobuf.StringValue`. Envoy watches the file's directory and applies a new file
-//! when one is renamed over it.
+//! `TypedExtensionConfig` whose filter, the wasm (`config.configuration`) or the native module
+//! (`filter_config`), carries the plugin configuration as a JSON string in a
+//! `google.protobuf.StringValue`. Envoy watches the file's directory and applies a new file when
+//! one is renamed over it.
 
 use std::fs;
 use std::io::Write;
@@ -14,6 +15,8 @@ use crate::admin::{self, Updates};
 use crate::secret;
 
 const STRING_VALUE_TYPE: &str = "type.googleapis.com/google.protobuf.StringValue";
+const MODULE_TYPE: &str =
+    "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilter";
 /// How long to wait for Envoy to report the update.
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -41,19 +44,27 @@ impl EcdsFile {
             path: path.to_path_buf(),
             document,
         };
-        if file.filter().is_none() || file.wasm_config().is_none() {
+        if file.filter().is_none() || file.document.pointer(file.holder().0).is_none() {
             return Err(format!(
-                "{} is not an ECDS resource file with a Wasm filter (resources[0].typed_config.config)",
+                "{} is not an ECDS resource file with the plugin's filter \
+                 (resources[0].typed_config: a Wasm filter's config, or a dynamic module filter)",
                 path.display()
             ));
         }
         Ok(file)
     }
 
-    fn wasm_config(&self) -> Option<&serde_json::Map<String, Value>> {
-        self.document
-            .pointer("/resources/0/typed_config/config")?
-            .as_object()
+    /// Where the plugin configuration's StringValue is: the object holding it and its key.
+    fn holder(&self) -> (&'static str, &'static str) {
+        let module = self
+            .document
+            .pointer("/resources/0/typed_config/@type")
+            .and_then(Value::as_str)
+            == Some(MODULE_TYPE);
+        match module {
+            true => ("/resources/0/typed_config", "filter_config"),
+            false => ("/resources/0/typed_config/config", "configuration"),
+        }
     }
 
     /// The filter's name (`resources[0].name`): Envoy names its ECDS stats after it.
@@ -63,21 +74,20 @@ impl EcdsFile {
 
     /// The plugin configuration text ("" when there is none).
     pub fn config_text(&self) -> &str {
+        let (holder, key) = self.holder();
         self.document
-            .pointer("/resources/0/typed_config/config/configuration/value")
-            .and_then(Value::as_str)
+            .pointer(holder)
+            .and_then(|holder| holder.get(key)?.get("value")?.as_str())
             .unwrap_or("")
     }
 
     /// The file's text with another plugin configuration (and version).
     pub fn with_config(&self, config_text: &str) -> String {
+        let (holder, key) = self.holder();
         let mut document = self.document.clone();
-        if let Some(config) = document
-            .pointer_mut("/resources/0/typed_config/config")
-            .and_then(Value::as_object_mut)
-        {
-            config.insert(
-                "configuration".into(),
+        if let Some(holder) = document.pointer_mut(holder).and_then(Value::as_object_mut) {
+            holder.insert(
+                key.into(),
                 json!({"@type": STRING_VALUE_TYPE, "value": config_text}),
             );
         }
@@ -215,6 +225,40 @@ mod tests {
                 0o644
             );
         }
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_native_module_file_keeps_everything_but_its_filter_config() {
+        let dir = tempdir("module");
+        let path = dir.join("maintenance-mode.json");
+        let module = json!({"local": {"filename": "/etc/envoy/libmaintenance_mode_module.so"}});
+        let doc = json!({
+            "version_info": "1",
+            "resources": [{
+                "@type": "type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig",
+                "name": "maintenance-mode",
+                "typed_config": {
+                    "@type": MODULE_TYPE,
+                    "dynamic_module_config": {"module": module},
+                    "filter_name": "maintenance-mode",
+                    "filter_config": {"@type": STRING_VALUE_TYPE, "value": "{\"enabled\": false}"}
+                }
+            }]
+        });
+        fs::write(&path, doc.to_string()).unwrap();
+        let file = EcdsFile::read(&path).unwrap();
+        assert_eq!(file.config_text(), "{\"enabled\": false}");
+        write_atomically(&path, &file.with_config("{\"enabled\": true}")).unwrap();
+        let again = EcdsFile::read(&path).unwrap();
+        assert_eq!(again.config_text(), "{\"enabled\": true}");
+        let typed = &again.document["resources"][0]["typed_config"];
+        assert_eq!(typed["dynamic_module_config"]["module"], module);
+        assert_eq!(typed["filter_name"], "maintenance-mode");
+        assert!(
+            typed.get("config").is_none(),
+            "no wasm config added: {typed}"
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 
