@@ -204,9 +204,9 @@ docker-up: build venv
 istio-check: build venv
 	$(VENV)/bin/python -m istio.check --envoy "$(VENV)/bin/envoy" --wasm "$(WASM)" $(or $(FILES),istio/*.yaml)
 
-## manifests-check: the same for every shipped manifest (istio/ and gateway/)
-manifests-check: build venv
-	$(VENV)/bin/python -m istio.check --envoy "$(VENV)/bin/envoy" --wasm "$(WASM)" istio/*.yaml gateway/*.yaml
+## manifests-check: the same for every shipped manifest (istio/ and gateway/: the wasm's and the native module's)
+manifests-check: build module venv
+	$(VENV)/bin/python -m istio.check --envoy "$(VENV)/bin/envoy" --wasm "$(WASM)" --module "$(MODULE_SO)" istio/*.yaml gateway/*.yaml
 
 ## image: the OCI image for Istio (FROM scratch, /plugin.wasm); needs a working docker, podman or buildah
 image: build

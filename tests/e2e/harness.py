@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler
 from envoylib.bootstrap import plugin_bootstrap as bootstrap
 from envoylib.bootstrap import write_bootstrap
 from envoylib.client import H2Response, Response, h2_request, http1_request
-from envoylib.paths import LOOPBACK, REPO, envoy_bin, wasm_path
+from envoylib.paths import LOOPBACK, REPO, envoy_bin, module_path, wasm_path
 from envoylib.plugin import DECISION_STATE, MODULE, WASM, Plugin
 from envoylib.process import EnvoyStartError, plugin_error_lines, validate
 from envoylib.process import PluginEnvoy as Envoy
@@ -38,6 +38,7 @@ __all__ = [
     "envoy_bin",
     "h2_request",
     "http1_request",
+    "module_path",
     "plugin_error_lines",
     "validate",
     "wasm_path",
