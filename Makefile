@@ -80,6 +80,10 @@ module: toolchain
 	$(CARGO) build --profile module -p maintenance-module
 	@printf 'built %s (%s bytes)\n' "$(MODULE_SO)" "$$(wc -c < $(MODULE_SO))"
 
+## module-abi-check: fails unless the pinned Envoy expects the module's ABI version (Envoy logs "... matched")
+module-abi-check: module venv
+	$(VENV)/bin/python -m envoylib.abi --envoy "$(VENV)/bin/envoy" --module "$(MODULE_SO)"
+
 ## cli: the kubectl-maintenance CLI as a static Linux binary (install as kubectl-maintenance on PATH)
 cli: toolchain
 	RUSTFLAGS='-C target-feature=+crt-static' $(CARGO) build --release -p kubectl-maintenance --bin kubectl-maintenance --target $(HOST_TARGET)

@@ -120,14 +120,18 @@ def validate(
     else to a temporary directory."""
     boot = plugin_bootstrap(config, upstream_port=1, plugin=plugin)
     with tempfile.TemporaryDirectory(prefix="maintenance-validate-") as tmp:
-        path = write_bootstrap(Path(workdir or tmp), boot)
-        proc = subprocess.run(
-            [envoy or envoy_bin(), "--mode", "validate", "-c", str(path), "-l", "info", "--disable-hot-restart"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            timeout=timeout,
-            start_new_session=True,
-        )
+        return validate_bootstrap(write_bootstrap(Path(workdir or tmp), boot), envoy=envoy, timeout=timeout)
+
+
+def validate_bootstrap(path: Path, *, envoy: str | None = None, timeout: float = 120) -> Validation:
+    """`envoy --mode validate` of the bootstrap file `path`."""
+    proc = subprocess.run(
+        [envoy or envoy_bin(), "--mode", "validate", "-c", str(path), "-l", "info", "--disable-hot-restart"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=timeout,
+        start_new_session=True,
+    )
     return Validation(proc.returncode, proc.stdout.decode("utf-8", "replace"))
 
 
