@@ -12,9 +12,13 @@ WASM    := target/$(TARGET)/release/maintenance_mode.wasm
 NOOP_WASM := target/$(TARGET)/release/noop_filter.wasm
 # The native Envoy module (crates/module), built with the `module` profile (Cargo.toml).
 MODULE_SO := target/module/libmaintenance_mode_module.so
+# The same with fault injection, for the e2e test of its panic guard only (never shipped).
+FAULT_MODULE_SO := target/fault-injection/module/libmaintenance_mode_module.so
 VENV    := .venv
 VENV_OK := $(VENV)/.installed
 PYTEST_ARGS ?=
+# the builds `make test-e2e` runs the suite against (wasm, module, or both, comma-separated)
+PLUGINS ?= wasm,module
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 # The toolchain pinned by rust-toolchain.toml. rustup installs a missing pinned toolchain with the
 # targets listed there, but adds nothing to one that is already installed: `toolchain` does.
@@ -39,7 +43,7 @@ INSTR_ARGS  ?=
 # CONFIG=file runs with another plugin configuration (default envoy/maintenance.json).
 RUN_ARGS    ?=
 
-.PHONY: toolchain lint-toolchain doc-check build module module-abi-check cli cli-native build-noop venv test test-native test-e2e lint fuzz fuzz-build fuzz-ci run on off apply show docker-config docker-up istio-check manifests-check image image-test bench bench-throughput bench-memory bench-smoke bench-instructions bench-ci clean
+.PHONY: toolchain lint-toolchain doc-check build module module-fault module-abi-check cli cli-native build-noop venv test test-native test-e2e lint fuzz fuzz-build fuzz-ci run on off apply show docker-config docker-up istio-check manifests-check image image-test bench bench-throughput bench-memory bench-smoke bench-instructions bench-ci clean
 
 # $(call debian,COMMAND,PACKAGE): installs PACKAGE when COMMAND is missing and we may (root with
 # apt-get, as on CI); otherwise leaves it to the caller to say what is missing.
@@ -80,6 +84,11 @@ module: toolchain
 	$(CARGO) build --profile module -p maintenance-module
 	@printf 'built %s (%s bytes)\n' "$(MODULE_SO)" "$$(wc -c < $(MODULE_SO))"
 
+# the module with fault injection (crates/module feature `fault-injection`), in a target directory
+# of its own: only the e2e test of the panic guard loads it
+module-fault: toolchain
+	$(CARGO) build --quiet --profile module -p maintenance-module --features fault-injection --target-dir target/fault-injection
+
 ## module-abi-check: fails unless the pinned Envoy expects the module's ABI version (Envoy logs "... matched")
 module-abi-check: module venv
 	$(VENV)/bin/python -m envoylib.abi --envoy "$(VENV)/bin/envoy" --module "$(MODULE_SO)"
@@ -114,10 +123,11 @@ test-native: toolchain
 
 ## test-e2e: the pytest suite against a real Envoy running the release wasm and the native module
 ##           (PLUGINS=wasm or PLUGINS=module for one; Debian's chromium for the page)
-test-e2e: build module venv cli-native
+test-e2e: build module module-fault venv cli-native
 	@$(call debian,chromium,chromium)
-	MAINTENANCE_PLUGINS="$(or $(PLUGINS),wasm,module)" \
-	MAINTENANCE_WASM="$(abspath $(WASM))" MAINTENANCE_MODULE="$(abspath $(MODULE_SO))" ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" MAINTENANCE_CLI="$(abspath $(CLI))" \
+	MAINTENANCE_PLUGINS="$(PLUGINS)" \
+	MAINTENANCE_WASM="$(abspath $(WASM))" MAINTENANCE_MODULE="$(abspath $(MODULE_SO))" \
+	MAINTENANCE_FAULT_MODULE="$(abspath $(FAULT_MODULE_SO))" ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" MAINTENANCE_CLI="$(abspath $(CLI))" \
 		$(VENV)/bin/python -m pytest tests/e2e -q -p no:cacheprovider $(PYTEST_ARGS)
 
 ## test: everything CI runs (and `make image-test`)
@@ -238,8 +248,8 @@ image-test: build venv
 bench: bench-throughput bench-instructions bench-memory
 
 ## bench-memory: each plugin VM's linear memory with the 10,000-route configuration, --concurrency 1 and 4
-bench-memory: build venv
-	ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" $(VENV)/bin/python -m bench.memory --wasm "$(WASM)"
+bench-memory: build module venv
+	ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" $(VENV)/bin/python -m bench.memory --wasm "$(WASM)" --module "$(MODULE_SO)"
 
 ## bench-throughput: only the first part (requests per second with wrk, Envoy CPU and RSS)
 bench-throughput: build build-noop venv
@@ -248,16 +258,16 @@ bench-throughput: build build-noop venv
 		--wasm "$(WASM)" --noop-wasm "$(NOOP_WASM)" $(BENCH_ARGS)
 
 ## bench-instructions: instructions per request under callgrind (deterministic), with ratios and the CI guards
-bench-instructions: build build-noop venv
+bench-instructions: build module build-noop venv
 	@$(call debian,valgrind,valgrind)
 	ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" $(VENV)/bin/python -m bench.instructions \
-		--wasm "$(WASM)" --noop-wasm "$(NOOP_WASM)" $(INSTR_ARGS)
+		--wasm "$(WASM)" --module "$(MODULE_SO)" --noop-wasm "$(NOOP_WASM)" $(INSTR_ARGS)
 
 ## bench-ci: the CI guard on the instruction ratios (fewer requests, bounded to 15 min; fails when a ratio is exceeded)
-bench-ci: build build-noop venv
+bench-ci: build module build-noop venv
 	@$(call debian,valgrind,valgrind)
 	ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" timeout 900 $(VENV)/bin/python -m bench.instructions --ci \
-		--requests 50 --warmup 100 --wasm "$(WASM)" --noop-wasm "$(NOOP_WASM)" $(INSTR_ARGS)
+		--requests 50 --warmup 100 --wasm "$(WASM)" --module "$(MODULE_SO)" --noop-wasm "$(NOOP_WASM)" $(INSTR_ARGS)
 
 ## bench-smoke: the same benchmark, 1 round of 1 s per scenario, to keep it working (CI)
 bench-smoke:

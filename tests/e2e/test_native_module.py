@@ -1,11 +1,13 @@
 """The native module's own concerns on the real Envoy (the rest of the suite runs against both
 builds): the ABI version Envoy expects, the plain Envoy example, Envoy's per-route
-configuration type, and one compiled configuration for every worker."""
+configuration type, and its panic guard (with the fault-injection build)."""
 
 from __future__ import annotations
 
 import copy
 import json
+import os
+from pathlib import Path
 
 import harness
 import pytest
@@ -15,6 +17,7 @@ from envoylib.abi import ABI_MATCHED, abi_report
 from envoylib.process import Envoy, validate_bootstrap
 
 EXAMPLE = harness.REPO / "envoy/native-module.yaml"
+FAULT_MODULE = "target/fault-injection/module/libmaintenance_mode_module.so"
 ROUTE_TYPE = "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilterPerRoute"
 
 
@@ -83,3 +86,40 @@ def test_a_per_route_module_configuration_is_refused_by_name(module, tmp_path):
     done = validate_bootstrap(path)
     assert done.returncode != 0, done.output[-2000:]
     assert "per-route configurations (DynamicModuleFilterPerRoute) are not supported" in done.output
+
+
+@pytest.fixture(scope="module")
+def faulty_module() -> harness.Plugin:
+    """The module built with fault injection (`make module-fault`): a request's
+    `x-maintenance-fault: request` or `response` header makes that hook panic."""
+    path = os.environ.get("MAINTENANCE_FAULT_MODULE") or harness.REPO / FAULT_MODULE
+    built = harness.Plugin(harness.MODULE, Path(path).resolve())
+    if not built.path.is_file():
+        pytest.fail(f"{built.path} is missing: run `make module-fault`", pytrace=False)
+    return built
+
+
+def test_a_panic_fails_that_request_closed_and_envoy_serves_on(faulty_module, upstream, envoy_dir):
+    """No sandbox around native code: the module's own guard (crates/module/src/abi.rs) catches
+    a panic in any hook before it reaches Envoy, logs it at critical level and answers that
+    request with a 503 (fail closed: the request never reaches the upstream), and every other
+    request is served as before, on every worker."""
+    config = {"reason": "off now", "upstream_fallback": {}}  # off: requests pass
+    with harness.Envoy(
+        config, upstream.port, envoy_dir / "native-module-fault", plugin=faulty_module, concurrency=2
+    ) as e:
+        assert e.get("/before").from_upstream
+        for hook in ("request", "response"):
+            r = e.get(f"/{hook}", headers={"x-maintenance-fault": hook})
+            assert r.status == 503 and r.text == "Service Unavailable\n", (hook, r)
+            assert r.header("cache-control") == "no-store" and not r.from_upstream, (hook, r)
+        for i in range(6):  # both workers still serve, the plugin still decides
+            assert e.get(f"/after/{i}").from_upstream
+        assert e.get("/status/503", headers={"accept": "application/json"}).json()["detail"] == "off now"
+        assert e.proc is not None and e.proc.poll() is None, "Envoy is still running"
+        critical = [line for line in e.log_text().splitlines() if "][critical][" in line]
+        for hook in ("request", "response"):
+            assert any("panicked at " in line and f"fault injected in the {hook} hook" in line for line in critical), (
+                critical
+            )
+            assert any(f"{hook} headers failed" in line and "answered 503" in line for line in critical), critical

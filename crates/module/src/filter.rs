@@ -332,12 +332,19 @@ impl RouteConfig {
 pub(crate) struct Filter {
     config: Arc<FilterConfig>,
     stream: PluginStream,
+    #[cfg(feature = "fault-injection")]
+    fault: Option<Vec<u8>>,
 }
 
 impl Filter {
     pub(crate) fn new(config: Arc<FilterConfig>) -> Filter {
         let stream = config.fresh.clone();
-        Filter { config, stream }
+        Filter {
+            config,
+            stream,
+            #[cfg(feature = "fault-injection")]
+            fault: None,
+        }
     }
 
     fn host<'a, 'h>(config: &'a FilterConfig, stream: &'a mut Stream<'h>) -> Envoy<'a, 'h> {
@@ -351,6 +358,8 @@ impl Filter {
 
     /// True: the request goes on; false: it was answered.
     pub(crate) fn on_request_headers(&mut self, mut stream: Stream) -> bool {
+        #[cfg(feature = "fault-injection")]
+        fault::inject(&mut stream, &mut self.fault, b"request");
         self.config.check_windows();
         let flow = self
             .stream
@@ -360,10 +369,38 @@ impl Filter {
 
     /// True: the response goes on; false: it was replaced.
     pub(crate) fn on_response_headers(&mut self, mut stream: Stream) -> bool {
+        #[cfg(feature = "fault-injection")]
+        fault::inject(&mut stream, &mut self.fault, b"response");
         let flow = self
             .stream
             .on_response_headers(&mut Filter::host(&self.config, &mut stream));
         flow == Flow::Continue
+    }
+}
+
+/// Test builds only (`fault-injection`): a panic in the hook a request names, to show the panic
+/// guard in `abi.rs` at work on the real Envoy.
+#[cfg(feature = "fault-injection")]
+mod fault {
+    use crate::abi::Stream;
+
+    const HEADER: &[u8] = b"x-maintenance-fault";
+
+    /// Panics in `hook` when the request's fault header names it (read in the request phase).
+    #[allow(clippy::panic)]
+    pub(super) fn inject(stream: &mut Stream, fault: &mut Option<Vec<u8>>, hook: &[u8]) {
+        if hook == b"request" {
+            *fault = stream.request_headers().and_then(|headers| {
+                let (_, value) = headers.into_iter().find(|(name, _)| *name == HEADER)?;
+                Some(value.to_vec())
+            });
+        }
+        if fault.as_deref() == Some(hook) {
+            panic!(
+                "fault injected in the {} hook",
+                String::from_utf8_lossy(hook)
+            );
+        }
     }
 }
 
