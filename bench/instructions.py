@@ -281,7 +281,7 @@ def lua_string(text: str) -> str:
 
 def lua_respond(headers: list[tuple[str, str]], body: str) -> dict:
     """A Lua filter answering every request with `headers` and `body` and a 503."""
-    table = ", ".join(f"[{lua_string(k)}] = {lua_string(v)}" for k, v in [(":status", "503"), *headers])
+    table = ", ".join(f"[ {lua_string(k)} ] = {lua_string(v)}" for k, v in [(":status", "503"), *headers])
     source = f"function envoy_on_request(h)\n  h:respond({{{table}}}, {lua_string(body)})\nend\n"
     return {
         "name": "envoy.filters.http.lua",
