@@ -37,7 +37,7 @@ INSTR_ARGS  ?=
 # CONFIG=file runs with another plugin configuration (default envoy/maintenance.json).
 RUN_ARGS    ?=
 
-.PHONY: toolchain lint-toolchain doc-check build cli cli-native build-noop venv test test-native test-e2e lint fuzz fuzz-build fuzz-ci run on off apply show docker-config docker-up istio-check manifests-check image image-test bench bench-throughput bench-memory bench-smoke bench-instructions bench-ci clean
+.PHONY: release release-check manifests release-push toolchain lint-toolchain doc-check build cli cli-native build-noop venv test test-native test-e2e lint fuzz fuzz-build fuzz-ci run on off apply show docker-config docker-up istio-check manifests-check image image-test bench bench-throughput bench-memory bench-smoke bench-instructions bench-ci clean
 
 # $(call debian,COMMAND,PACKAGE): installs PACKAGE when COMMAND is missing and we may (root with
 # apt-get, as on CI); otherwise leaves it to the caller to say what is missing.
@@ -248,6 +248,63 @@ bench-ci: build build-noop venv
 ## bench-smoke: the same benchmark, 1 round of 1 s per scenario, to keep it working (CI)
 bench-smoke:
 	$(MAKE) --no-print-directory bench-throughput BENCH_ARGS="--rounds 1 --seconds 1 --no-native $(BENCH_ARGS)"
+
+# Releases: `make release` builds every shipped file into dist/ from a separate target directory,
+# with source paths remapped so that two clean builds give the same bytes (`make release-check`).
+DIST              ?= dist
+IMAGE_REPO        ?= ghcr.io/example/maintenance-mode
+SOURCE_URL        ?= https://github.com/example/maintenance-mode
+RELEASE_TARGET_DIR ?= target/release-build
+RELEASE_PLATFORMS := x86_64 aarch64
+# Source paths remapped (they end up in panic locations), added to each target's own flags
+# (.cargo/config.toml) rather than replacing them as RUSTFLAGS would.
+REMAP = "--remap-path-prefix=$(CURDIR)=/build", "--remap-path-prefix=$(or $(CARGO_HOME),$(HOME)/.cargo)=/cargo"
+# $(call release_build,TARGET_DIR,TRIPLE,PACKAGE). The static musl CLIs link with the toolchain's
+# own rust-lld: no cross compiler needed.
+release_build = CARGO_TARGET_DIR='$(1)' $(CARGO) build --quiet --locked --release --target $(2) -p $(3) \
+	--config 'target.$(2).rustflags = [$(REMAP)]' $(if $(findstring musl,$(2)),--config 'target.$(2).linker = "rust-lld"')
+
+# $(call release_builds,TARGET_DIR): the wasm and the CLI for every platform, into TARGET_DIR.
+release_builds = $(call release_build,$(1),$(TARGET),maintenance-wasm); \
+	$(foreach arch,$(RELEASE_PLATFORMS),$(call release_build,$(1),$(arch)-unknown-linux-musl,kubectl-maintenance);)
+
+## release: dist/ with the wasm, the OCI image archive and digest, static CLIs (linux x86_64, aarch64),
+##          the SBOM, the manifests pinned to the image (IMAGE_REPO=...), SHA256SUMS
+release: toolchain venv
+	@$(call rustup_ensure,); for arch in $(RELEASE_PLATFORMS); do \
+		rustup target list --installed --toolchain $(TOOLCHAIN) | grep -x "$$arch-unknown-linux-musl" >/dev/null || \
+			rustup target add --toolchain $(TOOLCHAIN) "$$arch-unknown-linux-musl"; \
+	done
+	@echo "building the release files (wasm, CLI for $(RELEASE_PLATFORMS)) in $(RELEASE_TARGET_DIR)"
+	@$(call release_builds,$(RELEASE_TARGET_DIR))
+	$(VENV)/bin/python -m release.dist --version "$(VERSION)" --image "$(IMAGE_REPO)" --source "$(SOURCE_URL)" \
+		--out "$(DIST)" --wasm "$(RELEASE_TARGET_DIR)/$(TARGET)/release/maintenance_mode.wasm" \
+		$(foreach arch,$(RELEASE_PLATFORMS),--cli linux-$(arch)=$(RELEASE_TARGET_DIR)/$(arch)-unknown-linux-musl/release/kubectl-maintenance) \
+		istio/*.yaml gateway/*.yaml
+	$(VENV)/bin/python -m istio.check --envoy "$(VENV)/bin/envoy" --wasm "$(DIST)/maintenance_mode-$(VERSION).wasm" $(DIST)/manifests/*.yaml
+
+## release-check: make release, then a second clean build must give byte-identical files; checks dist/ (CI)
+release-check: release
+	rm -rf target/release-repro
+	@echo "rebuilding in target/release-repro to compare"
+	@$(call release_builds,target/release-repro)
+	cmp "$(DIST)/maintenance_mode-$(VERSION).wasm" target/release-repro/$(TARGET)/release/maintenance_mode.wasm
+	@for arch in $(RELEASE_PLATFORMS); do \
+		cmp "$(DIST)/kubectl-maintenance-$(VERSION)-linux-$$arch" target/release-repro/$$arch-unknown-linux-musl/release/kubectl-maintenance; \
+	done
+	@echo "reproducible: the second build is byte-identical"
+	DIST="$(abspath $(DIST))" VERSION="$(VERSION)" $(VENV)/bin/python -m pytest tests/release -q -p no:cacheprovider
+
+## manifests: the shipped manifests pinned to IMAGE_REPO@DIGEST (DIGEST=sha256:..., default dist/'s image) in dist/manifests
+manifests:
+	$(PYTHON) -m release.manifests --image "$(IMAGE_REPO)" --out "$(DIST)/manifests" \
+		--digest "$(or $(DIGEST),$$(cat $(DIST)/maintenance-mode-$(VERSION).oci.digest))" istio/*.yaml gateway/*.yaml
+
+## release-push: push dist/'s image to IMAGE_REPO:VERSION unchanged (skopeo; its digest stays the one in dist/)
+release-push:
+	@$(call debian,skopeo,skopeo)
+	skopeo copy --preserve-digests $(SKOPEO_ARGS) "oci-archive:$(DIST)/maintenance-mode-$(VERSION).oci.tar" \
+		"docker://$(IMAGE_REPO):$(VERSION)"
 
 ## doc-check: the crate's documentation builds without warnings (broken links included)
 doc-check: toolchain
