@@ -37,7 +37,7 @@ INSTR_ARGS  ?=
 # CONFIG=file runs with another plugin configuration (default envoy/maintenance.json).
 RUN_ARGS    ?=
 
-.PHONY: toolchain lint-toolchain doc-check build cli cli-native build-noop venv test test-native test-e2e lint fuzz fuzz-build fuzz-ci run on off apply show docker-config docker-up istio-check manifests-check image image-test bench bench-throughput bench-memory bench-smoke bench-instructions bench-ci clean
+.PHONY: toolchain lint-toolchain doc-check docs build cli cli-native build-noop venv test test-native test-e2e lint fuzz fuzz-build fuzz-ci run on off apply show docker-config docker-up istio-check manifests-check image image-test bench bench-throughput bench-memory bench-smoke bench-instructions bench-ci clean
 
 # $(call debian,COMMAND,PACKAGE): installs PACKAGE when COMMAND is missing and we may (root with
 # apt-get, as on CI); otherwise leaves it to the caller to say what is missing.
@@ -252,6 +252,21 @@ bench-smoke:
 ## doc-check: the crate's documentation builds without warnings (broken links included)
 doc-check: toolchain
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
+
+# The book (docs/) is built by this mdBook, installed from crates.io into cargo's bin directory
+# when that one is missing (a few minutes: only the features `mdbook build` needs).
+MDBOOK_VERSION := 0.5.4
+MDBOOK  := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin/mdbook
+
+## docs: the book (docs/src) into target/book, then a check that no internal link or anchor is
+##       broken in it or in README.md (installs mdbook $(MDBOOK_VERSION) when missing)
+docs: venv
+	@"$(MDBOOK)" --version 2>/dev/null | grep -qx 'mdbook v$(MDBOOK_VERSION)' || { \
+		echo "installing mdbook $(MDBOOK_VERSION) from crates.io (a few minutes)"; \
+		$(CARGO) install mdbook --locked --version $(MDBOOK_VERSION) --no-default-features --features search; }
+	"$(MDBOOK)" build docs
+	MDBOOK="$(MDBOOK)" $(VENV)/bin/python -m pytest tests/docs -q -p no:cacheprovider
+	$(VENV)/bin/python -m docs.check_links --book target/book --readme README.md
 
 clean:
 	$(CARGO) clean
