@@ -110,10 +110,11 @@ test-e2e: build venv cli-native
 ## test: everything CI runs (and `make image-test`)
 test: test-native manifests-check test-e2e
 
-## lint: formatting and clippy (wasm and native, tests included), ruff for the Python
+## lint: formatting and clippy (wasm and native, tests included), ruff for the Python, actionlint for the workflows
 lint: lint-toolchain venv
 	$(VENV)/bin/ruff check --no-cache .
 	$(VENV)/bin/ruff format --check --no-cache .
+	$(VENV)/bin/actionlint -shellcheck= -pyflakes= .github/workflows/*.yml
 	$(CARGO) fmt --check
 	$(CARGO) clippy --workspace --target $(TARGET) --all-targets -- -D warnings
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
