@@ -37,7 +37,7 @@ INSTR_ARGS  ?=
 # CONFIG=file runs with another plugin configuration (default envoy/maintenance.json).
 RUN_ARGS    ?=
 
-.PHONY: release release-check manifests release-push toolchain lint-toolchain doc-check build cli cli-native build-noop venv test test-native test-e2e lint fuzz fuzz-build fuzz-ci run on off apply show docker-config docker-up istio-check manifests-check image image-test bench bench-throughput bench-memory bench-smoke bench-instructions bench-ci clean
+.PHONY: release release-check manifests release-push toolchain lint-toolchain doc-check docs build cli cli-native build-noop venv test test-native test-e2e lint fuzz fuzz-build fuzz-ci run on off apply show docker-config docker-up istio-check manifests-check image image-test bench bench-throughput bench-memory bench-smoke bench-instructions bench-ci clean
 
 # $(call debian,COMMAND,PACKAGE): installs PACKAGE when COMMAND is missing and we may (root with
 # apt-get, as on CI); otherwise leaves it to the caller to say what is missing.
@@ -110,10 +110,11 @@ test-e2e: build venv cli-native
 ## test: everything CI runs (and `make image-test`)
 test: test-native manifests-check test-e2e
 
-## lint: formatting and clippy (wasm and native, tests included), ruff for the Python
+## lint: formatting and clippy (wasm and native, tests included), ruff for the Python, actionlint for the workflows
 lint: lint-toolchain venv
 	$(VENV)/bin/ruff check --no-cache .
 	$(VENV)/bin/ruff format --check --no-cache .
+	$(VENV)/bin/actionlint -shellcheck= -pyflakes= .github/workflows/*.yml
 	$(CARGO) fmt --check
 	$(CARGO) clippy --workspace --target $(TARGET) --all-targets -- -D warnings
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
@@ -200,24 +201,26 @@ manifests-check: build venv
 
 ## image: the OCI image for Istio (FROM scratch, /plugin.wasm); needs a working docker, podman or buildah
 image: build
-	@if command -v docker >/dev/null && docker info >/dev/null 2>&1; then \
-		docker build -t "$(IMAGE)" .; \
+	@dest=REGISTRY/maintenance-mode:$(VERSION); \
+	if command -v docker >/dev/null && docker info >/dev/null 2>&1; then \
+		docker build -t "$(IMAGE)" . || exit 1; push="docker tag $(IMAGE) $$dest && docker push $$dest"; \
 	elif command -v podman >/dev/null && podman info >/dev/null 2>&1; then \
-		podman build -t "$(IMAGE)" .; \
+		podman build -t "$(IMAGE)" . || exit 1; push="podman push $(IMAGE) docker://$$dest"; \
 	elif command -v buildah >/dev/null; then \
-		buildah bud -t "$(IMAGE)" .; \
+		buildah bud -t "$(IMAGE)" . || exit 1; push="buildah push $(IMAGE) docker://$$dest"; \
 	else \
 		echo "make image: no usable container builder (docker with a running daemon, podman or buildah)." >&2; \
-		echo "The image is only the wasm as /plugin.wasm (see Dockerfile); any OCI builder can make it." >&2; \
+		echo "The image is only the wasm as /plugin.wasm (see Dockerfile); any OCI builder can make it," >&2; \
+		echo "and 'make release' writes it as an OCI archive without one (dist/*.oci.tar)." >&2; \
 		exit 1; \
-	fi
-	@echo "built $(IMAGE); push it with: docker tag $(IMAGE) REGISTRY/maintenance-mode:$(VERSION) && docker push REGISTRY/maintenance-mode:$(VERSION)"
+	fi; \
+	echo "built $(IMAGE); push it with: $$push"
 ## image-test: build the image (buildah), push it to a registry on loopback, pull it back (skopeo), check it as Istio and Envoy Gateway would, load it in Envoy
 image-test: build venv
 	@$(call debian,buildah,buildah)
 	@$(call debian,skopeo,skopeo)
 	@$(call debian,docker-registry,docker-registry)
-	timeout 600 $(VENV)/bin/python -m tests.image_test --wasm "$(WASM)" --envoy "$(VENV)/bin/envoy"
+	timeout 600 $(VENV)/bin/python -m tests.image_test --wasm "$(WASM)" --envoy "$(VENV)/bin/envoy" --version "$(VERSION)"
 
 ## bench: the hot-path benchmark, side by side with a no-op filter, direct_response and Lua, then
 ##        instructions per request (callgrind) and each VM's memory (~5 min)
@@ -309,6 +312,21 @@ release-push:
 ## doc-check: the crate's documentation builds without warnings (broken links included)
 doc-check: toolchain
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
+
+# The book (docs/) is built by this mdBook, installed from crates.io into cargo's bin directory
+# when that one is missing (a few minutes: only the features `mdbook build` needs).
+MDBOOK_VERSION := 0.5.4
+MDBOOK  := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin/mdbook
+
+## docs: the book (docs/src) into target/book, then a check that no internal link or anchor is
+##       broken in it or in README.md (installs mdbook $(MDBOOK_VERSION) when missing)
+docs: venv
+	@"$(MDBOOK)" --version 2>/dev/null | grep -qx 'mdbook v$(MDBOOK_VERSION)' || { \
+		echo "installing mdbook $(MDBOOK_VERSION) from crates.io (a few minutes)"; \
+		$(CARGO) install mdbook --locked --version $(MDBOOK_VERSION) --no-default-features --features search; }
+	"$(MDBOOK)" build docs
+	MDBOOK="$(MDBOOK)" $(VENV)/bin/python -m pytest tests/docs -q -p no:cacheprovider
+	$(VENV)/bin/python -m docs.check_links --book target/book --readme README.md
 
 clean:
 	$(CARGO) clean

@@ -13,7 +13,9 @@ import sys
 from pathlib import Path
 
 # An image reference to the plugin: a registry path ending in /maintenance-mode, then a tag or digest.
-REFERENCE = re.compile(r"(?<![\w./-])(oci://)?[\w.-]+(?::\d+)?(?:/[\w.-]+)*/maintenance-mode(?::[\w.-]+|@sha256:[0-9a-f]{64})")
+REFERENCE = re.compile(
+    r"(?<![\w./-])(oci://)?[\w.-]+(?::\d+)?(?:/[\w.-]+)*/maintenance-mode(?::[\w.-]+|@sha256:[0-9a-f]{64})"
+)
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 

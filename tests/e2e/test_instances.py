@@ -1,7 +1,7 @@
 """Several instances of the plugin in one filter chain (issue 11), as teams add one WasmPlugin per
 host from the same image: in one VM (same code and vm_id: Envoy shares the VM) and in separate
 VMs, with two worker threads. Each instance has its own metrics (named after its plugin name, a
-Prometheus label with the README's `stats_tags` rule), its own audit and window-change log lines,
+Prometheus label with the `stats_tags` rule of docs/src/observability.md), its own audit and window-change log lines,
 and one instance's `upstream_fallback` never replaces another instance's maintenance response.
 """
 
@@ -14,7 +14,7 @@ import pytest
 from envoylib.bootstrap import ROUTER
 from envoylib.process import Envoy, http_get
 
-# The README's rule (section "Metrics"): the instance part of a metric's name becomes a label.
+# The rule in docs/src/observability.md: the instance part of a metric's name becomes a label.
 STATS_TAGS = {
     "stats_tags": [{"tag_name": "maintenance_instance", "regex": r"^wasmcustom\.maintenance\.(instance\.(.+)\.)\w+$"}]
 }
@@ -91,7 +91,7 @@ def test_instances_are_independent(chain):
     assert re.search(r'^maintenance_active\{maintenance_instance="default.shop"\} 1$', text, re.M), text
     assert re.search(r'^maintenance_active\{maintenance_instance="default.fallback"\} 0$', text, re.M), text
     assert re.search(r'^maintenance_responses_total\{maintenance_instance="default.shop"\} 3$', text, re.M), text
-    # The README's alert expression keeps the instance that is on.
+    # The documented alert expression keeps the instance that is on.
     on = {m.group(1) for m in re.finditer(r'^maintenance_active\{maintenance_instance="([^"]+)"\} 1$', text, re.M)}
     assert on == {"default.shop"} | ({"default.api"} if "default.api" in names else set())
 

@@ -18,7 +18,9 @@ from release import oci, sbom
 
 REPO = Path(__file__).resolve().parents[2]
 DIST = Path(os.environ.get("DIST", REPO / "dist"))
-VERSION = os.environ.get("VERSION") or tomllib.loads((REPO / "Cargo.toml").read_text())["workspace"]["package"]["version"]
+VERSION = (
+    os.environ.get("VERSION") or tomllib.loads((REPO / "Cargo.toml").read_text())["workspace"]["package"]["version"]
+)
 
 
 def test_sha256sums_cover_every_file_and_match():
