@@ -37,7 +37,7 @@ INSTR_ARGS  ?=
 # CONFIG=file runs with another plugin configuration (default envoy/maintenance.json).
 RUN_ARGS    ?=
 
-.PHONY: release release-check manifests release-push toolchain lint-toolchain doc-check docs build cli cli-native build-noop venv test test-native test-e2e lint fuzz fuzz-build fuzz-ci run on off apply show docker-config docker-up istio-check manifests-check image image-test bench bench-throughput bench-memory bench-smoke bench-instructions bench-ci clean
+.PHONY: release release-check manifests release-push toolchain lint-toolchain doc-check docs build cli cli-native build-noop venv test test-native test-e2e lint fuzz fuzz-build fuzz-ci run on off apply show docker-config docker-up istio-check manifests-check image image-test observability observability-check bench bench-throughput bench-memory bench-smoke bench-instructions bench-ci clean
 
 # $(call debian,COMMAND,PACKAGE): installs PACKAGE when COMMAND is missing and we may (root with
 # apt-get, as on CI); otherwise leaves it to the caller to say what is missing.
@@ -101,17 +101,19 @@ $(VENV_OK): tests/requirements.txt
 test-native: toolchain
 	$(CARGO) test --workspace --lib --tests
 
-## test-e2e: the pytest suite against a real Envoy running the release wasm (and Debian's chromium for the page)
+## test-e2e: the pytest suite against a real Envoy running the release wasm (and Debian's chromium for the page,
+##           Debian's prometheus for the dashboard and alerts)
 test-e2e: build venv cli-native
 	@$(call debian,chromium,chromium)
+	@$(call debian,prometheus,prometheus)
 	MAINTENANCE_WASM="$(abspath $(WASM))" ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" MAINTENANCE_CLI="$(abspath $(CLI))" \
 		$(VENV)/bin/python -m pytest tests/e2e -q -p no:cacheprovider $(PYTEST_ARGS)
 
 ## test: everything CI runs (and `make image-test`)
 test: test-native manifests-check test-e2e
 
-## lint: formatting and clippy (wasm and native, tests included), ruff for the Python, actionlint for the workflows
-lint: lint-toolchain venv
+## lint: formatting and clippy (wasm and native, tests included), ruff for the Python, actionlint for the workflows, the alert rules
+lint: lint-toolchain venv observability-check
 	$(VENV)/bin/ruff check --no-cache .
 	$(VENV)/bin/ruff format --check --no-cache .
 	$(VENV)/bin/actionlint -shellcheck= -pyflakes= .github/workflows/*.yml
@@ -121,6 +123,18 @@ lint: lint-toolchain venv
 	$(CARGO) fmt --check --manifest-path bench/noop-filter/Cargo.toml
 	$(CARGO) fmt --check --manifest-path fuzz/Cargo.toml
 	$(CARGO) clippy --target $(TARGET) --manifest-path bench/noop-filter/Cargo.toml --target-dir target -- -D warnings
+
+## observability: observability/prometheusrule.yaml from observability/rules.yaml (the alerts, declared once)
+observability:
+	$(PYTHON) -m observability.prometheusrule
+
+## observability-check: the alert rules (promtool check and unit tests, Debian's prometheus), and the PrometheusRule up to date
+observability-check:
+	@$(call debian,promtool,prometheus)
+	@command -v promtool >/dev/null || { echo "promtool is missing: apt-get install prometheus (Debian), or put promtool on PATH" >&2; exit 1; }
+	promtool check rules observability/rules.yaml
+	promtool test rules observability/rules.test.yaml
+	$(PYTHON) -m observability.prometheusrule --check
 
 # Fuzzing (fuzz/, its own workspace): libFuzzer targets built with the flags `cargo fuzz build -s none`
 # uses, all stable, so the pinned toolchain builds them without cargo-fuzz (`cargo fuzz run -s none
