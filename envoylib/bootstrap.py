@@ -9,14 +9,34 @@ from pathlib import Path, PurePosixPath
 from collections.abc import Mapping
 
 from envoylib.paths import LOOPBACK, TEMPLATE
-from envoylib.plugin import Plugin
+from envoylib.plugin import WASM_TYPE, Plugin
 from envoylib.plugin import plugin as default_plugin
 
 HCM_TYPE = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+LISTENER_TYPE = "type.googleapis.com/envoy.config.listener.v3.Listener"
 ROUTER = {
     "name": "envoy.filters.http.router",
     "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
 }
+
+
+def file_config_source(path: Path) -> dict:
+    """An xDS config source reading the DiscoveryResponse in the file `path`, which Envoy reloads
+    when a file is renamed over it (see `ecds.write_atomically`)."""
+    path = Path(path)
+    return {
+        "resource_api_version": "V3",
+        "path_config_source": {"path": str(path), "watched_directory": {"path": str(path.parent)}},
+    }
+
+
+def ecds_filter(name: str, path: Path, type_url: str = WASM_TYPE) -> dict:
+    """An `http_filters` entry whose configuration comes by ECDS (as on Istio): the resource
+    `name` of type `type_url`, read from the file `path` (see `ecds.extension_document`)."""
+    return {
+        "name": name,
+        "config_discovery": {"config_source": file_config_source(path), "type_urls": [type_url]},
+    }
 
 
 def plugin_bootstrap(

@@ -13,6 +13,8 @@ DEFAULT_WASM = REPO / "target/wasm32-wasip1/release/maintenance_mode.wasm"
 DEFAULT_MODULE = REPO / "target/module/libmaintenance_mode_module.so"
 VENV_ENVOY = REPO / ".venv/bin/envoy"
 TEMPLATE = REPO / "envoy/envoy.yaml.tmpl"
+# The bootstrap fragment with the documented stats_tags rules (metrics labelled by plugin instance).
+STATS_TAGS = REPO / "observability/stats-tags.yaml"
 
 
 def wasm_path() -> Path:

@@ -1,9 +1,10 @@
 """Several instances of the plugin in one filter chain (issue 11), as teams add one WasmPlugin per
 host from the same image: in one VM (same code and vm_id: Envoy shares the VM) and in separate
 VMs, with two worker threads (the module has no VMs: both layouts are the same chain of filters,
-each instance named by its `filter_name`). Each instance has its own metrics (named after its plugin name, a
-Prometheus label with the README's `stats_tags` rule), its own audit and window-change log lines,
-and one instance's `upstream_fallback` never replaces another instance's maintenance response.
+each instance named by its `filter_name`). Each instance has its own metrics (named after its
+plugin name, a Prometheus label with the documented `stats_tags` rules,
+observability/stats-tags.yaml), its own audit and window-change log lines, and one instance's
+`upstream_fallback` never replaces another instance's maintenance response.
 """
 
 from __future__ import annotations
@@ -13,16 +14,8 @@ import re
 import harness
 import pytest
 from envoylib.bootstrap import ROUTER
+from envoylib.paths import STATS_TAGS
 from envoylib.process import Envoy, http_get
-
-
-def stats_tags(plugin: harness.Plugin) -> dict:
-    """The README's rule (section "Metrics"): the instance part of a metric's name becomes a label."""
-    prefix = re.escape(plugin.stats_prefix)
-    return {
-        "stats_tags": [{"tag_name": "maintenance_instance", "regex": rf"^{prefix}maintenance\.(instance\.(.+)\.)\w+$"}]
-    }
-
 
 # First in the chain: off, with upstream_fallback, for every host.
 FALLBACK = ("default.fallback", {"reason": "fallback", "upstream_fallback": {}})
@@ -47,9 +40,9 @@ def chain(request, plugin, upstream, envoy_dir):
         for name, config in instances
     ]
     boot = harness.bootstrap(None, upstream.port, hcm={"http_filters": [*filters, ROUTER]}, plugin=plugin)
-    boot["stats_config"] = stats_tags(plugin)
     workdir = envoy_dir / f"instances-{plugin.kind}-{vms.replace(' ', '-')}-{count}"
-    with Envoy(boot, workdir, concurrency=2) as e:
+    # The documented rules, merged into the bootstrap as Istio merges a bootstrap override.
+    with Envoy(boot, workdir, concurrency=2, args=["--config-yaml", STATS_TAGS.read_text()]) as e:
         yield e, [name for name, _ in instances]
 
 
@@ -98,7 +91,7 @@ def test_instances_are_independent(chain, plugin):
     assert re.search(rf'^{prom}maintenance_responses_total\{{maintenance_instance="default.shop"\}} 3$', text, re.M), (
         text
     )
-    # The README's alert expression keeps the instance that is on.
+    # The documented alert expression keeps the instance that is on.
     on = {
         m.group(1)
         for m in re.finditer(rf'^{prom}maintenance_active\{{maintenance_instance="([^"]+)"\}} 1$', text, re.M)
