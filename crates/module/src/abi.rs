@@ -265,39 +265,31 @@ pub(crate) struct Stream<'h> {
 }
 
 impl<'h> Stream<'h> {
-    /// Every request header, as Envoy holds them (names lower case); the bytes stay valid until
-    /// the hook returns or a header is changed, which the borrow of `self` prevents.
-    pub(crate) fn request_headers(&mut self) -> Option<Vec<(&[u8], &[u8])>> {
+    /// Every request header, as Envoy holds them (names lower case), borrowed: the bytes stay
+    /// valid until the hook returns or a header is changed, which the borrow of `self` prevents.
+    pub(crate) fn request_headers(&mut self) -> Option<Headers<'_>> {
         // SAFETY: a live stream.
         let count = unsafe {
             envoy_dynamic_module_callback_http_get_headers_size(self.ptr, REQUEST_HEADERS)
         };
-        let mut headers = vec![
-            Header {
-                key: Buffer::NULL,
-                value: Buffer::NULL
-            };
-            count
-        ];
-        // SAFETY: room for `count` headers, as Envoy asked.
+        let mut raw: Vec<Header> = Vec::with_capacity(count);
+        // SAFETY: room for `count` headers, as Envoy asked; Envoy writes each of them.
         let read = unsafe {
             envoy_dynamic_module_callback_http_get_headers(
                 self.ptr,
                 REQUEST_HEADERS,
-                headers.as_mut_ptr(),
+                raw.as_mut_ptr(),
             )
         };
         if !read {
             return None;
         }
-        // SAFETY: Envoy filled each buffer with bytes it keeps until the map changes, which
-        // needs `&mut self` again.
-        Some(
-            headers
-                .iter()
-                .map(|header| unsafe { (header.key.bytes(), header.value.bytes()) })
-                .collect(),
-        )
+        // SAFETY: Envoy initialized all `count` entries (it reported success).
+        unsafe { raw.set_len(count) };
+        Some(Headers {
+            raw,
+            stream: std::marker::PhantomData,
+        })
     }
 
     /// The first value of a response header.
@@ -416,6 +408,23 @@ impl<'h> Stream<'h> {
             )
         };
         result == METRICS_SUCCESS
+    }
+}
+
+/// A stream's request headers, borrowed from Envoy (see [`Stream::request_headers`]).
+pub(crate) struct Headers<'s> {
+    raw: Vec<Header>,
+    stream: std::marker::PhantomData<&'s mut ()>,
+}
+
+impl Headers<'_> {
+    /// (name, value) pairs in Envoy's order.
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = (&[u8], &[u8])> + Clone {
+        // SAFETY: Envoy's bytes, valid while the stream is borrowed (see `request_headers`),
+        // which outlives `self`.
+        self.raw
+            .iter()
+            .map(|header| unsafe { (header.key.bytes(), header.value.bytes()) })
     }
 }
 

@@ -13,6 +13,7 @@
 //!   on the first request of each second instead; requests themselves always decide on the
 //!   current time.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
@@ -30,10 +31,18 @@ static SHARED: LazyLock<Mutex<SharedData>> = LazyLock::new(Mutex::default);
 /// What the process remembers across configurations (a wasm VM's counterpart).
 static VM: LazyLock<Arc<Mutex<VmState>>> = LazyLock::new(Arc::default);
 
-/// The filter state key of a plugin property: Envoy keeps a wasm filter's property NAME as
-/// `wasm.NAME`; the module sets the same key, so one access-log format serves both builds.
-fn filter_state_key(property: &str) -> String {
-    format!("wasm.{property}")
+/// The filter state key of the plugin's one property, its decision for the access log: Envoy
+/// keeps a wasm filter's property NAME as `wasm.NAME`; the module sets the same key, so one
+/// access-log format serves both builds.
+const DECISION_KEY: &str = "wasm.maintenance_mode.decision";
+
+/// The filter state key of a plugin property (see [`DECISION_KEY`]), without building the
+/// decision's on every request.
+fn filter_state_key(property: &str) -> Cow<'static, str> {
+    match DECISION_KEY.strip_prefix("wasm.") == Some(property) {
+        true => Cow::Borrowed(DECISION_KEY),
+        false => Cow::Owned(format!("wasm.{property}")),
+    }
 }
 
 fn level(level: Level) -> LogLevel {
@@ -81,7 +90,7 @@ impl Host for Envoy<'_, '_> {
             .stream()?
             .request_headers()
             .ok_or_else(|| refused("request headers unavailable"))?;
-        Ok(serialize_header_map(&headers))
+        Ok(serialize_header_map(headers.iter()))
     }
 
     fn remove_request_header(&mut self, name: &str) -> Result<(), Refused> {
@@ -391,7 +400,7 @@ mod fault {
     pub(super) fn inject(stream: &mut Stream, fault: &mut Option<Vec<u8>>, hook: &[u8]) {
         if hook == b"request" {
             *fault = stream.request_headers().and_then(|headers| {
-                let (_, value) = headers.into_iter().find(|(name, _)| *name == HEADER)?;
+                let (_, value) = headers.iter().find(|(name, _)| *name == HEADER)?;
                 Some(value.to_vec())
             });
         }
@@ -435,5 +444,6 @@ mod tests {
             filter_state_key("maintenance_mode.decision"),
             "wasm.maintenance_mode.decision"
         );
+        assert_eq!(filter_state_key("other"), "wasm.other");
     }
 }

@@ -224,7 +224,7 @@ impl Host for FakeHost {
                     .iter()
                     .map(|(n, v)| (n.as_slice(), v.as_slice()))
                     .collect();
-                Ok(serialize_header_map(&pairs))
+                Ok(serialize_header_map(pairs.iter().copied()))
             }
             false => Err(Refused("BadArgument".into())),
         }
