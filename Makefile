@@ -269,9 +269,11 @@ image-test: build venv
 ##        instructions per request (callgrind) and each VM's memory (~5 min)
 bench: bench-throughput bench-instructions bench-memory
 
-## bench-memory: each plugin VM's linear memory with the 10,000-route configuration, --concurrency 1 and 4
-bench-memory: build module venv
-	ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" $(VENV)/bin/python -m bench.memory --wasm "$(WASM)" --module "$(MODULE_SO)"
+## bench-memory: each plugin VM's linear memory with the 10,000-route configuration, --concurrency 1 and 4;
+##               Envoy's RSS with the native module, the wasm and without a filter
+bench-memory: build module build-noop venv
+	ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" $(VENV)/bin/python -m bench.memory --wasm "$(WASM)" --module "$(MODULE_SO)" \
+		--noop-module "$(NOOP_MODULE)"
 
 ## bench-throughput: only the first part (requests per second with wrk, Envoy CPU and RSS)
 bench-throughput: build build-noop venv
