@@ -90,9 +90,9 @@ module: toolchain
 module-fault: toolchain
 	$(CARGO) build --quiet --profile module -p maintenance-module --features fault-injection --target-dir target/fault-injection
 
-## module-abi-check: fails unless the pinned Envoy expects the module's ABI version (Envoy logs "... matched")
+## module-abi-check: fails unless the pinned Envoy (or ENVOY=path) expects the module's ABI version (Envoy logs "... matched")
 module-abi-check: module venv
-	$(VENV)/bin/python -m envoylib.abi --envoy "$(VENV)/bin/envoy" --module "$(MODULE_SO)"
+	$(VENV)/bin/python -m envoylib.abi --envoy "$(or $(ENVOY),$(VENV)/bin/envoy)" --module "$(MODULE_SO)"
 
 ## cli: the kubectl-maintenance CLI as a static Linux binary (install as kubectl-maintenance on PATH)
 cli: toolchain
