@@ -437,13 +437,14 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
         .unwrap_or("a panic")
 }
 
-/// Runs a hook body; a panic becomes `fallback` (the panic hook has logged it).
-fn guarded<R>(hook: &str, fallback: R, body: impl FnOnce() -> R) -> R {
+/// Runs a hook body; a panic becomes `fallback`, logged at critical level with what Envoy
+/// does then (`outcome`).
+fn guarded<R>(hook: &str, outcome: &str, fallback: R, body: impl FnOnce() -> R) -> R {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| {
         log(
             LogLevel::Critical,
             &format!(
-                "maintenance-mode: {hook} failed ({}); failing closed",
+                "maintenance-mode: {hook} failed ({}); {outcome}",
                 panic_message(&*payload)
             ),
         );
@@ -522,21 +523,26 @@ unsafe fn request_hook(
 
 #[cfg_attr(not(test), no_mangle)]
 extern "C" fn envoy_dynamic_module_on_program_init() -> *const c_char {
-    guarded("program init", std::ptr::null(), || {
-        // The panic hook logs through Envoy (the default would print to stderr only).
-        std::panic::set_hook(Box::new(|info| {
-            let location = info
-                .location()
-                .map(|at| format!(" at {}:{}", at.file(), at.line()))
-                .unwrap_or_default();
-            let message = panic_message(info.payload());
-            log(
-                LogLevel::Critical,
-                &format!("maintenance-mode panicked{location}: {message}"),
-            );
-        }));
-        ABI_VERSION.as_ptr()
-    })
+    guarded(
+        "program init",
+        "Envoy does not load the module",
+        std::ptr::null(),
+        || {
+            // The panic hook logs through Envoy (the default would print to stderr only).
+            std::panic::set_hook(Box::new(|info| {
+                let location = info
+                    .location()
+                    .map(|at| format!(" at {}:{}", at.file(), at.line()))
+                    .unwrap_or_default();
+                let message = panic_message(info.payload());
+                log(
+                    LogLevel::Critical,
+                    &format!("maintenance-mode panicked{location}: {message}"),
+                );
+            }));
+            ABI_VERSION.as_ptr()
+        },
+    )
 }
 
 #[cfg_attr(not(test), no_mangle)]
@@ -545,19 +551,24 @@ extern "C" fn envoy_dynamic_module_on_http_filter_config_new(
     name: Buffer,
     config: Buffer,
 ) -> ModulePtr {
-    guarded("configuration", std::ptr::null(), || {
-        // SAFETY: Envoy's buffers, valid during this call.
-        let (name, config) = unsafe { (name.bytes(), config.bytes()) };
-        match FilterConfig::new(ConfigHandle(config_envoy), name, config) {
-            Some(config) => Arc::into_raw(Arc::new(config)).cast(),
-            None => std::ptr::null(),
-        }
-    })
+    guarded(
+        "configuration",
+        "Envoy rejects it",
+        std::ptr::null(),
+        || {
+            // SAFETY: Envoy's buffers, valid during this call.
+            let (name, config) = unsafe { (name.bytes(), config.bytes()) };
+            match FilterConfig::new(ConfigHandle(config_envoy), name, config) {
+                Some(config) => Arc::into_raw(Arc::new(config)).cast(),
+                None => std::ptr::null(),
+            }
+        },
+    )
 }
 
 #[cfg_attr(not(test), no_mangle)]
 extern "C" fn envoy_dynamic_module_on_http_filter_config_destroy(config: ModulePtr) {
-    guarded("configuration destroy", (), || {
+    guarded("configuration destroy", "its memory stays", (), || {
         // SAFETY: the pointer `on_http_filter_config_new` made with `Arc::into_raw`, destroyed
         // once by Envoy.
         drop(unsafe { Arc::from_raw(config.cast::<FilterConfig>()) });
@@ -569,65 +580,65 @@ extern "C" fn envoy_dynamic_module_on_http_filter_per_route_config_new(
     name: Buffer,
     config: Buffer,
 ) -> ModulePtr {
-    guarded("route configuration", std::ptr::null(), || {
-        // SAFETY: Envoy's buffers, valid during this call.
-        let (name, config) = unsafe { (name.bytes(), config.bytes()) };
-        match RouteConfig::new(name, config) {
-            Some(config) => Arc::into_raw(Arc::new(config)).cast(),
-            None => std::ptr::null(),
-        }
-    })
+    guarded(
+        "route configuration",
+        "Envoy rejects it",
+        std::ptr::null(),
+        || {
+            // SAFETY: Envoy's buffers, valid during this call.
+            let (name, config) = unsafe { (name.bytes(), config.bytes()) };
+            match RouteConfig::new(name, config) {
+                Some(config) => Arc::into_raw(Arc::new(config)).cast(),
+                None => std::ptr::null(),
+            }
+        },
+    )
 }
 
 #[cfg_attr(not(test), no_mangle)]
 extern "C" fn envoy_dynamic_module_on_http_filter_per_route_config_destroy(config: ModulePtr) {
-    guarded("route configuration destroy", (), || {
-        // SAFETY: the pointer `on_http_filter_per_route_config_new` made with `Arc::into_raw`,
-        // destroyed once by Envoy.
-        drop(unsafe { Arc::from_raw(config.cast::<RouteConfig>()) });
-    })
+    guarded(
+        "route configuration destroy",
+        "its memory stays",
+        (),
+        || {
+            // SAFETY: the pointer `on_http_filter_per_route_config_new` made with `Arc::into_raw`,
+            // destroyed once by Envoy.
+            drop(unsafe { Arc::from_raw(config.cast::<RouteConfig>()) });
+        },
+    )
 }
 
 #[cfg_attr(not(test), no_mangle)]
 extern "C" fn envoy_dynamic_module_on_http_filter_new(
     config: ModulePtr,
-    filter_envoy: EnvoyPtr,
+    _filter_envoy: EnvoyPtr,
 ) -> ModulePtr {
-    let made = catch_unwind(AssertUnwindSafe(|| {
-        let config = config.cast::<FilterConfig>();
-        // SAFETY: a live configuration from `on_http_filter_config_new`: take a reference of
-        // our own for the stream.
-        let config = unsafe {
-            Arc::increment_strong_count(config);
-            Arc::from_raw(config)
-        };
-        Filter::new(config)
-    }));
-    match made {
-        Ok(filter) => Box::into_raw(Box::new(FilterBox {
-            filter,
-            failed: false,
-        }))
-        .cast_const()
-        .cast(),
-        Err(payload) => {
-            log(
-                LogLevel::Critical,
-                &format!(
-                    "maintenance-mode: creating the request's filter failed ({}); the stream is closed",
-                    panic_message(&*payload)
-                ),
-            );
-            // Envoy closes the stream when a filter cannot be made: fail closed.
-            let _ = filter_envoy;
-            std::ptr::null()
-        }
-    }
+    // Without a filter object Envoy closes the stream: fail closed.
+    guarded(
+        "the request's filter",
+        "Envoy closes the stream",
+        std::ptr::null(),
+        || {
+            let config = config.cast::<FilterConfig>();
+            // SAFETY: a live configuration from `on_http_filter_config_new`: take a reference of
+            // our own for the stream.
+            let config = unsafe {
+                Arc::increment_strong_count(config);
+                Arc::from_raw(config)
+            };
+            let filter = Box::new(FilterBox {
+                filter: Filter::new(config),
+                failed: false,
+            });
+            Box::into_raw(filter).cast_const().cast()
+        },
+    )
 }
 
 #[cfg_attr(not(test), no_mangle)]
 extern "C" fn envoy_dynamic_module_on_http_filter_destroy(filter_module: ModulePtr) {
-    guarded("filter destroy", (), || {
+    guarded("filter destroy", "its memory stays", (), || {
         // SAFETY: the box `on_http_filter_new` made, destroyed once by Envoy.
         drop(unsafe { Box::from_raw(filter_module as *mut FilterBox) });
     })
