@@ -466,6 +466,16 @@ fn fail_closed(stream: &mut Stream) {
     );
 }
 
+// Envoy hands the configuration objects to every worker and may move a request's filter between
+// threads; the raw pointers below would hide it if they could not go.
+const _: () = {
+    const fn shared<T: Send + Sync>() {}
+    const fn sent<T: Send>() {}
+    shared::<FilterConfig>();
+    shared::<RouteConfig>();
+    sent::<FilterBox>();
+};
+
 /// One request's filter object, as Envoy holds it.
 struct FilterBox {
     filter: Filter,
