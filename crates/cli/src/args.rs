@@ -300,6 +300,15 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, UsageError> {
 pub fn completion(shell: Shell) -> Vec<u8> {
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "kubectl-maintenance", &mut out);
+    if shell == Shell::Bash {
+        // clap_complete spells the state of a hyphenated binary's subcommands one way in its
+        // loop (kubectl__maintenance__subcmd__on) and another in the case arms
+        // (kubectl__subcmd__maintenance__subcmd__on), so no subcommand option would ever
+        // complete (clap-rs/clap#6421): the arms are spelled as the loop spells them.
+        let script = String::from_utf8_lossy(&out)
+            .replace("kubectl__subcmd__maintenance", "kubectl__maintenance");
+        return script.into_bytes();
+    }
     out
 }
 
@@ -413,7 +422,9 @@ fn resolve(cli: Cli) -> Result<Invocation, String> {
         return Err(format!("-o {output}: use one of {}", formats.join(", ")));
     }
     if write.in_place && output == "json" {
-        return Err("--in-place keeps the manifest as it is written: -o json does not apply".into());
+        return Err(
+            "--in-place keeps the manifest as it is written: -o json does not apply".into(),
+        );
     }
     Ok(Invocation {
         command,
