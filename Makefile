@@ -37,7 +37,7 @@ INSTR_ARGS  ?=
 # CONFIG=file runs with another plugin configuration (default envoy/maintenance.json).
 RUN_ARGS    ?=
 
-.PHONY: toolchain lint-toolchain doc-check build cli cli-native build-noop venv test test-native test-e2e lint fuzz fuzz-build fuzz-ci run on off apply show docker-config docker-up istio-check manifests-check image image-test bench bench-throughput bench-memory bench-smoke bench-instructions bench-ci clean
+.PHONY: release release-check manifests release-push toolchain lint-toolchain doc-check docs build cli cli-native build-noop venv test test-native test-e2e lint fuzz fuzz-build fuzz-ci run on off apply show docker-config docker-up istio-check manifests-check image image-test observability observability-check bench bench-throughput bench-memory bench-smoke bench-instructions bench-ci clean
 
 # $(call debian,COMMAND,PACKAGE): installs PACKAGE when COMMAND is missing and we may (root with
 # apt-get, as on CI); otherwise leaves it to the caller to say what is missing.
@@ -101,25 +101,40 @@ $(VENV_OK): tests/requirements.txt
 test-native: toolchain
 	$(CARGO) test --workspace --lib --tests
 
-## test-e2e: the pytest suite against a real Envoy running the release wasm (and Debian's chromium for the page)
+## test-e2e: the pytest suite against a real Envoy running the release wasm (and Debian's chromium for the page,
+##           Debian's prometheus for the dashboard and alerts)
 test-e2e: build venv cli-native
 	@$(call debian,chromium,chromium)
+	@$(call debian,prometheus,prometheus)
 	MAINTENANCE_WASM="$(abspath $(WASM))" ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" MAINTENANCE_CLI="$(abspath $(CLI))" \
 		$(VENV)/bin/python -m pytest tests/e2e -q -p no:cacheprovider $(PYTEST_ARGS)
 
 ## test: everything CI runs (and `make image-test`)
 test: test-native manifests-check test-e2e
 
-## lint: formatting and clippy (wasm and native, tests included), ruff for the Python
-lint: lint-toolchain venv
+## lint: formatting and clippy (wasm and native, tests included), ruff for the Python, actionlint for the workflows, the alert rules
+lint: lint-toolchain venv observability-check
 	$(VENV)/bin/ruff check --no-cache .
 	$(VENV)/bin/ruff format --check --no-cache .
+	$(VENV)/bin/actionlint -shellcheck= -pyflakes= .github/workflows/*.yml
 	$(CARGO) fmt --check
 	$(CARGO) clippy --workspace --target $(TARGET) --all-targets -- -D warnings
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) fmt --check --manifest-path bench/noop-filter/Cargo.toml
 	$(CARGO) fmt --check --manifest-path fuzz/Cargo.toml
 	$(CARGO) clippy --target $(TARGET) --manifest-path bench/noop-filter/Cargo.toml --target-dir target -- -D warnings
+
+## observability: observability/prometheusrule.yaml from observability/rules.yaml (the alerts, declared once)
+observability:
+	$(PYTHON) -m observability.prometheusrule
+
+## observability-check: the alert rules (promtool check and unit tests, Debian's prometheus), and the PrometheusRule up to date
+observability-check:
+	@$(call debian,promtool,prometheus)
+	@command -v promtool >/dev/null || { echo "promtool is missing: apt-get install prometheus (Debian), or put promtool on PATH" >&2; exit 1; }
+	promtool check rules observability/rules.yaml
+	promtool test rules observability/rules.test.yaml
+	$(PYTHON) -m observability.prometheusrule --check
 
 # Fuzzing (fuzz/, its own workspace): libFuzzer targets built with the flags `cargo fuzz build -s none`
 # uses, all stable, so the pinned toolchain builds them without cargo-fuzz (`cargo fuzz run -s none
@@ -200,24 +215,26 @@ manifests-check: build venv
 
 ## image: the OCI image for Istio (FROM scratch, /plugin.wasm); needs a working docker, podman or buildah
 image: build
-	@if command -v docker >/dev/null && docker info >/dev/null 2>&1; then \
-		docker build -t "$(IMAGE)" .; \
+	@dest=REGISTRY/maintenance-mode:$(VERSION); \
+	if command -v docker >/dev/null && docker info >/dev/null 2>&1; then \
+		docker build -t "$(IMAGE)" . || exit 1; push="docker tag $(IMAGE) $$dest && docker push $$dest"; \
 	elif command -v podman >/dev/null && podman info >/dev/null 2>&1; then \
-		podman build -t "$(IMAGE)" .; \
+		podman build -t "$(IMAGE)" . || exit 1; push="podman push $(IMAGE) docker://$$dest"; \
 	elif command -v buildah >/dev/null; then \
-		buildah bud -t "$(IMAGE)" .; \
+		buildah bud -t "$(IMAGE)" . || exit 1; push="buildah push $(IMAGE) docker://$$dest"; \
 	else \
 		echo "make image: no usable container builder (docker with a running daemon, podman or buildah)." >&2; \
-		echo "The image is only the wasm as /plugin.wasm (see Dockerfile); any OCI builder can make it." >&2; \
+		echo "The image is only the wasm as /plugin.wasm (see Dockerfile); any OCI builder can make it," >&2; \
+		echo "and 'make release' writes it as an OCI archive without one (dist/*.oci.tar)." >&2; \
 		exit 1; \
-	fi
-	@echo "built $(IMAGE); push it with: docker tag $(IMAGE) REGISTRY/maintenance-mode:$(VERSION) && docker push REGISTRY/maintenance-mode:$(VERSION)"
+	fi; \
+	echo "built $(IMAGE); push it with: $$push"
 ## image-test: build the image (buildah), push it to a registry on loopback, pull it back (skopeo), check it as Istio and Envoy Gateway would, load it in Envoy
 image-test: build venv
 	@$(call debian,buildah,buildah)
 	@$(call debian,skopeo,skopeo)
 	@$(call debian,docker-registry,docker-registry)
-	timeout 600 $(VENV)/bin/python -m tests.image_test --wasm "$(WASM)" --envoy "$(VENV)/bin/envoy"
+	timeout 600 $(VENV)/bin/python -m tests.image_test --wasm "$(WASM)" --envoy "$(VENV)/bin/envoy" --version "$(VERSION)"
 
 ## bench: the hot-path benchmark, side by side with a no-op filter, direct_response and Lua, then
 ##        instructions per request (callgrind) and each VM's memory (~5 min)
@@ -249,9 +266,81 @@ bench-ci: build build-noop venv
 bench-smoke:
 	$(MAKE) --no-print-directory bench-throughput BENCH_ARGS="--rounds 1 --seconds 1 --no-native $(BENCH_ARGS)"
 
+# Releases: `make release` builds every shipped file into dist/ from a separate target directory,
+# with source paths remapped so that two clean builds give the same bytes (`make release-check`).
+DIST              ?= dist
+IMAGE_REPO        ?= ghcr.io/example/maintenance-mode
+SOURCE_URL        ?= https://github.com/example/maintenance-mode
+RELEASE_TARGET_DIR ?= target/release-build
+RELEASE_PLATFORMS := x86_64 aarch64
+# Source paths remapped (they end up in panic locations), added to each target's own flags
+# (.cargo/config.toml) rather than replacing them as RUSTFLAGS would.
+REMAP = "--remap-path-prefix=$(CURDIR)=/build", "--remap-path-prefix=$(or $(CARGO_HOME),$(HOME)/.cargo)=/cargo"
+# $(call release_build,TARGET_DIR,TRIPLE,PACKAGE). The static musl CLIs link with the toolchain's
+# own rust-lld: no cross compiler needed.
+release_build = CARGO_TARGET_DIR='$(1)' $(CARGO) build --quiet --locked --release --target $(2) -p $(3) \
+	--config 'target.$(2).rustflags = [$(REMAP)]' $(if $(findstring musl,$(2)),--config 'target.$(2).linker = "rust-lld"')
+
+# $(call release_builds,TARGET_DIR): the wasm and the CLI for every platform, into TARGET_DIR.
+release_builds = $(call release_build,$(1),$(TARGET),maintenance-wasm); \
+	$(foreach arch,$(RELEASE_PLATFORMS),$(call release_build,$(1),$(arch)-unknown-linux-musl,kubectl-maintenance);)
+
+## release: dist/ with the wasm, the OCI image archive and digest, static CLIs (linux x86_64, aarch64),
+##          the SBOM, the manifests pinned to the image (IMAGE_REPO=...), SHA256SUMS
+release: toolchain venv
+	@$(call rustup_ensure,); for arch in $(RELEASE_PLATFORMS); do \
+		rustup target list --installed --toolchain $(TOOLCHAIN) | grep -x "$$arch-unknown-linux-musl" >/dev/null || \
+			rustup target add --toolchain $(TOOLCHAIN) "$$arch-unknown-linux-musl"; \
+	done
+	@echo "building the release files (wasm, CLI for $(RELEASE_PLATFORMS)) in $(RELEASE_TARGET_DIR)"
+	@$(call release_builds,$(RELEASE_TARGET_DIR))
+	$(VENV)/bin/python -m release.dist --version "$(VERSION)" --image "$(IMAGE_REPO)" --source "$(SOURCE_URL)" \
+		--out "$(DIST)" --wasm "$(RELEASE_TARGET_DIR)/$(TARGET)/release/maintenance_mode.wasm" \
+		$(foreach arch,$(RELEASE_PLATFORMS),--cli linux-$(arch)=$(RELEASE_TARGET_DIR)/$(arch)-unknown-linux-musl/release/kubectl-maintenance) \
+		istio/*.yaml gateway/*.yaml
+	$(VENV)/bin/python -m istio.check --envoy "$(VENV)/bin/envoy" --wasm "$(DIST)/maintenance_mode-$(VERSION).wasm" $(DIST)/manifests/*.yaml
+
+## release-check: make release, then a second clean build must give byte-identical files; checks dist/ (CI)
+release-check: release
+	rm -rf target/release-repro
+	@echo "rebuilding in target/release-repro to compare"
+	@$(call release_builds,target/release-repro)
+	cmp "$(DIST)/maintenance_mode-$(VERSION).wasm" target/release-repro/$(TARGET)/release/maintenance_mode.wasm
+	@for arch in $(RELEASE_PLATFORMS); do \
+		cmp "$(DIST)/kubectl-maintenance-$(VERSION)-linux-$$arch" target/release-repro/$$arch-unknown-linux-musl/release/kubectl-maintenance; \
+	done
+	@echo "reproducible: the second build is byte-identical"
+	DIST="$(abspath $(DIST))" VERSION="$(VERSION)" $(VENV)/bin/python -m pytest tests/release -q -p no:cacheprovider
+
+## manifests: the shipped manifests pinned to IMAGE_REPO@DIGEST (DIGEST=sha256:..., default dist/'s image) in dist/manifests
+manifests:
+	$(PYTHON) -m release.manifests --image "$(IMAGE_REPO)" --out "$(DIST)/manifests" \
+		--digest "$(or $(DIGEST),$$(cat $(DIST)/maintenance-mode-$(VERSION).oci.digest))" istio/*.yaml gateway/*.yaml
+
+## release-push: push dist/'s image to IMAGE_REPO:VERSION unchanged (skopeo; its digest stays the one in dist/)
+release-push:
+	@$(call debian,skopeo,skopeo)
+	skopeo copy --preserve-digests $(SKOPEO_ARGS) "oci-archive:$(DIST)/maintenance-mode-$(VERSION).oci.tar" \
+		"docker://$(IMAGE_REPO):$(VERSION)"
+
 ## doc-check: the crate's documentation builds without warnings (broken links included)
 doc-check: toolchain
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
+
+# The book (docs/) is built by this mdBook, installed from crates.io into cargo's bin directory
+# when that one is missing (a few minutes: only the features `mdbook build` needs).
+MDBOOK_VERSION := 0.5.4
+MDBOOK  := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin/mdbook
+
+## docs: the book (docs/src) into target/book, then a check that no internal link or anchor is
+##       broken in it or in README.md (installs mdbook $(MDBOOK_VERSION) when missing)
+docs: venv
+	@"$(MDBOOK)" --version 2>/dev/null | grep -qx 'mdbook v$(MDBOOK_VERSION)' || { \
+		echo "installing mdbook $(MDBOOK_VERSION) from crates.io (a few minutes)"; \
+		$(CARGO) install mdbook --locked --version $(MDBOOK_VERSION) --no-default-features --features search; }
+	"$(MDBOOK)" build docs
+	MDBOOK="$(MDBOOK)" $(VENV)/bin/python -m pytest tests/docs -q -p no:cacheprovider
+	$(VENV)/bin/python -m docs.check_links --book target/book --readme README.md
 
 clean:
 	$(CARGO) clean

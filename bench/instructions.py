@@ -68,7 +68,7 @@ def notice_lead_time() -> dict:
     return {**ON, "windows": [window], "notice_before": 86400}
 
 
-# Envoy's file access log printing the plugin's decision (README "The decision in the access log").
+# Envoy's file access log printing the plugin's decision (docs/src/rollouts.md, "The decision in the access log").
 ACCESS_LOG = {
     "access_log": [
         {
@@ -131,7 +131,7 @@ CASES: list[Case] = [
     Case("bypassed", "bypassed request (bypass path /admin), maintenance on", ON, 200, ref="off", path="/admin/users"),
     Case("page", "maintenance page, plugin", ON, 503, ref="noop-reply"),
     Case("noop-reply", "same 503, fixed reply from the no-op wasm filter", NOOP_REPLY, 503, ref="noop"),
-    # Each optional feature's hot path (README "Performance", "What the optional features cost"):
+    # Each optional feature's hot path (docs/src/performance.md, "What the optional features cost"):
     Case("status-off", "status_path set, maintenance off (the header map read for the path)", {**OFF, **STATUS_PATH}, 200, ref="off"),
     Case("status-on-1", "status_path set, plugin on, 1 route, request out of scope", {**ON_ONE_RULE, **STATUS_PATH}, 200, ref="on-1"),
     Case("notice", "notice_before: in the lead time, in scope, maintenance-notice added", notice_lead_time(), 200, ref="off"),

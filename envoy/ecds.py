@@ -2,7 +2,7 @@
 """Create a first ECDS resource file for the plugin, only with a configuration it accepts.
 
 Envoy reads the maintenance-mode filter from an ECDS resource file (see envoy/envoy.yaml.tmpl
-and the README's "Plain Envoy"). This writes one; changing it afterwards is the CLI's job
+and docs/src/plain-envoy.md). This writes one; changing it afterwards is the CLI's job
 (`kubectl-maintenance --ecds FILE on/off/apply`, or `make on/off/apply`).
 
   python -m envoy.ecds render --file F --wasm PATH CONFIG.json

@@ -9,7 +9,8 @@ Standard library only (the HTTP/2 client imports `h2` when called). Modules, by 
                        JSON string in a google.protobuf.StringValue, as Istio and Envoy Gateway
                        deliver it), the test/benchmark bootstrap, envoy/envoy.yaml.tmpl rendering.
 - `envoylib.ecds`      the ECDS resource file: its document, a first one written only when the
-                       plugin accepts it, atomic writes, Envoy's update counters.
+                       plugin accepts it, atomic writes, Envoy's update counters; other xDS
+                       files (any filter by ECDS, listeners by LDS).
 - `envoylib.process`   an Envoy process (start, ready, stop, log), `validate` (envoy --mode
                        validate), process-group clean-up, loopback port checks.
 - `envoylib.client`    raw HTTP/1.1 and h2c clients that send exactly the bytes they are given.

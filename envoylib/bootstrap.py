@@ -15,6 +15,7 @@ FILTER_NAME = "maintenance-mode"
 WASM_TYPE = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm"
 STRING_VALUE_TYPE = "type.googleapis.com/google.protobuf.StringValue"
 HCM_TYPE = "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+LISTENER_TYPE = "type.googleapis.com/envoy.config.listener.v3.Listener"
 ROUTER = {
     "name": "envoy.filters.http.router",
     "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
@@ -31,15 +32,16 @@ def config_text(config) -> str:
     return json.dumps(config)
 
 
-def wasm_config(config, wasm: Path | str | None = None, *, vm_id: str = FILTER_NAME) -> dict:
+def wasm_config(config, wasm: Path | str | None = None, *, vm_id: str = FILTER_NAME, name: str = FILTER_NAME) -> dict:
     """The Wasm HTTP filter's typed config (envoy.extensions.filters.http.wasm.v3.Wasm), with the
     plugin configuration as Istio and Envoy Gateway send it: a JSON string in a StringValue (a
     Struct would reach the plugin as binary protobuf). `config`: see `config_text`; None gives
     no configuration at all (the plugin's default: maintenance off). `wasm` defaults to
     `paths.wasm_path()`. Plugins with the same code and `vm_id` share one VM (Envoy Gateway
-    gives each policy its own)."""
+    gives each policy its own). `name` is the plugin name, which names the instance's metrics
+    (Istio: `<namespace>.<name>`)."""
     inner: dict = {
-        "name": FILTER_NAME,
+        "name": name,
         "root_id": FILTER_NAME,
         "vm_config": {
             "vm_id": vm_id,
@@ -57,6 +59,25 @@ def wasm_filter(
 ) -> dict:
     """An `http_filters` entry running the plugin with `config` (see `wasm_config`)."""
     return {"name": name, "typed_config": wasm_config(config, wasm, vm_id=vm_id)}
+
+
+def file_config_source(path: Path) -> dict:
+    """An xDS config source reading the DiscoveryResponse in the file `path`, which Envoy reloads
+    when a file is renamed over it (see `ecds.write_atomically`)."""
+    path = Path(path)
+    return {
+        "resource_api_version": "V3",
+        "path_config_source": {"path": str(path), "watched_directory": {"path": str(path.parent)}},
+    }
+
+
+def ecds_filter(name: str, path: Path, type_url: str = WASM_TYPE) -> dict:
+    """An `http_filters` entry whose configuration comes by ECDS (as on Istio): the resource
+    `name` of type `type_url`, read from the file `path` (see `ecds.extension_document`)."""
+    return {
+        "name": name,
+        "config_discovery": {"config_source": file_config_source(path), "type_urls": [type_url]},
+    }
 
 
 def plugin_bootstrap(

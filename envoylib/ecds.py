@@ -4,7 +4,11 @@ counters that tell whether it applied or rejected a new one.
 Changing the configuration in a file is the CLI's job (`kubectl-maintenance --ecds FILE on/off/
 apply`); `write_first` creates one, and only with a configuration the plugin accepts: a file
 Envoy rejects at start leaves the filter without a configuration, and Envoy then answers every
-request with an empty 500."""
+request with an empty 500.
+
+`extension_document` and `discovery_document` write other xDS files Envoy watches the same way:
+any filter by ECDS, or listeners by LDS (the tests' gateways configured as Istio and Envoy
+Gateway configure theirs)."""
 
 from __future__ import annotations
 
@@ -37,6 +41,18 @@ def resource_document(config_text: str, wasm: str) -> dict:
             {"@type": EXTENSION_CONFIG_TYPE, "name": FILTER_NAME, "typed_config": wasm_config(config_text, wasm)}
         ],
     }
+
+
+def discovery_document(resources: list[dict]) -> dict:
+    """A DiscoveryResponse for a file config source (`bootstrap.file_config_source`: ECDS, or
+    LDS with listeners typed `bootstrap.LISTENER_TYPE`), versioned by its content."""
+    return {"version_info": version_of(json.dumps(resources, sort_keys=True)), "resources": resources}
+
+
+def extension_document(name: str, typed_config: dict) -> dict:
+    """An ECDS file holding any filter: the TypedExtensionConfig `name` with `typed_config`
+    (e.g. `bootstrap.wasm_config(...)`)."""
+    return discovery_document([{"@type": EXTENSION_CONFIG_TYPE, "name": name, "typed_config": typed_config}])
 
 
 def read_document(path: Path) -> dict:

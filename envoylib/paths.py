@@ -11,6 +11,8 @@ LOOPBACK = "127.0.0.1"
 DEFAULT_WASM = REPO / "target/wasm32-wasip1/release/maintenance_mode.wasm"
 VENV_ENVOY = REPO / ".venv/bin/envoy"
 TEMPLATE = REPO / "envoy/envoy.yaml.tmpl"
+# The bootstrap fragment with the documented stats_tags rules (metrics labelled by plugin instance).
+STATS_TAGS = REPO / "observability/stats-tags.yaml"
 
 
 def wasm_path() -> Path:

@@ -144,7 +144,9 @@ class Envoy:
     Use as a context manager (or start()/stop()). Its admin address is read back from
     --admin-address-path (so admin port 0 works) into `admin` ("127.0.0.1:PORT"), the port of
     the listener named `listener` from /listeners into `port` (None when it has no such listener).
-    `command_prefix` runs the binary under another program (valgrind). The log (stdout+stderr) goes to
+    `command_prefix` runs the binary under another program (valgrind); `args` are more options
+    (e.g. `["--config-yaml", text]`, which Envoy merges into the bootstrap, as Istio applies a
+    bootstrap override). The log (stdout+stderr) goes to
     `<workdir>/envoy.log`. The process runs in its own process group, is SIGTERMed if its
     parent dies, and stop() kills the group.
     """
@@ -161,11 +163,13 @@ class Envoy:
         listener: str = "ingress",
         envoy: str | None = None,
         command_prefix: Sequence[str] = (),
+        args: Sequence[str] = (),
     ):
         self.envoy = envoy  # the binary; default: paths.envoy_bin()
         # Put in front of the binary, e.g. ["valgrind", "--tool=callgrind"] (then `envoy` must be
         # the real binary, paths.envoy_native_bin(), not the venv's Python launcher).
         self.command_prefix = list(command_prefix)
+        self.args = list(args)
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.boot_path = boot if isinstance(boot, Path) else write_bootstrap(self.workdir, boot)
@@ -206,6 +210,7 @@ class Envoy:
             "--concurrency", str(self.concurrency),
             "-l", self.log_level,
             "--admin-address-path", str(self.admin_path),
+            *self.args,
         ]  # fmt: skip
         if self.component_log_level:
             cmd += ["--component-log-level", self.component_log_level]

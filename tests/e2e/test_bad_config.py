@@ -59,7 +59,7 @@ GOOD = {
     "empty_bypass": json.dumps({"enabled": True, "bypass": {"paths": []}}),
     "empty_response": json.dumps({"enabled": True, "response": {}}),
     "root_path_prefix": json.dumps({"enabled": True, "routes": [{"path_prefix": "/"}]}),
-    "host_star": json.dumps({"enabled": True, "routes": [{"hosts": ["*"]}]}),  # README: `*` = any host
+    "host_star": json.dumps({"enabled": True, "routes": [{"hosts": ["*"]}]}),  # the book: `*` = any host
     "shipped_envoy_maintenance_json": (harness.REPO / "envoy/maintenance.json").read_text(encoding="utf-8")
     if (harness.REPO / "envoy/maintenance.json").exists()
     else "{}",

@@ -457,7 +457,7 @@ CIDRS_10 = {"enabled": True, "bypass": {"cidrs": ["10.0.0.0/8"]}}
 def test_default_envoy_takes_the_client_address_from_x_forwarded_for(make_envoy):
     # Envoy's default (use_remote_address: false) takes the address from the last
     # X-Forwarded-For entry: right behind a trusted proxy that appends it, forgeable at the
-    # edge. The README says so; this pins the behaviour it describes.
+    # edge. The book says so (docs/src/bypass.md); this pins the behaviour it describes.
     e = make_envoy(CIDRS_10)
     assert upstream_saw(e.get("/checkout", headers=FORGED))
     assert_maintenance(e.get("/checkout"))

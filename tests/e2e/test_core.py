@@ -24,7 +24,7 @@ REASON = "Scheduled database upgrade, back at 14:00 UTC."
 
 # Dot segments, plain or encoded, are ambiguous and fail closed (maintenance): Envoy's
 # router without normalize_path matches the raw path, so `/shop/../other` may be routed
-# to the shop cluster while resolving to `/other`. See README "Path and host matching".
+# to the shop cluster while resolving to `/other`. See docs/src/matching.md.
 
 # Headers Envoy itself varies per request / per response; ignored when comparing
 # filtered traffic with the baseline Envoy.

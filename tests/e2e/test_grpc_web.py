@@ -1,7 +1,7 @@
 """gRPC-web (issue 11) through a real Envoy, over HTTP/1.1 and h2: the maintenance reply and the
 `upstream_fallback` reply a gRPC-web client understands, and exact gRPC content-type matching.
 
-The reply (README "The maintenance response"): HTTP 200, the request's gRPC-web content type,
+The reply (docs/src/response.md): HTTP 200, the request's gRPC-web content type,
 `grpc-status: 14` and the percent-encoded `grpc-message` as headers, and the same trailers as one
 gRPC-web trailer frame in the body (base64 for `-text`). Envoy drops the content-type of a local
 reply without a body, so a headers-only reply would reach the client without one.
@@ -94,7 +94,7 @@ class TestMaintenance:
 
     def test_grpc_with_parameters_gets_a_grpc_status(self, envoy):
         # Envoy does not take `application/grpc;…` for gRPC; the plugin still answers with the
-        # gRPC status (Envoy drops the content-type of this body-less reply: README).
+        # gRPC status (Envoy drops the content-type of this body-less reply: docs/src/response.md).
         r = envoy.h2(
             "POST",
             "/pkg.Svc/Method",

@@ -1,8 +1,9 @@
 """Several instances of the plugin in one filter chain (issue 11), as teams add one WasmPlugin per
 host from the same image: in one VM (same code and vm_id: Envoy shares the VM) and in separate
 VMs, with two worker threads. Each instance has its own metrics (named after its plugin name, a
-Prometheus label with the README's `stats_tags` rule), its own audit and window-change log lines,
-and one instance's `upstream_fallback` never replaces another instance's maintenance response.
+Prometheus label with the documented `stats_tags` rules, observability/stats-tags.yaml), its own
+audit and window-change log lines, and one instance's `upstream_fallback` never replaces another
+instance's maintenance response.
 """
 
 from __future__ import annotations
@@ -12,12 +13,8 @@ import re
 import harness
 import pytest
 from envoylib.bootstrap import ROUTER
+from envoylib.paths import STATS_TAGS
 from envoylib.process import Envoy, http_get
-
-# The README's rule (section "Metrics"): the instance part of a metric's name becomes a label.
-STATS_TAGS = {
-    "stats_tags": [{"tag_name": "maintenance_instance", "regex": r"^wasmcustom\.maintenance\.(instance\.(.+)\.)\w+$"}]
-}
 
 # First in the chain: off, with upstream_fallback, for every host.
 FALLBACK = ("default.fallback", {"reason": "fallback", "upstream_fallback": {}})
@@ -44,9 +41,9 @@ def chain(request, wasm, upstream, envoy_dir):
         for name, config in instances
     ]
     boot = harness.bootstrap(None, upstream.port, hcm={"http_filters": [*filters, ROUTER]})
-    boot["stats_config"] = STATS_TAGS
     workdir = envoy_dir / f"instances-{vms.replace(' ', '-')}-{count}"
-    with Envoy(boot, workdir, concurrency=2) as e:
+    # The documented rules, merged into the bootstrap as Istio merges a bootstrap override.
+    with Envoy(boot, workdir, concurrency=2, args=["--config-yaml", STATS_TAGS.read_text()]) as e:
         yield e, [name for name, _ in instances]
 
 
@@ -91,7 +88,7 @@ def test_instances_are_independent(chain):
     assert re.search(r'^maintenance_active\{maintenance_instance="default.shop"\} 1$', text, re.M), text
     assert re.search(r'^maintenance_active\{maintenance_instance="default.fallback"\} 0$', text, re.M), text
     assert re.search(r'^maintenance_responses_total\{maintenance_instance="default.shop"\} 3$', text, re.M), text
-    # The README's alert expression keeps the instance that is on.
+    # The documented alert expression keeps the instance that is on.
     on = {m.group(1) for m in re.finditer(r'^maintenance_active\{maintenance_instance="([^"]+)"\} 1$', text, re.M)}
     assert on == {"default.shop"} | ({"default.api"} if "default.api" in names else set())
 

@@ -432,7 +432,7 @@ def test_metrics_count_each_decision(make_envoy):
     }
 
     _, text = http_get(f"http://{e.admin}/stats/prometheus")
-    # Without a `stats_tags` rule (README, "Metrics") the instance stays in the name.
+    # Without a `stats_tags` rule (docs/src/observability.md) the instance stays in the name.
     prefix = "maintenance_instance_maintenance_mode_"
     for name, kind_ in (
         ("responses_total", "counter"),

@@ -34,7 +34,7 @@ def rfc3339(unix: float) -> str:
 
 def access_log_hcm(path: Path) -> dict:
     """An HttpConnectionManager file access log to `path`: the test's request id, the status and
-    the plugin's decision (the README's recipe, plus the id)."""
+    the plugin's decision (the recipe in docs/src/rollouts.md, plus the id)."""
     return {
         "access_log": [
             {

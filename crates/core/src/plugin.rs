@@ -520,7 +520,7 @@ fn send_maintenance(
             // (content-type, no body); behind the grpc_web filter, that filter turns it into
             // gRPC-web. gRPC-web also gets the trailers as a trailer frame in the body: Envoy
             // drops the content-type of a reply without a body, and gRPC-web clients need it
-            // (README, "The maintenance response").
+            // (docs/src/response.md).
             let (content_type, body) = match grpc {
                 Grpc::Web(web) => (web.content_type(), Some(response.grpc_web_body(web))),
                 Grpc::Native => ("application/grpc", None),
