@@ -159,8 +159,9 @@ struct OnCmd {
     /// HOST/PATH (repeat for several routes)
     #[arg(long, value_name = "SCOPE")]
     scope: Vec<String>,
-    /// A fresh bypass secret for a QA cookie link on this site (https://HOST[:PORT], no path);
-    /// only its SHA-256 goes into the configuration; prints the link once
+    /// A fresh bypass secret for a QA cookie link on this site (https://HOST or
+    /// https://HOST:PORT, no path); only its SHA-256 goes into the configuration; prints the
+    /// link once
     #[arg(long, value_name = "BASE_URL")]
     link: Option<String>,
     #[command(flatten)]
