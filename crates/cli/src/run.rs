@@ -614,3 +614,104 @@ fn token(header: &str, link: Option<&LinkBase>, output: &str) -> Result<(), Stri
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_748_743_200;
+    const SECRET: &str = "s3cret";
+
+    fn config(routes: Value) -> String {
+        json!({"enabled": true, "routes": routes, "bypass": {"cookie": {"name": "qa",
+            "sha256": secret::digest(SECRET), "set_path": "/__maintenance/bypass"}}})
+        .to_string()
+    }
+
+    fn works(routes: Value, base: &str) -> Result<(), String> {
+        let base = LinkBase::parse(base)?;
+        link_works(&config(routes), &base, "/__maintenance/bypass", SECRET, NOW)
+    }
+
+    #[test]
+    fn a_link_works_only_where_the_plugin_answers_it() {
+        assert_eq!(
+            works(json!([{"path_prefix": "/"}]), "https://shop.example.com"),
+            Ok(())
+        );
+        assert_eq!(
+            works(
+                json!([{"hosts": ["*.example.com"]}]),
+                "http://shop.example.com:8080"
+            ),
+            Ok(())
+        );
+        for (routes, base) in [
+            (
+                json!([{"path_prefix": "/checkout"}]),
+                "https://shop.example.com",
+            ),
+            (
+                json!([{"hosts": ["api.example.com"]}]),
+                "https://shop.example.com",
+            ),
+            (
+                json!([{"hosts": ["api.example.com"], "methods": ["POST"]}]),
+                "https://api.example.com",
+            ),
+        ] {
+            let err = works(routes.clone(), base).unwrap_err();
+            assert!(
+                err.contains("is out of maintenance scope"),
+                "{routes}: {err}"
+            );
+        }
+        // A cookie that expired before the link is used.
+        let expired = json!({"enabled": true, "bypass": {"cookie": {"name": "qa",
+            "sha256": secret::digest(SECRET), "set_path": "/__maintenance/bypass",
+            "not_after": "2025-01-01T00:00:00Z"}}});
+        let base = LinkBase::parse("https://shop.example.com").unwrap();
+        let err = link_works(
+            &expired.to_string(),
+            &base,
+            "/__maintenance/bypass",
+            SECRET,
+            NOW,
+        );
+        assert!(err
+            .unwrap_err()
+            .contains("would not accept the link's secret"));
+    }
+
+    #[test]
+    fn plugin_configurations_of_a_resource() {
+        let eep = json!({"spec": {"wasm": [{"name": "a", "config": {"x": 1}}, {"name": "m"}]}});
+        assert_eq!(
+            plugin_configs(Kind::EnvoyExtensionPolicy, &eep, None),
+            vec![
+                ("spec.wasm.0.config".to_string(), Some(json!({"x": 1}))),
+                ("spec.wasm.1.config".to_string(), None)
+            ]
+        );
+        assert_eq!(
+            plugin_configs(Kind::EnvoyExtensionPolicy, &eep, Some("m")).len(),
+            1
+        );
+        assert_eq!(parent_of("spec.wasm.1.config"), "spec.wasm.1");
+        assert_eq!(
+            plugin_configs(Kind::TrafficExtension, &json!({"spec": {"wasm": {}}}), None),
+            vec![("spec.wasm.pluginConfig".to_string(), None)]
+        );
+    }
+
+    #[test]
+    fn every_problem_is_its_own_error_line() {
+        assert_eq!(check("{\"enabled\": true}"), Ok(()));
+        let err = check("{\"status\": 42}").unwrap_err();
+        assert!(
+            err.starts_with("invalid plugin configuration: status"),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), problems("{\"status\": 42}").len());
+    }
+}
