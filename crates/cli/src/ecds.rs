@@ -3,15 +3,21 @@
 //! (`filter_config`), carries the plugin configuration as a JSON string in a
 //! `google.protobuf.StringValue`. Envoy watches the file's directory and applies a new file when
 //! one is renamed over it.
+//!
+//! Concurrent updates: a command that changes the file holds an exclusive lock on a sidecar
+//! file (`.NAME.lock` beside it, `flock`) from reading the file until Envoy has applied the new
+//! one, so two commands run one after the other and each changes the file the other wrote.
+//! Before renaming, it also checks that the file is still the one it read (a writer that does
+//! not take the lock), and gives up with an error rather than overwrite that change.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use crate::admin::{self, Updates};
+use crate::files;
 use crate::secret;
 
 const STRING_VALUE_TYPE: &str = "type.googleapis.com/google.protobuf.StringValue";
@@ -19,11 +25,55 @@ const MODULE_TYPE: &str =
     "type.googleapis.com/envoy.extensions.filters.http.dynamic_modules.v3.DynamicModuleFilter";
 /// How long to wait for Envoy to report the update.
 const WAIT: Duration = Duration::from_secs(10);
+/// How long to wait for another command's lock: longer than its wait for Envoy.
+const LOCK_WAIT: Duration = Duration::from_secs(30);
 
 /// The resource file, read.
 pub struct EcdsFile {
     pub path: PathBuf,
+    /// The text read, to tell whether the file changed before it is replaced.
+    text: String,
     document: Value,
+}
+
+/// The exclusive lock on an ECDS file's sidecar lock file, released when dropped.
+pub struct Lock {
+    _file: fs::File,
+}
+
+/// Takes the lock of the ECDS file at `path`, waiting up to [`LOCK_WAIT`] for another command
+/// to finish. The lock file stays (removing it would let two commands lock different files).
+pub fn lock(path: &Path) -> Result<Lock, String> {
+    let lock_path = files::sidecar(path, "lock");
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock_path)
+        .or_else(|_| fs::File::open(&lock_path))
+        .map_err(|e| format!("cannot open the lock file {}: {e}", lock_path.display()))?;
+    let deadline = Instant::now() + LOCK_WAIT;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(Lock { _file: file }),
+            Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(format!(
+                    "another command has been changing {} for {} s (it holds {}); nothing \
+                     written: run this again once it is done",
+                    path.display(),
+                    LOCK_WAIT.as_secs(),
+                    lock_path.display()
+                ))
+            }
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(format!("cannot lock {}: {e}", lock_path.display()))
+            }
+        }
+    }
 }
 
 impl EcdsFile {
@@ -42,6 +92,7 @@ impl EcdsFile {
             .map_err(|e| format!("{} is not JSON: {e}", path.display()))?;
         let file = EcdsFile {
             path: path.to_path_buf(),
+            text,
             document,
         };
         if file.filter().is_none() || file.document.pointer(file.holder().0).is_none() {
@@ -100,41 +151,32 @@ impl EcdsFile {
     }
 }
 
+impl EcdsFile {
+    /// Replaces the file with `text` unless it changed since it was read.
+    pub fn replace(&self, text: &str) -> Result<(), String> {
+        match fs::read_to_string(&self.path) {
+            Ok(now) if now == self.text => write_atomically(&self.path, text),
+            Ok(_) => Err(format!(
+                "{} changed while this command ran (another writer, not through \
+                 kubectl-maintenance); nothing written: run this again",
+                self.path.display()
+            )),
+            Err(e) => Err(format!("cannot read {} again: {e}", self.path.display())),
+        }
+    }
+}
+
 /// Shown by Envoy as `extension_config_discovery.http_filter.<name>.version_text`.
 pub fn version_of(config_text: &str) -> String {
     let digest = secret::digest(config_text);
     format!("sha256:{}", &digest[..16])
 }
 
-/// Writes `text` so that readers see the old file or the new one, never a part: a temporary
-/// file in the same directory, flushed, then renamed over `path` (the rename is what Envoy's
-/// `watched_directory` reacts to).
+/// Writes `text` so that readers see the old file or the new one, never a part (the rename is
+/// what Envoy's `watched_directory` reacts to).
 pub fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-        // Envoy may run as another user (Docker): readable by all, like the Python helper did.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&tmp, fs::Permissions::from_mode(0o644))?;
-        }
-        fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        format!("cannot write {}: {e}", path.display())
-    })
+    // Envoy may run as another user (Docker): readable by all.
+    files::replace(path, text, 0o644)
 }
 
 /// What Envoy did with the file written after `before` was read.
@@ -278,6 +320,49 @@ mod tests {
             .err()
             .unwrap()
             .contains("is not JSON"));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn locked_updates_never_lose_a_change() {
+        let dir = tempdir("lock");
+        let path = sample(&dir);
+        let threads: Vec<_> = (0..8)
+            .map(|i| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let _lock = lock(&path).unwrap();
+                    let file = EcdsFile::read(&path).unwrap();
+                    let mut config: Value = serde_json::from_str(file.config_text()).unwrap();
+                    std::thread::sleep(Duration::from_millis(5));
+                    config[format!("k{i}")] = json!(i);
+                    file.replace(&file.with_config(&config.to_string()))
+                        .unwrap();
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let config: Value =
+            serde_json::from_str(EcdsFile::read(&path).unwrap().config_text()).unwrap();
+        for i in 0..8 {
+            assert_eq!(config[format!("k{i}")], json!(i), "{config}");
+        }
+        assert!(dir.join(".maintenance-mode.json.lock").is_file());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_change_made_without_the_lock_is_not_overwritten() {
+        let dir = tempdir("cas");
+        let path = sample(&dir);
+        let file = EcdsFile::read(&path).unwrap();
+        let theirs = file.with_config("{\"enabled\": true, \"reason\": \"theirs\"}");
+        write_atomically(&path, &theirs).unwrap();
+        let err = file.replace(&file.with_config("{}")).unwrap_err();
+        assert!(err.contains("changed while this command ran"), "{err}");
+        assert_eq!(fs::read_to_string(&path).unwrap(), theirs);
         fs::remove_dir_all(&dir).unwrap();
     }
 
