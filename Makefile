@@ -308,38 +308,43 @@ RELEASE_PLATFORMS := x86_64 aarch64
 # Source paths remapped (they end up in panic locations), added to each target's own flags
 # (.cargo/config.toml) rather than replacing them as RUSTFLAGS would.
 REMAP = "--remap-path-prefix=$(CURDIR)=/build", "--remap-path-prefix=$(or $(CARGO_HOME),$(HOME)/.cargo)=/cargo"
-# $(call release_build,TARGET_DIR,TRIPLE,PACKAGE). The static musl CLIs link with the toolchain's
-# own rust-lld: no cross compiler needed.
-release_build = CARGO_TARGET_DIR='$(1)' $(CARGO) build --quiet --locked --release --target $(2) -p $(3) \
-	--config 'target.$(2).rustflags = [$(REMAP)]' $(if $(findstring musl,$(2)),--config 'target.$(2).linker = "rust-lld"')
+# $(call release_build,TARGET_DIR,TRIPLE,PACKAGE[,PROFILE]). The static musl CLIs link with the
+# toolchain's own rust-lld; the aarch64 module (glibc) with Debian's cross gcc.
+release_build = CARGO_TARGET_DIR='$(1)' $(CARGO) build --quiet --locked --profile $(or $(4),release) --target $(2) -p $(3) \
+	--config 'target.$(2).rustflags = [$(REMAP)]' $(if $(findstring musl,$(2)),--config 'target.$(2).linker = "rust-lld"') \
+	$(if $(findstring aarch64-unknown-linux-gnu,$(2)),--config 'target.$(2).linker = "aarch64-linux-gnu-gcc"')
 
-# $(call release_builds,TARGET_DIR): the wasm and the CLI for every platform, into TARGET_DIR.
-release_builds = $(call release_build,$(1),$(TARGET),maintenance-wasm); \
-	$(foreach arch,$(RELEASE_PLATFORMS),$(call release_build,$(1),$(arch)-unknown-linux-musl,kubectl-maintenance);)
+# $(call plugin_builds,TARGET_DIR): the wasm and the module for every platform, into TARGET_DIR.
+plugin_builds = $(call release_build,$(1),$(TARGET),maintenance-wasm); \
+	$(foreach arch,$(RELEASE_PLATFORMS),$(call release_build,$(1),$(arch)-unknown-linux-gnu,maintenance-module,module);)
 
 ## release: dist/ with the wasm, the OCI image archive and digest, static CLIs (linux x86_64, aarch64),
 ##          the SBOM, the manifests pinned to the image (IMAGE_REPO=...), SHA256SUMS
 release: toolchain venv
-	@$(call rustup_ensure,); for arch in $(RELEASE_PLATFORMS); do \
-		rustup target list --installed --toolchain $(TOOLCHAIN) | grep -x "$$arch-unknown-linux-musl" >/dev/null || \
-			rustup target add --toolchain $(TOOLCHAIN) "$$arch-unknown-linux-musl"; \
+	@$(call rustup_ensure,); for triple in $(foreach arch,$(RELEASE_PLATFORMS),$(arch)-unknown-linux-musl $(arch)-unknown-linux-gnu); do \
+		rustup target list --installed --toolchain $(TOOLCHAIN) | grep -x "$$triple" >/dev/null || \
+			rustup target add --toolchain $(TOOLCHAIN) "$$triple"; \
 	done
-	@echo "building the release files (wasm, CLI for $(RELEASE_PLATFORMS)) in $(RELEASE_TARGET_DIR)"
-	@$(call release_builds,$(RELEASE_TARGET_DIR))
+	@$(call debian,aarch64-linux-gnu-gcc,gcc-aarch64-linux-gnu)
+	@echo "building the release files (wasm; CLI and module for $(RELEASE_PLATFORMS)) in $(RELEASE_TARGET_DIR)"
+	@$(call plugin_builds,$(RELEASE_TARGET_DIR))
+	@$(foreach arch,$(RELEASE_PLATFORMS),$(call release_build,$(RELEASE_TARGET_DIR),$(arch)-unknown-linux-musl,kubectl-maintenance);)
 	$(VENV)/bin/python -m release.dist --version "$(VERSION)" --image "$(IMAGE_REPO)" --source "$(SOURCE_URL)" \
 		--out "$(DIST)" --wasm "$(RELEASE_TARGET_DIR)/$(TARGET)/release/maintenance_mode.wasm" \
-		$(foreach arch,$(RELEASE_PLATFORMS),--cli linux-$(arch)=$(RELEASE_TARGET_DIR)/$(arch)-unknown-linux-musl/release/kubectl-maintenance) \
+		$(foreach arch,$(RELEASE_PLATFORMS),--cli linux-$(arch)=$(RELEASE_TARGET_DIR)/$(arch)-unknown-linux-musl/release/kubectl-maintenance \
+			--module linux-$(arch)=$(RELEASE_TARGET_DIR)/$(arch)-unknown-linux-gnu/module/libmaintenance_mode_module.so) \
 		istio/*.yaml gateway/*.yaml
 	$(VENV)/bin/python -m istio.check --envoy "$(VENV)/bin/envoy" --wasm "$(DIST)/maintenance_mode-$(VERSION).wasm" $(DIST)/manifests/*.yaml
 
-## release-check: make release, then a second clean build must give byte-identical files; checks dist/ (CI)
+## release-check: make release, then a second clean build of the wasm and the modules must give the same bytes; checks dist/ (CI)
 release-check: release
 	rm -rf target/release-repro
 	@echo "rebuilding in target/release-repro to compare"
-	@$(call release_builds,target/release-repro)
+	@$(call plugin_builds,target/release-repro)
 	cmp "$(DIST)/maintenance_mode-$(VERSION).wasm" target/release-repro/$(TARGET)/release/maintenance_mode.wasm
 	@for arch in $(RELEASE_PLATFORMS); do \
-		cmp "$(DIST)/kubectl-maintenance-$(VERSION)-linux-$$arch" target/release-repro/$$arch-unknown-linux-musl/release/kubectl-maintenance; \
+		cmp "$(DIST)/libmaintenance_mode_module-$(VERSION)-linux-$$arch.so" \
+			target/release-repro/$$arch-unknown-linux-gnu/module/libmaintenance_mode_module.so; \
 	done
 	@echo "reproducible: the second build is byte-identical"
 	DIST="$(abspath $(DIST))" VERSION="$(VERSION)" $(VENV)/bin/python -m pytest tests/release -q -p no:cacheprovider

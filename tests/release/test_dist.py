@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import tomllib
 from pathlib import Path
@@ -69,3 +70,19 @@ def test_clis_are_static_for_their_platform(arch):
     assert {"x86_64": "x86-64", "aarch64": "ARM aarch64"}[arch] in described
     assert "static" in described, described
     assert os.access(path, os.X_OK)
+
+
+# The newest glibc symbol version the module may need (docs/src/native-module.md states it).
+MODULE_GLIBC = (2, 34)
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "aarch64"])
+def test_modules_are_shared_objects_for_their_platform_and_glibc(arch):
+    path = DIST / f"libmaintenance_mode_module-{VERSION}-linux-{arch}.so"
+    described = subprocess.run(["file", "-b", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "shared object" in described and {"x86_64": "x86-64", "aarch64": "ARM aarch64"}[arch] in described
+    needed = {
+        tuple(map(int, v.split("."))) for v in re.findall(rb"GLIBC_(\d+\.\d+)", path.read_bytes()) for v in [v.decode()]
+    }
+    assert needed and max(needed) <= MODULE_GLIBC, sorted(needed)
+    assert b"envoy_dynamic_module_on_program_init" in path.read_bytes()
