@@ -26,7 +26,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from envoylib.bootstrap import ROUTER, wasm_filter
+from envoylib.bootstrap import ROUTER
+from envoylib.plugin import WASM, Plugin
 from envoylib.client import Response, http1_request
 from envoylib.paths import REPO, envoy_bin
 from envoylib.process import Envoy, PluginEnvoy
@@ -105,7 +106,7 @@ def lua_filter(status: int, headers: list[tuple[str, str]], body: str) -> dict:
 def noop_filter(wasm: Path, reply: str = "") -> dict:
     """The no-op filter: pass-through, or with `reply` (header lines, blank line, body) a fixed
     local reply."""
-    return wasm_filter(reply, wasm)
+    return Plugin(WASM, wasm).http_filter(reply)
 
 
 # ---------------------------------------------------------------------------
@@ -134,7 +135,7 @@ class Scenario:
 
 
 def scenarios(wasm: Path, noop: Path) -> list[Scenario]:
-    plugin = lambda config: wasm_filter(config, wasm)
+    plugin = Plugin(WASM, wasm).http_filter
     return [
         Scenario("1", "pass-through, no filter", "", 200, {"http_filters": [ROUTER], "route_config": TO_UPSTREAM}),
         Scenario("2", "pass-through, no-op wasm filter", "1", 200,
@@ -187,7 +188,7 @@ def start_envoy(hcm: dict, upstream_port: int, workdir: Path, cpu: str | None) -
         None,
         upstream_port,
         workdir,
-        with_wasm=False,
+        with_plugin=False,
         hcm=hcm,
         log_level="warning",
         component_log_level="wasm:info",

@@ -11,9 +11,12 @@ that served them (the main thread's timers and stats flushes are left out). The 
 second time with twice the requests, and the cost per request is the difference over the extra
 requests, so the fixed costs of a dump cancel out.
 
-Scenarios are data: one `Case(...)` line each in CASES; `GUARDS` are the CI limits. Run from the
-repository root as `python -m bench.instructions` (`make bench` runs it after the throughput
-table; `make bench-ci` runs it alone with `--ci`).
+Scenarios are data: one `Case(...)` line each in CASES; `GUARDS` are the CI limits. The plugin
+runs as the wasm, or as the native module (`native-*` rows); the reference rows send the same
+503 (status, headers and body, byte for byte) without the plugin: Envoy's own `direct_response`
+route, a Lua filter's `respond()`, the no-op wasm filter. Run from the repository root as
+`python -m bench.instructions` (`make bench` runs it after the throughput table; `make bench-ci`
+runs it alone with `--ci`).
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from envoylib.bootstrap import ROUTER, wasm_filter
-from envoylib.paths import LOOPBACK, REPO, envoy_native_bin
+from envoylib.bootstrap import ROUTER
+from envoylib.paths import DEFAULT_MODULE, DEFAULT_WASM, LOOPBACK, REPO, envoy_native_bin
+from envoylib.plugin import DECISION_STATE, MODULE, WASM, Plugin
 from envoylib.process import Envoy, PluginEnvoy
 from bench.bench import many_rules_config
 
@@ -68,7 +72,7 @@ def notice_lead_time() -> dict:
     return {**ON, "windows": [window], "notice_before": 86400}
 
 
-# Envoy's file access log printing the plugin's decision (README "The decision in the access log").
+# Envoy's file access log printing the plugin's decision (docs/src/rollouts.md, "The decision in the access log").
 ACCESS_LOG = {
     "access_log": [
         {
@@ -77,9 +81,7 @@ ACCESS_LOG = {
                 "@type": "type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog",
                 "path": "/dev/null",
                 "log_format": {
-                    "text_format_source": {
-                        "inline_string": "%RESPONSE_CODE% %FILTER_STATE(wasm.maintenance_mode.decision:PLAIN)%\n"
-                    }
+                    "text_format_source": {"inline_string": f"%RESPONSE_CODE% %FILTER_STATE({DECISION_STATE}:PLAIN)%\n"}
                 },
             },
         }
@@ -99,13 +101,17 @@ def many_rules(count: int = RULES) -> dict:
 
 NO_FILTER = "none"  # `config` for no filter at all
 NOOP = "noop"  # the no-op wasm filter, pass-through
+NOOP_MODULE = "noop-module"  # the no-op dynamic module, pass-through
 NOOP_REPLY = "noop-reply"  # the no-op wasm filter answering with the plugin's page, byte for byte
+DIRECT = "direct-response"  # Envoy's direct_response route answering with the plugin's page
+LUA = "lua-respond"  # a Lua filter's respond() with the plugin's page
 
 
 @dataclass
 class Case:
-    """One measured scenario. `config`: the plugin configuration (dict), or NO_FILTER, NOOP or
-    NOOP_REPLY. `status`: what the request must get. `path`/`headers`: the request, default the
+    """One measured scenario. `config`: the plugin configuration (dict), or NO_FILTER, NOOP,
+    NOOP_REPLY, DIRECT or LUA. `plugin`: the build running a configuration (WASM or MODULE).
+    `status`: what the request must get. `path`/`headers`: the request, default the
     browser GET of every scenario. `ref`: the key its ratio is printed against. `body_has`: what
     the body must contain (default: the plugin's page for a 503 of the ON configuration, the
     upstream's body for a 200). `hcm`: more HttpConnectionManager fields (an access log)."""
@@ -119,6 +125,7 @@ class Case:
     headers: tuple[tuple[str, str], ...] = ()
     body_has: bytes | None = None
     hcm: dict | None = None
+    plugin: str = WASM
     per_request: float | None = field(default=None, compare=False)
 
 
@@ -131,7 +138,7 @@ CASES: list[Case] = [
     Case("bypassed", "bypassed request (bypass path /admin), maintenance on", ON, 200, ref="off", path="/admin/users"),
     Case("page", "maintenance page, plugin", ON, 503, ref="noop-reply"),
     Case("noop-reply", "same 503, fixed reply from the no-op wasm filter", NOOP_REPLY, 503, ref="noop"),
-    # Each optional feature's hot path (README "Performance", "What the optional features cost"):
+    # Each optional feature's hot path (docs/src/performance.md, "What the optional features cost"):
     Case("status-off", "status_path set, maintenance off (the header map read for the path)", {**OFF, **STATUS_PATH}, 200, ref="off"),
     Case("status-on-1", "status_path set, plugin on, 1 route, request out of scope", {**ON_ONE_RULE, **STATUS_PATH}, 200, ref="on-1"),
     Case("notice", "notice_before: in the lead time, in scope, maintenance-notice added", notice_lead_time(), 200, ref="off"),
@@ -141,6 +148,13 @@ CASES: list[Case] = [
     Case("bypass-header", "bypassed request (/admin) marked with bypass.header, maintenance on", {**BYPASS_HEADER, "enabled": True}, 200, ref="bypassed", path="/admin/users"),
     Case("bypass-header-off", "bypass.header set, maintenance off (a client's copy removed)", {**BYPASS_HEADER, "enabled": False}, 200, ref="off"),
     Case("dry-run", "dry run, maintenance on: would-be page, goes upstream", {**ON, "dry_run": True}, 200, ref="off"),
+    # The native module (crates/module) next to Envoy's own ways of sending the same 503:
+    Case("direct", "same 503, Envoy's direct_response route (no filter)", DIRECT, 503, ref="none"),
+    Case("lua", "same 503, a Lua filter's respond()", LUA, 503, ref="direct"),
+    Case("native-page", "maintenance page, native module", ON, 503, ref="direct", plugin=MODULE),
+    Case("noop-module", "pass-through, no-op dynamic module (Envoy's own cost of a module filter)", NOOP_MODULE, 200, ref="none"),
+    Case("native-off", "pass-through, native module, maintenance off", OFF, 200, ref="noop-module", plugin=MODULE),
+    Case("native-on-10k", f"pass-through, native module on, {RULES:,} routes + {RULES:,} bypass paths, out of scope", many_rules(), 200, ref="noop-module", plugin=MODULE),
 ]  # fmt: skip
 
 # (scenario, reference, limit): the CI guard (`--ci`) fails when scenario/reference > limit.
@@ -149,6 +163,11 @@ GUARDS: list[tuple[str, str, float]] = [
     ("on-10k", "off", 1.20),
     ("on-10k", "on-1", 1.02),
     ("page", "noop-reply", 1.30),
+    ("native-page", "direct", 1.10),
+    # The module's own cost with maintenance off. Against no filter at all it is 1.03: Envoy's
+    # dynamic-module machinery alone (noop-module, every hook empty) costs 1.028x no filter,
+    # which no module can go under.
+    ("native-off", "noop-module", 1.02),
 ]
 
 # ---------------------------------------------------------------------------
@@ -258,28 +277,66 @@ def wait_dump(out: Path, stamp: int, timeout: float = 60) -> int:
             time.sleep(0.2)
 
 
-def hcm_for(case: Case, wasm: Path, noop: Path, page_reply: str) -> dict:
+def lua_string(text: str) -> str:
+    """`text` as a Lua long string (taken byte for byte, unlike a quoted one)."""
+    if "]==]" in text or text.startswith(("\n", "\r")):
+        raise ValueError(f"{text[:40]!r} does not fit a Lua long string")
+    return f"[==[{text}]==]"
+
+
+def lua_respond(headers: list[tuple[str, str]], body: str) -> dict:
+    """A Lua filter answering every request with `headers` and `body` and a 503."""
+    table = ", ".join(f"[ {lua_string(k)} ] = {lua_string(v)}" for k, v in [(":status", "503"), *headers])
+    source = f"function envoy_on_request(h)\n  h:respond({{{table}}}, {lua_string(body)})\nend\n"
+    return {
+        "name": "envoy.filters.http.lua",
+        "typed_config": {
+            "@type": "type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua",
+            "default_source_code": {"inline_string": source},
+        },
+    }
+
+
+def direct_response_routes(headers: list[tuple[str, str]], body: str) -> dict:
+    """A route table answering every request with Envoy's direct_response: a 503 with `body`
+    and `headers` (replacing the content-type Envoy would give the body)."""
+    add = [{"header": {"key": k, "value": v}, "append_action": "OVERWRITE_IF_EXISTS_OR_ADD"} for k, v in headers]
+    route = {"match": {"prefix": "/"}, "direct_response": {"status": 503, "body": {"inline_string": body}}}
+    host = {"name": "all", "domains": ["*"], "routes": [route], "response_headers_to_add": add}
+    return {"name": "local", "virtual_hosts": [host]}
+
+
+def hcm_for(case: Case, plugins: dict[str, Plugin], noop: Path, noop_module: Path, page: Page) -> dict:
+    extra: dict = {}
     if case.config == NO_FILTER:
         filters = [ROUTER]
     elif case.config == NOOP:
-        filters = [wasm_filter("", noop), ROUTER]
+        filters = [Plugin(WASM, noop).http_filter(""), ROUTER]
+    elif case.config == NOOP_MODULE:
+        filters = [Plugin(MODULE, noop_module).http_filter(""), ROUTER]
     elif case.config == NOOP_REPLY:
-        filters = [wasm_filter(page_reply, noop), ROUTER]
+        filters = [Plugin(WASM, noop).http_filter(page.reply), ROUTER]
+    elif case.config == DIRECT:
+        filters = [ROUTER]
+        extra = {"route_config": direct_response_routes(page.headers, page.body.decode())}
+    elif case.config == LUA:
+        filters = [lua_respond(page.headers, page.body.decode()), ROUTER]
     else:
-        filters = [wasm_filter(case.config, wasm), ROUTER]
-    return {"http_filters": filters, **(case.hcm or {})}
+        filters = [plugins[case.plugin].http_filter(case.config), ROUTER]
+    return {"http_filters": filters, **extra, **(case.hcm or {})}
 
 
-def run_case(case: Case, args, work: Path, upstream_port: int, page: tuple[str, bytes]) -> float:
+def run_case(case: Case, args, work: Path, upstream_port: int, page: Page) -> float:
     out = work / f"case-{case.key}" / "callgrind.out"
     out.parent.mkdir(parents=True)
+    plugins = {WASM: Plugin(WASM, args.wasm), MODULE: Plugin(MODULE, args.module)}
     envoy = PluginEnvoy(
-        None, upstream_port, out.parent, with_wasm=False, hcm=hcm_for(case, args.wasm, args.noop_wasm, page[0]),
+        None, upstream_port, out.parent, with_plugin=False, hcm=hcm_for(case, plugins, args.noop_wasm, args.noop_module, page),
         log_level="warning", start_timeout=args.start_timeout, envoy=envoy_native_bin(),
         command_prefix=valgrind_prefix(out),
     )  # fmt: skip
     with envoy:
-        return measure(envoy, case, out, args.warmup, args.requests, expected_body(case, page[1]))
+        return measure(envoy, case, out, args.warmup, args.requests, expected_body(case, page.body))
 
 
 def expected_body(case: Case, page: bytes) -> bytes | None:
@@ -288,18 +345,29 @@ def expected_body(case: Case, page: bytes) -> bytes | None:
         return None
     if case.status == 200:
         return UPSTREAM_BODY.encode()
-    return page if case.config in (ON, NOOP_REPLY) else None
+    return page if case.config in (ON, NOOP_REPLY, DIRECT, LUA) else None
 
 
-def plugin_page(wasm: Path, upstream_port: int, work: Path) -> tuple[str, bytes]:
-    """The plugin's maintenance page for the benchmark request, as the no-op filter's reply
-    configuration (header lines, blank line, body), and its body."""
-    with PluginEnvoy(ON, upstream_port, work / "page", wasm=wasm, log_level="warning") as envoy:
+@dataclass(frozen=True)
+class Page:
+    """The plugin's maintenance page for the benchmark request: its headers (without those
+    Envoy adds), its body, and both as the no-op filter's reply configuration."""
+
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    @property
+    def reply(self) -> str:
+        return "".join(f"{k}: {v}\n" for k, v in self.headers) + "\n" + self.body.decode()
+
+
+def plugin_page(plugin: Plugin, upstream_port: int, work: Path) -> Page:
+    """The page `plugin` answers the benchmark request with."""
+    with PluginEnvoy(ON, upstream_port, work / f"page-{plugin.kind}", plugin=plugin, log_level="warning") as envoy:
         got = envoy.get(PATH, host=HOST, headers=[("accept", ACCEPT)])
     if got.status != 503:
-        raise SystemExit(f"the plugin did not answer with its page: {got!r}")
-    headers = [(k, v) for k, v in got.headers if k not in ("content-length", "date", "server")]
-    return "".join(f"{k}: {v}\n" for k, v in headers) + "\n" + got.body.decode(), got.body
+        raise SystemExit(f"the plugin ({plugin.kind}) did not answer with its page: {got!r}")
+    return Page([(k, v) for k, v in got.headers if k not in ("content-length", "date", "server")], got.body)
 
 
 def upstream_envoy(work: Path) -> Envoy:
@@ -308,7 +376,7 @@ def upstream_envoy(work: Path) -> Envoy:
         "http_filters": [ROUTER],
         "route_config": {"name": "local", "virtual_hosts": [{"name": "all", "domains": ["*"], "routes": [route]}]},
     }
-    return PluginEnvoy(None, 1, work / "upstream", with_wasm=False, hcm=hcm, log_level="warning")
+    return PluginEnvoy(None, 1, work / "upstream", with_plugin=False, hcm=hcm, log_level="warning")
 
 
 # ---------------------------------------------------------------------------
@@ -346,8 +414,10 @@ def guard_table(cases: dict[str, Case]) -> tuple[str, bool]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--wasm", type=Path, default=REPO / "target/wasm32-wasip1/release/maintenance_mode.wasm")
+    ap.add_argument("--wasm", type=Path, default=DEFAULT_WASM)
+    ap.add_argument("--module", type=Path, default=DEFAULT_MODULE, help="the native module (`make module`)")
     ap.add_argument("--noop-wasm", type=Path, default=REPO / "target/wasm32-wasip1/release/noop_filter.wasm")
+    ap.add_argument("--noop-module", type=Path, default=REPO / "target/noop-module/release/libnoop_module.so")
     ap.add_argument("--requests", type=int, default=200, help="requests per measurement (twice: N and 2N)")
     ap.add_argument("--warmup", type=int, default=200, help="requests before measuring")
     ap.add_argument("--jobs", type=int, default=2, help="scenarios measured at once")
@@ -361,7 +431,8 @@ def main() -> int:
     for tool in ("valgrind", "callgrind_control"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is not installed: `apt-get install valgrind` (make bench does it when run as root)")
-    args.wasm, args.noop_wasm = args.wasm.resolve(), args.noop_wasm.resolve()
+    args.wasm, args.module = args.wasm.resolve(), args.module.resolve()
+    args.noop_wasm, args.noop_module = args.noop_wasm.resolve(), args.noop_module.resolve()
     guarded = {key for guard in GUARDS for key in guard[:2]}
     wanted = set(args.only) if args.only else guarded if args.ci else {c.key for c in CASES}
     cases = {c.key: c for c in CASES if c.key in wanted}
@@ -370,7 +441,11 @@ def main() -> int:
         work = args.keep.resolve() if args.keep else Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         with upstream_envoy(work) as upstream:
-            page = plugin_page(args.wasm, upstream.port, work)
+            page = plugin_page(Plugin(WASM, args.wasm), upstream.port, work)
+            if any(c.plugin == MODULE for c in cases.values()):
+                native = plugin_page(Plugin(MODULE, args.module), upstream.port, work)
+                if native != page:
+                    raise SystemExit(f"the module's page differs from the wasm's:\n{native}\n{page}")
             with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
                 futures = {c.key: pool.submit(run_case, c, args, work, upstream.port, page) for c in cases.values()}
                 for key, future in futures.items():

@@ -5,8 +5,13 @@ check the configuration), so memory that a configuration keeps is paid per VM. W
 never shrinks, so this is also the peak while parsing.
 
 The plugin logs `linear memory after configuration: N bytes` at debug level (crates/wasm/src/lib.rs); this
-runs Envoy with `--component-log-level wasm:debug` and reads those lines, one per VM. Run from
-the repository root as `python -m bench.memory` (part of `make bench`).
+runs Envoy with `--component-log-level wasm:debug` and reads those lines, one per VM. The native module
+has no VMs: Envoy makes its configuration object once and every worker shares it; the second
+part compares Envoy's whole RSS with the module and the same configuration, at `--concurrency
+4`, with Envoy without any filter (target: at most 8 MiB more), and with the no-op module given
+the same configuration text: what Envoy itself keeps of a filter with a 10,000-route
+configuration, so the module's own share shows. Run from the repository root as
+`python -m bench.memory` (part of `make bench`).
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import tempfile
 from pathlib import Path
 
 from bench.instructions import many_rules
-from envoylib.paths import REPO
+from envoylib.paths import DEFAULT_MODULE, DEFAULT_WASM, REPO
+from envoylib.plugin import MODULE, WASM, Plugin
 from envoylib.process import PluginEnvoy
 
 MiB = 1024 * 1024
@@ -27,16 +33,38 @@ LINE = re.compile(r"linear memory after configuration: (\d+) bytes")
 
 def vm_memory(wasm: Path, concurrency: int, work: Path) -> list[int]:
     with PluginEnvoy(
-        many_rules(), 1, work / f"c{concurrency}", wasm=wasm, concurrency=concurrency,
+        many_rules(), 1, work / f"c{concurrency}", plugin=Plugin(WASM, wasm), concurrency=concurrency,
         log_level="warning", component_log_level="wasm:debug", start_timeout=120,
     ) as envoy:  # fmt: skip
         return [int(n) for n in LINE.findall(envoy.log_text())]
 
 
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def envoy_rss(plugin: Plugin | None, work: Path, requests: int = 200) -> int:
+    """Envoy's RSS at `--concurrency 4` with `plugin` running the 10,000-route configuration
+    (None: no filter), after `requests` requests (each worker's first ones touch its memory)."""
+    with PluginEnvoy(
+        many_rules(), 1, work / f"rss-{plugin.kind if plugin else 'none'}", plugin=plugin,
+        with_plugin=plugin is not None, concurrency=4, log_level="warning", start_timeout=120,
+    ) as envoy:  # fmt: skip
+        for _ in range(requests):
+            envoy.get("/catalog", host="shop.example.com")
+        return rss_bytes(envoy.proc.pid)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--wasm", type=Path, default=REPO / "target/wasm32-wasip1/release/maintenance_mode.wasm")
+    ap.add_argument("--wasm", type=Path, default=DEFAULT_WASM)
+    ap.add_argument("--module", type=Path, default=DEFAULT_MODULE, help="the native module (`make module`)")
+    ap.add_argument("--noop-module", type=Path, default=REPO / "target/noop-module/release/libnoop_module.so")
     ap.add_argument("--limit-mib", type=float, default=3.0, help="target per VM")
+    ap.add_argument("--module-limit-mib", type=float, default=8.0, help="target: Envoy RSS over no filter")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="maintenance-memory-") as tmp:
         for concurrency in (1, 4):
@@ -48,6 +76,17 @@ def main() -> int:
                   f"10,000-route configuration: {', '.join(f'{s / MiB:.2f}' for s in sizes)} MiB "
                   f"(total {sum(sizes) / MiB:.1f} MiB); target ≤ {args.limit_mib:g} MiB per VM: "
                   f"{'met' if top <= args.limit_mib * MiB else '**missed**'}")  # fmt: skip
+        base = envoy_rss(None, Path(tmp))
+        wasm = envoy_rss(Plugin(WASM, args.wasm.resolve()), Path(tmp))
+        noop = envoy_rss(Plugin(MODULE, args.noop_module.resolve()), Path(tmp) / "noop")
+        native = envoy_rss(Plugin(MODULE, args.module.resolve()), Path(tmp))
+        extra = (native - base) / MiB
+        print(f"- Envoy RSS, --concurrency 4, the 10,000-route configuration, after 200 requests: no filter "
+              f"{base / MiB:.1f} MiB, wasm {wasm / MiB:.1f} MiB (+{(wasm - base) / MiB:.1f}), native module "
+              f"{native / MiB:.1f} MiB (+{extra:.1f}; the no-op module with the same configuration text "
+              f"+{(noop - base) / MiB:.1f}, so the module's own +{(native - noop) / MiB:.1f}); target ≤ "
+              f"+{args.module_limit_mib:g} MiB for the module: "
+              f"{'met' if extra <= args.module_limit_mib else '**missed**'}")  # fmt: skip
     return 0
 
 

@@ -24,6 +24,7 @@ from envoylib import cli
 from envoylib.bootstrap import render_template
 from envoylib.config_file import UserError, read_config
 from envoylib.paths import REPO
+from envoylib.plugin import WASM, Plugin
 
 HERE = REPO / "envoy"
 DOCKER_DIR = HERE / "docker"
@@ -39,7 +40,8 @@ DOCKER = {
     "upstream_port": 80,
     "ecds_file": "/etc/envoy/ecds/maintenance-mode.json",
 }
-DOCKER_WASM = "/etc/envoy/maintenance_mode.wasm"
+# The wasm as docker-compose.yaml mounts it.
+DOCKER_PLUGIN = Plugin(WASM, Path("/etc/envoy/maintenance_mode.wasm"))
 # The ECDS file on this machine, mounted (its directory) at DOCKER["ecds_file"]'s directory.
 DOCKER_ECDS = REPO / ".run/docker/ecds" / PurePosixPath(DOCKER["ecds_file"]).name
 
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             done = f"kept {args.ecds}"
         else:
             try:
-                cli.write_ecds(args.ecds, read_config(args.config), DOCKER_WASM)
+                cli.write_ecds(args.ecds, read_config(args.config), DOCKER_PLUGIN)
             except cli.CliError as err:
                 raise UserError(err.message.removeprefix("error: ")) from None
             done = f"wrote {args.ecds} (from {args.config})"

@@ -34,6 +34,7 @@ from pathlib import Path
 from envoylib import cli
 from envoylib.bootstrap import render_template
 from envoylib.paths import DEFAULT_WASM, LOOPBACK, REPO, TEMPLATE, VENV_ENVOY, cli_path
+from envoylib.plugin import MODULE, WASM, Plugin
 from envoylib.process import Envoy, EnvoyStartError, port_in_use
 from envoylib.server import QuietHTTPServer
 from envoylib.config_file import UserError, read_config
@@ -99,25 +100,25 @@ class DemoApp(BaseHTTPRequestHandler):
 # ---------------------------------------------------------------------------
 
 
-def print_plugin_line(line: str) -> None:
-    """'[...][info][wasm] [...] wasm log maintenance-mode maintenance-mode: msg' → '  [plugin info] msg'"""
-    if "wasm log " not in line:
+def print_plugin_line(plugin: Plugin, line: str) -> None:
+    """'[...][info][wasm] [...] wasm log maintenance-mode maintenance-mode: msg' (or the
+    module's '[...][info][dynamic_modules] [:] msg') → '  [plugin info] msg'"""
+    message = plugin.message(line)
+    if message is None:
         return
     level = line.split("][", 3)[2] if line.count("][") >= 3 else "log"
-    message = line.rstrip().split("wasm log ", 1)[1]
-    message = message.split(": ", 1)[1] if ": " in message else message
     print(f"  [plugin {level}] {message}", flush=True)
 
 
-def follow_plugin_log(f, stop: threading.Event) -> None:
-    """Echo the plugin's own log lines (Envoy prefixes them with `wasm log`) as they come."""
+def follow_plugin_log(plugin: Plugin, f, stop: threading.Event) -> None:
+    """Echo the plugin's own log lines as they come."""
     with f:
         while not stop.is_set():
             line = f.readline()
             if not line:
                 stop.wait(0.2)
                 continue
-            print_plugin_line(line)
+            print_plugin_line(plugin, line)
 
 
 class Stop(Exception):
@@ -158,7 +159,9 @@ def check_ports(args) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", type=Path, default=HERE / "maintenance.json", help="plugin configuration (JSON)")
-    ap.add_argument("--wasm", type=Path, default=DEFAULT_WASM)
+    built = ap.add_mutually_exclusive_group()
+    built.add_argument("--wasm", type=Path, help=f"the wasm plugin (default: {DEFAULT_WASM})")
+    built.add_argument("--module", type=Path, help="run the native module (`make module`) instead of the wasm")
     ap.add_argument("--envoy", default=str(VENV_ENVOY))
     ap.add_argument("--template", type=Path, default=TEMPLATE)
     ap.add_argument("--workdir", type=Path, default=REPO / ".run", help="run state: bootstrap, ECDS file, log")
@@ -175,10 +178,13 @@ def main() -> int:
 
 
 def run(args) -> int:
-    wasm = args.wasm.resolve()
-    for what, path in (("wasm", wasm), ("envoy", Path(args.envoy)), ("kubectl-maintenance", cli_path())):
+    plugin = (
+        Plugin(MODULE, args.module.resolve()) if args.module else Plugin(WASM, (args.wasm or DEFAULT_WASM).resolve())
+    )
+    build = "make build venv cli-native" if plugin.is_wasm else "make module venv cli-native"
+    for what, path in ((plugin.kind, plugin.path), ("envoy", Path(args.envoy)), ("kubectl-maintenance", cli_path())):
         if not path.exists():
-            raise UserError(f"{what} not found: {path} (run `make build venv cli-native`)")
+            raise UserError(f"{what} not found: {path} (run `{build}`)")
     config_text = read_config(args.config)
     workdir = args.workdir.resolve()
     lock = lock_workdir(workdir)  # noqa: F841 - released when the process exits
@@ -191,16 +197,16 @@ def run(args) -> int:
             "(choose another port with make run RUN_ARGS='--upstream-port N')"
         ) from None
     try:
-        return serve(args, wasm, workdir, config_text, app)
+        return serve(args, plugin, workdir, config_text, app)
     finally:
         app.server_close()
 
 
-def serve(args, wasm: Path, workdir: Path, config_text: str, app: QuietHTTPServer) -> int:
+def serve(args, plugin: Plugin, workdir: Path, config_text: str, app: QuietHTTPServer) -> int:
     # Every other check passed: from here on this run owns the work directory.
     ecds_file = workdir / "ecds" / "maintenance-mode.json"
     try:
-        cli.write_ecds(ecds_file, config_text, wasm)
+        cli.write_ecds(ecds_file, config_text, plugin)
     except cli.CliError as err:
         print(f"\nThe plugin rejects the configuration in {args.config}:\n  {err.message}", file=sys.stderr)
         print("\nFix the file and run `make run` again.", file=sys.stderr)
@@ -240,8 +246,8 @@ def serve(args, wasm: Path, workdir: Path, config_text: str, app: QuietHTTPServe
         # the plugin's start-up lines, then the rest as they come
         log_reader = open(log, encoding="utf-8", errors="replace")  # noqa: SIM115 - closed by the follower
         for line in log_reader.readlines():
-            print_plugin_line(line)
-        threading.Thread(target=follow_plugin_log, args=(log_reader, stop_follow), daemon=True).start()
+            print_plugin_line(plugin, line)
+        threading.Thread(target=follow_plugin_log, args=(plugin, log_reader, stop_follow), daemon=True).start()
 
         base = f"http://localhost:{args.listen_port}"
         admin = f"{LOOPBACK}:{args.admin_port}"

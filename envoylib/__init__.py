@@ -8,8 +8,11 @@ Standard library only (the HTTP/2 client imports `h2` when called). Modules, by 
 - `envoylib.bootstrap` Envoy configuration as data: the wasm filter (plugin configuration as a
                        JSON string in a google.protobuf.StringValue, as Istio and Envoy Gateway
                        deliver it), the test/benchmark bootstrap, envoy/envoy.yaml.tmpl rendering.
-- `envoylib.ecds`      the ECDS resource file, read, and Envoy's update counters.
-- `envoylib.cli`       the kubectl-maintenance CLI, the one writer of ECDS files, as scripts run it.
+- `envoylib.ecds`      the ECDS resource file, read, and Envoy's update counters; other xDS files
+                       (any filter by ECDS, listeners by LDS) for tests standing in for a
+                       control plane.
+- `envoylib.cli`       the kubectl-maintenance CLI, the one writer of the plugin's ECDS file, as
+                       scripts run it.
 - `envoylib.process`   an Envoy process (start, ready, stop, log), `validate` (envoy --mode
                        validate), process-group clean-up, loopback port checks.
 - `envoylib.client`    raw HTTP/1.1 and h2c clients that send exactly the bytes they are given.

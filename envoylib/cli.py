@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 from envoylib.paths import cli_path
+from envoylib.plugin import Plugin
 
 
 class CliError(Exception):
@@ -25,11 +26,12 @@ def run(*args: str, stdin: str | None = None, timeout: float = 60) -> subprocess
     return subprocess.run([str(cli), *args], input=stdin, capture_output=True, text=True, timeout=timeout)
 
 
-def write_ecds(ecds_file: Path, config_text: str, wasm: Path | str) -> None:
+def write_ecds(ecds_file: Path, config_text: str, plugin: Plugin) -> None:
     """Writes a new ECDS file `ecds_file` (its directory made if missing) with `config_text`,
-    Envoy loading the plugin from `wasm`, after the plugin's own validation accepted it;
-    nothing is written and CliError says why otherwise."""
-    done = run("apply", "--ecds", str(ecds_file), "--wasm", str(wasm), "--write-only", "-", stdin=config_text)
+    Envoy loading `plugin` (the wasm or the native module, its path as Envoy sees it), after the
+    plugin's own validation accepted it; nothing is written and CliError says why otherwise."""
+    build = "--wasm" if plugin.is_wasm else "--module"
+    done = run("apply", "--ecds", str(ecds_file), build, str(plugin.path), "--write-only", "-", stdin=config_text)
     if done.returncode != 0:
         raise CliError(done.stderr.strip() or done.stdout.strip())
 

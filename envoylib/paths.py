@@ -1,4 +1,4 @@
-"""Where things are: the repository, the plugin under test, the Envoy binary."""
+"""Where things are: the repository, the plugin builds, the Envoy binary."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 LOOPBACK = "127.0.0.1"
 DEFAULT_WASM = REPO / "target/wasm32-wasip1/release/maintenance_mode.wasm"
+# `make module`: the `module` profile (the release one, unwinding, optimized for speed).
+DEFAULT_MODULE = REPO / "target/module/libmaintenance_mode_module.so"
 VENV_ENVOY = REPO / ".venv/bin/envoy"
 TEMPLATE = REPO / "envoy/envoy.yaml.tmpl"
 DEFAULT_CLI = REPO / "target/release/kubectl-maintenance"
+# The bootstrap fragment with the documented stats_tags rules (metrics labelled by plugin instance).
+STATS_TAGS = REPO / "observability/stats-tags.yaml"
 
 
 def wasm_path() -> Path:
@@ -24,6 +28,12 @@ def cli_path() -> Path:
     """The kubectl-maintenance CLI: $MAINTENANCE_CLI, else `make cli-native`'s build."""
     env = os.environ.get("MAINTENANCE_CLI")
     return (Path(env) if env else DEFAULT_CLI).resolve()
+
+
+def module_path() -> Path:
+    """The native module: $MAINTENANCE_MODULE, else the `make module` build."""
+    env = os.environ.get("MAINTENANCE_MODULE")
+    return (Path(env) if env else DEFAULT_MODULE).resolve()
 
 
 def envoy_bin() -> str:

@@ -19,6 +19,8 @@ from typing import NamedTuple
 from envoylib.bootstrap import plugin_bootstrap, write_bootstrap
 from envoylib.client import H2Response, Response, h2_request, http1_request
 from envoylib.paths import LOOPBACK, envoy_bin
+from envoylib.plugin import Plugin
+from envoylib.plugin import plugin as default_plugin
 
 try:  # resolved here, not in the forked child (no imports between fork and exec)
     import ctypes
@@ -109,22 +111,27 @@ def validate(
     workdir: Path | None = None,
     *,
     envoy: str | None = None,
-    wasm: Path | str | None = None,
+    plugin: Plugin | None = None,
     timeout: float = 120,
 ) -> Validation:
-    """Loads the plugin with `config` (see `bootstrap.config_text`) in `envoy --mode validate`:
-    Envoy loads the wasm and runs the plugin's on_configure, so a rejected configuration exits
-    non-zero. The bootstrap goes to `workdir` when given (kept), else to a temporary directory."""
-    boot = plugin_bootstrap(config, upstream_port=1, wasm=wasm)
+    """Loads the plugin (default: `plugin.plugin()`) with `config` (see `plugin.config_text`) in
+    `envoy --mode validate`: Envoy loads the plugin and has it compile the configuration, so a
+    rejected configuration exits non-zero. The bootstrap goes to `workdir` when given (kept),
+    else to a temporary directory."""
+    boot = plugin_bootstrap(config, upstream_port=1, plugin=plugin)
     with tempfile.TemporaryDirectory(prefix="maintenance-validate-") as tmp:
-        path = write_bootstrap(Path(workdir or tmp), boot)
-        proc = subprocess.run(
-            [envoy or envoy_bin(), "--mode", "validate", "-c", str(path), "-l", "info", "--disable-hot-restart"],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            timeout=timeout,
-            start_new_session=True,
-        )
+        return validate_bootstrap(write_bootstrap(Path(workdir or tmp), boot), envoy=envoy, timeout=timeout)
+
+
+def validate_bootstrap(path: Path, *, envoy: str | None = None, timeout: float = 120) -> Validation:
+    """`envoy --mode validate` of the bootstrap file `path`."""
+    proc = subprocess.run(
+        [envoy or envoy_bin(), "--mode", "validate", "-c", str(path), "-l", "info", "--disable-hot-restart"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        timeout=timeout,
+        start_new_session=True,
+    )
     return Validation(proc.returncode, proc.stdout.decode("utf-8", "replace"))
 
 
@@ -144,7 +151,9 @@ class Envoy:
     Use as a context manager (or start()/stop()). Its admin address is read back from
     --admin-address-path (so admin port 0 works) into `admin` ("127.0.0.1:PORT"), the port of
     the listener named `listener` from /listeners into `port` (None when it has no such listener).
-    `command_prefix` runs the binary under another program (valgrind). The log (stdout+stderr) goes to
+    `command_prefix` runs the binary under another program (valgrind); `args` are more options
+    (e.g. `["--config-yaml", text]`, which Envoy merges into the bootstrap, as Istio applies a
+    bootstrap override). The log (stdout+stderr) goes to
     `<workdir>/envoy.log`. The process runs in its own process group, is SIGTERMed if its
     parent dies, and stop() kills the group.
     """
@@ -161,11 +170,13 @@ class Envoy:
         listener: str = "ingress",
         envoy: str | None = None,
         command_prefix: Sequence[str] = (),
+        args: Sequence[str] = (),
     ):
         self.envoy = envoy  # the binary; default: paths.envoy_bin()
         # Put in front of the binary, e.g. ["valgrind", "--tool=callgrind"] (then `envoy` must be
         # the real binary, paths.envoy_native_bin(), not the venv's Python launcher).
         self.command_prefix = list(command_prefix)
+        self.args = list(args)
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.boot_path = boot if isinstance(boot, Path) else write_bootstrap(self.workdir, boot)
@@ -206,6 +217,7 @@ class Envoy:
             "--concurrency", str(self.concurrency),
             "-l", self.log_level,
             "--admin-address-path", str(self.admin_path),
+            *self.args,
         ]  # fmt: skip
         if self.component_log_level:
             cmd += ["--component-log-level", self.component_log_level]
@@ -263,11 +275,16 @@ class Envoy:
         return "\n".join(self.log_text().splitlines()[-lines:])
 
     def log_relevant(self, lines: int = 25) -> str:
-        """The last plugin (`wasm`) lines and warnings/errors: what a failing test needs."""
+        """The last plugin (`wasm`, `dynamic_modules`) lines and warnings/errors: what a failing
+        test needs."""
         keep = [
             line
             for line in self.log_text().splitlines()
-            if "wasm" in line or "][warning][" in line or "][error][" in line or "][critical][" in line
+            if "wasm" in line
+            or "][dynamic_modules]" in line
+            or "][warning][" in line
+            or "][error][" in line
+            or "][critical][" in line
         ]
         return "\n".join(keep[-lines:])
 
@@ -293,10 +310,22 @@ class Envoy:
 
 
 class PluginEnvoy(Envoy):
-    """Envoy running the plugin with `config` (see `bootstrap.plugin_bootstrap`) in front of
-    127.0.0.1:`upstream_port`; `with_wasm=False` is the same listener without the plugin."""
+    """Envoy running the plugin (default: `plugin.plugin()`) with `config` (see
+    `bootstrap.plugin_bootstrap`) in front of 127.0.0.1:`upstream_port`; `with_plugin=False` is
+    the same listener without the plugin."""
 
-    def __init__(self, config, upstream_port: int, workdir: Path, *, with_wasm: bool = True, hcm=None, wasm=None, **kw):
-        boot = plugin_bootstrap(config, upstream_port, with_wasm=with_wasm, hcm=hcm, wasm=wasm)
+    def __init__(
+        self,
+        config,
+        upstream_port: int,
+        workdir: Path,
+        *,
+        with_plugin: bool = True,
+        hcm=None,
+        plugin: Plugin | None = None,
+        **kw,
+    ):
+        self.plugin = plugin or default_plugin()
+        boot = plugin_bootstrap(config, upstream_port, with_plugin=with_plugin, hcm=hcm, plugin=self.plugin)
         super().__init__(boot, workdir, **kw)
         self.config = config

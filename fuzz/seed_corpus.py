@@ -1,7 +1,8 @@
 """Writes the fuzz targets' seed corpora (fuzz/seeds/TARGET/, not in git) from what the repository
-already holds: the bad-config corpus, the README's JSON examples and the shipped configuration for
-the config parser; the README's example paths and hosts for the normalizers; requests built from
-them for the decision. Run by `make fuzz` and `make fuzz-ci` from the repository root."""
+already holds: the bad-config corpus, the JSON examples of the README and the book (docs/src/) and
+the shipped configuration for the config parser; their example paths and hosts for the
+normalizers; requests built from them for the decision. Run by `make fuzz` and `make fuzz-ci` from
+the repository root."""
 
 import hashlib
 import itertools
@@ -12,10 +13,12 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-README = (REPO / "README.md").read_text(encoding="utf-8")
-CODE_SPANS = re.findall(r"`([^`\n]+)`", README)
+DOCS = "\n".join(
+    path.read_text(encoding="utf-8") for path in [REPO / "README.md", *sorted((REPO / "docs/src").glob("*.md"))]
+)
+CODE_SPANS = re.findall(r"`([^`\n]+)`", DOCS)
 
-# Paths and hosts the README discusses, and a few more forms the rules are about.
+# Paths and hosts the documentation discusses, and a few more forms the rules are about.
 PATHS = sorted({span for span in CODE_SPANS if span.startswith("/") and " " not in span}) + [
     "/shop./cart",
     "/shop%20/cart",
@@ -46,7 +49,7 @@ HOSTS = [
 def configs() -> list[bytes]:
     seeds = [entry["config"].encode() for entry in json.loads((REPO / "tests/bad_configs.json").read_text())]
     seeds.append((REPO / "envoy/maintenance.json").read_bytes())
-    for block in re.findall(r"```json\n(.*?)```", README, re.S):
+    for block in re.findall(r"```json\n(.*?)```", DOCS, re.S):
         text = block.strip()
         seeds.append(text.encode() if text.startswith("{") else ("{" + text + "}").encode())
     return seeds

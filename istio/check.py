@@ -2,21 +2,25 @@
 """Checks the manifests that install the maintenance-mode plugin before they reach a cluster.
 
 Kinds: Istio `WasmPlugin` and `TrafficExtension` (extensions.istio.io/v1alpha1), Envoy
-Gateway `EnvoyExtensionPolicy` (gateway.envoyproxy.io/v1alpha1). For every such document in
-the given YAML files:
+Gateway `EnvoyExtensionPolicy` and `EnvoyProxy` (gateway.envoyproxy.io/v1alpha1; the latter for
+its `dynamicModules` registry). For every such document in the given YAML files:
 
 1. the resource against its strict schema (istio/wasmplugin.schema.json,
-   istio/trafficextension.schema.json, gateway/envoyextensionpolicy.schema.json): an unknown
-   or misspelt field is an error, where the API server would silently drop it;
-2. for Istio, the `url` scheme (oci, https, http, file, or none, as Istio accepts);
-3. each plugin configuration (`pluginConfig`, or each `wasm[].config`), converted to the JSON
-   text the gateway receives (protobuf JSON of the Struct for Istio, the stored JSON for Envoy
-   Gateway; both sent to the proxy in a google.protobuf.StringValue), loaded by the real plugin
-   in `envoy --mode validate`: the same check every gateway makes, so a configuration that
-   passes here is one the gateways accept.
+   istio/trafficextension.schema.json, gateway/envoyextensionpolicy.schema.json,
+   gateway/envoyproxy.schema.json): an unknown or misspelt field is an error, where the API
+   server would silently drop it;
+2. for Istio, the `url` scheme (oci, https, http, file, or none, as Istio accepts); for an
+   EnvoyProxy, unique module names; for an EnvoyExtensionPolicy's `dynamicModule[].name`, a
+   module some EnvoyProxy in the same files registers (when the files hold one);
+3. each plugin configuration (`pluginConfig`, each `wasm[].config`, each
+   `dynamicModule[].config`), converted to the JSON text the gateway receives (protobuf JSON of
+   the Struct for Istio, the stored JSON for Envoy Gateway; both sent to the proxy in a
+   google.protobuf.StringValue), loaded by the real plugin (the wasm, or the native module for
+   a dynamic module) in `envoy --mode validate`: the same check every gateway makes, so a
+   configuration that passes here is one the gateways accept.
 
-Usage: python -m istio.check [--envoy ENVOY] [--wasm WASM] FILE.yaml...   (from the repository
-root; `make manifests-check`)
+Usage: python -m istio.check [--envoy ENVOY] [--wasm WASM] [--module MODULE] FILE.yaml...
+(from the repository root; `make manifests-check`)
 Needs PyYAML and jsonschema (both in the project's .venv).
 """
 
@@ -33,7 +37,8 @@ from urllib.parse import urlsplit
 import jsonschema
 import yaml
 
-from envoylib.paths import DEFAULT_WASM, VENV_ENVOY
+from envoylib.paths import DEFAULT_MODULE, DEFAULT_WASM, VENV_ENVOY
+from envoylib.plugin import MODULE, WASM, Plugin
 from envoylib.process import validate
 
 HERE = Path(__file__).resolve().parent
@@ -97,20 +102,30 @@ def plugin_config_string(plugin_config: dict | None) -> str:
 # ---------------------------------------------------------------------------
 
 
-def _wasm_plugin_configs(spec: dict) -> list[tuple[str, dict | None, bool]]:
-    return [("spec.pluginConfig", spec.get("pluginConfig"), True)]
+# A plugin configuration in a manifest: (where, value, is a protobuf Struct, the plugin build
+# that loads it).
+Config = tuple[str, "dict | None", bool, str]
 
 
-def _traffic_extension_configs(spec: dict) -> list[tuple[str, dict | None, bool]]:
-    return [("spec.wasm.pluginConfig", (spec.get("wasm") or {}).get("pluginConfig"), True)]
+def _wasm_plugin_configs(spec: dict) -> list[Config]:
+    return [("spec.pluginConfig", spec.get("pluginConfig"), True, WASM)]
 
 
-def _extension_policy_configs(spec: dict) -> list[tuple[str, dict | None, bool]]:
-    return [(f"spec.wasm.{i}.config", w.get("config"), False) for i, w in enumerate(spec.get("wasm") or [])]
+def _traffic_extension_configs(spec: dict) -> list[Config]:
+    return [("spec.wasm.pluginConfig", (spec.get("wasm") or {}).get("pluginConfig"), True, WASM)]
 
 
-# kind -> (schema, where the Istio `url` is (None: no scheme rule), the plugin configurations:
-# (where, value, is a protobuf Struct))
+def _extension_policy_configs(spec: dict) -> list[Config]:
+    wasm = [(f"spec.wasm.{i}.config", w.get("config"), False, WASM) for i, w in enumerate(spec.get("wasm") or [])]
+    modules = spec.get("dynamicModule") or []
+    return wasm + [(f"spec.dynamicModule.{i}.config", m.get("config"), False, MODULE) for i, m in enumerate(modules)]
+
+
+def _no_configs(spec: dict) -> list[Config]:
+    return []
+
+
+# kind -> (schema, where the Istio `url` is (None: no scheme rule), the plugin configurations)
 KINDS = {
     "WasmPlugin": (_schema(HERE / "wasmplugin.schema.json"), ("url",), _wasm_plugin_configs),
     "TrafficExtension": (_schema(HERE / "trafficextension.schema.json"), ("wasm", "url"), _traffic_extension_configs),
@@ -119,6 +134,7 @@ KINDS = {
         None,
         _extension_policy_configs,
     ),
+    "EnvoyProxy": (_schema(REPO / "gateway/envoyproxy.schema.json"), None, _no_configs),
 }
 
 
@@ -147,20 +163,46 @@ def schema_problems(doc) -> list[str]:
         scheme = urlsplit(url).scheme if "://" in url else ""
         if scheme not in URL_SCHEMES:
             problems.append(f"spec.{'.'.join(url_path)}: scheme {scheme!r} is not one of oci, https, http, file")
+    if not problems and doc.get("kind") == "EnvoyProxy":
+        names = [entry["name"] for entry in doc["spec"]["dynamicModules"]]
+        for name in sorted({n for n in names if names.count(n) > 1}):
+            problems.append(f"spec.dynamicModules: {name!r} is registered twice (the list is keyed by name)")
     return problems
 
 
-def config_problems(doc, envoy: str, wasm: str) -> list[tuple[str, str, list[str]]]:
-    """(where, the configuration text, the plugin's complaints) for each plugin configuration."""
+def registered_modules(docs: list) -> set[str] | None:
+    """The module names the EnvoyProxy documents among `docs` register; None when there is none."""
+    proxies = [d for d in docs if isinstance(d, dict) and d.get("kind") == "EnvoyProxy"]
+    if not proxies:
+        return None
+    return {entry.get("name") for d in proxies for entry in (d.get("spec") or {}).get("dynamicModules") or []}
+
+
+def registration_problems(doc, registered: set[str] | None) -> list[str]:
+    """An EnvoyExtensionPolicy's dynamic modules that no EnvoyProxy registers (Envoy Gateway
+    rejects such a policy); nothing to say when no EnvoyProxy is known."""
+    if registered is None or not isinstance(doc, dict) or doc.get("kind") != "EnvoyExtensionPolicy":
+        return []
+    return [
+        f"spec.dynamicModule.{i}.name: {m.get('name')!r} is not in any EnvoyProxy's spec.dynamicModules"
+        for i, m in enumerate((doc.get("spec") or {}).get("dynamicModule") or [])
+        if m.get("name") not in registered
+    ]
+
+
+def config_problems(doc, envoy: str, wasm: str, module: str = str(DEFAULT_MODULE)) -> list[tuple[str, str, list[str]]]:
+    """(where, the configuration text, the plugin's complaints) for each plugin configuration,
+    each loaded by its build: `wasm`, or `module` for a dynamic module."""
     _, _, configs = _kind(doc) or KINDS["WasmPlugin"]
+    builds = {WASM: Plugin(WASM, Path(wasm)), MODULE: Plugin(MODULE, Path(module))}
     results = []
-    for where, value, struct in configs(doc["spec"]):
+    for where, value, struct, kind in configs(doc["spec"]):
         try:
             text = config_string(value, struct)
         except ValueError as err:
             results.append((where, "", [f"{where}: {err}"]))
             continue
-        result = validate(text, envoy=envoy, wasm=wasm)
+        result = validate(text, envoy=envoy, plugin=builds[kind])
         if result.accepted:
             results.append((where, text, []))
         else:
@@ -175,9 +217,9 @@ def config_problems(doc, envoy: str, wasm: str) -> list[tuple[str, str, list[str
     return results
 
 
-def plugin_problems(doc, envoy: str, wasm: str) -> tuple[str, list[str]]:
+def plugin_problems(doc, envoy: str, wasm: str, module: str = str(DEFAULT_MODULE)) -> tuple[str, list[str]]:
     """(the first configuration's text, every complaint): for documents with one configuration."""
-    results = config_problems(doc, envoy, wasm)
+    results = config_problems(doc, envoy, wasm, module)
     return (results[0][1] if results else ""), [p for _, _, problems in results for p in problems]
 
 
@@ -185,10 +227,11 @@ def load_documents(path: Path) -> list:
     return [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc is not None]
 
 
-def check_document(doc, envoy: str, wasm: str) -> list[str]:
+def check_document(doc, envoy: str, wasm: str, module: str, registered: set[str] | None = None) -> list[str]:
     problems = schema_problems(doc)
     if not problems:
-        problems += plugin_problems(doc, envoy, wasm)[1]
+        problems += registration_problems(doc, registered)
+        problems += plugin_problems(doc, envoy, wasm, module)[1]
     return problems
 
 
@@ -196,18 +239,21 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--envoy", default=str(VENV_ENVOY))
     ap.add_argument("--wasm", default=str(DEFAULT_WASM))
+    ap.add_argument("--module", default=str(DEFAULT_MODULE))
     ap.add_argument("files", nargs="+", type=Path)
     args = ap.parse_args(argv)
     failed = 0
-    for path in args.files:
-        for index, doc in enumerate(load_documents(path)):
+    loaded = [(path, load_documents(path)) for path in args.files]
+    registered = registered_modules([doc for _, docs in loaded for doc in docs])
+    for path, docs in loaded:
+        for index, doc in enumerate(docs):
             name = f"{path}#{index}"
             if isinstance(doc, dict) and doc.get("kind") not in KINDS:
                 print(f"{name}: skipped ({doc.get('kind')})")
                 continue
             if isinstance(doc, dict):
                 name += f" ({doc.get('metadata', {}).get('name')})"
-            problems = check_document(doc, args.envoy, args.wasm)
+            problems = check_document(doc, args.envoy, args.wasm, args.module, registered)
             if problems:
                 failed += 1
                 print(f"{name}: FAILED")

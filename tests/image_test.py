@@ -11,9 +11,12 @@ Envoy Gateway's fetchers read it.
    linux/amd64 and then compares a pin with a different digest), known media types, exactly one
    layer, holding `plugin.wasm` (Istio also accepts `./plugin.wasm`; Envoy Gateway takes the last
    layer); the module byte-identical to the built wasm;
-5. load the extracted module in the real Envoy (`envoy --mode validate` with a configuration).
+5. load the extracted module in the real Envoy (`envoy --mode validate` with a configuration);
+6. the release's image: the OCI archive `make release` writes (release/oci.py), pushed with
+   `make release-push` to the same registry; the registry must serve it under the digest the
+   archive names (the one the release's manifests pin), and it must pass the same checks.
 
-Every step has a time limit. Usage: image_test.py --wasm WASM --envoy ENVOY
+Every step has a time limit. Usage: image_test.py --wasm WASM --envoy ENVOY --version VERSION
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from envoylib.plugin import WASM, Plugin
 from envoylib.process import kill_group, validate
+from release import oci
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -108,11 +113,11 @@ def start_registry(tmp: Path) -> tuple[subprocess.Popen, str]:
     raise Failed("docker-registry not answering after 30 s")
 
 
-def registry_manifest(address: str, reference: str) -> tuple[str, bytes, str]:
+def registry_manifest(address: str, repository: str, reference: str) -> tuple[str, bytes, str]:
     """(content type, bytes, Docker-Content-Digest) of the manifest, accepting indexes too: what a
     fetcher is served."""
     request = urllib.request.Request(
-        f"http://{address}/v2/maintenance-mode/manifests/{reference}",
+        f"http://{address}/v2/{repository}/manifests/{reference}",
         headers={"Accept": ", ".join(sorted(INDEX_TYPES | MANIFEST_TYPES))},
     )
     with urllib.request.urlopen(request, timeout=10) as resp:
@@ -162,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--wasm", type=Path, required=True)
     ap.add_argument("--envoy", required=True)
+    ap.add_argument("--version", required=True, help="the version the release's image is tagged with")
     args = ap.parse_args(argv)
     built = args.wasm.read_bytes()
     for tool in ("buildah", "skopeo", "docker-registry"):
@@ -188,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             digest = digest_file.read_text().strip()
             print(f"pushed {remote}:0.1.0 {digest}")
             # what a fetcher is served by the registry for the tag
-            content_type, raw, served_digest = registry_manifest(address, "0.1.0")
+            content_type, raw, served_digest = registry_manifest(address, "maintenance-mode", "0.1.0")
             if content_type.split(";")[0] in INDEX_TYPES:
                 raise Failed(f"the registry serves an index ({content_type})")
             if served_digest != digest or "sha256:" + hashlib.sha256(raw).hexdigest() != digest:
@@ -206,12 +212,13 @@ def main(argv: list[str] | None = None) -> int:
                 raise Failed(f"platform {inspected.get('Os')}/{inspected.get('Architecture')}, not linux/amd64")
             module = tmp / "plugin.wasm"
             module.write_bytes(module_from_layer((out / digest_of_layer(out)).read_bytes()))
-            loaded = validate('{"enabled": true}', envoy=args.envoy, wasm=str(module))
+            loaded = validate('{"enabled": true}', envoy=args.envoy, plugin=Plugin(WASM, module))
             if not loaded.accepted:
                 raise Failed(
                     "Envoy did not load the module from the image:\n" + "\n".join(loaded.errors) + loaded.output[-2000:]
                 )
             print("the module from the image loads in Envoy and accepts a configuration")
+            check_release_image(tmp, address, policy, built, args.version)
         except (Failed, subprocess.TimeoutExpired) as err:
             print(f"image-test FAILED: {err}")
             return 1
@@ -219,6 +226,27 @@ def main(argv: list[str] | None = None) -> int:
             kill_group(registry)
     print(f"image-test passed in {time.monotonic() - started:.0f} s")
     return 0
+
+
+def check_release_image(tmp: Path, address: str, policy: Path, built: bytes, version: str) -> None:
+    """Step 6: the release's OCI archive, pushed by `make release-push`, is served unchanged."""
+    dist = tmp / "dist"
+    dist.mkdir()
+    image = oci.build(built, version, "https://example.invalid/maintenance-mode")
+    (dist / f"maintenance-mode-{version}.oci.tar").write_bytes(image.archive)
+    digest_file = tmp / "release-digest"
+    run(["make", "--no-print-directory", "-C", str(REPO), "release-push", f"DIST={dist}", f"VERSION={version}",
+         f"IMAGE_REPO={address}/maintenance-mode-release",
+         f"SKOPEO_ARGS=--dest-tls-verify=false --digestfile {digest_file}"])  # fmt: skip
+    pushed = digest_file.read_text().strip()
+    content_type, raw, served = registry_manifest(address, "maintenance-mode-release", version)
+    if not pushed == served == image.manifest_digest or "sha256:" + hashlib.sha256(raw).hexdigest() != served:
+        raise Failed(f"release image: archive {image.manifest_digest}, pushed {pushed}, served {served}")
+    out = tmp / "pulled-release"
+    run(["skopeo", "copy", "--policy", str(policy), "--src-tls-verify=false",
+         f"docker://{address}/maintenance-mode-release@{served}", f"dir:{out}"])  # fmt: skip
+    check_pulled(out, built)
+    print(f"release image: pushed by make release-push, served as {served} ({content_type}), plugin.wasm identical")
 
 
 def digest_of_layer(directory: Path) -> str:

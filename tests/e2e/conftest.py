@@ -1,9 +1,14 @@
 """Fixtures for the end-to-end suite.
 
+- `plugin`: the plugin build under test. Every test that runs Envoy with the plugin takes it
+  (directly or through the fixtures below) and runs once per build: the wasm and the native
+  module ($MAINTENANCE_PLUGINS narrows that, e.g. `module`). A test about the wasm VM itself
+  is marked `@pytest.mark.wasm_only(reason=...)` and runs against the wasm only.
+- `wasm`: the wasm build's path, for the tests about the wasm alone (Istio, Docker).
 - `upstream`: one echo server for the whole session.
-- `envoy`: class-scoped; a test class sets `CONFIG` (dict → JSON, str as is, bytes
-  for the raw/empty config) and optionally `HCM` (HttpConnectionManager overrides),
-  and all its tests share that one Envoy.
+- `envoy`: class-scoped, with the `plugin`; a test class sets `CONFIG` (dict → JSON, str as is, bytes
+  for the raw/empty config) and optionally `HCM` (HttpConnectionManager overrides; a function of
+  the plugin when they hold the plugin's filter), and all its tests share that one Envoy.
 - `baseline`: an Envoy with the same listener and route but no wasm filter, to
   compare bypassed/out-of-scope traffic against.
 - `make_envoy`: a factory for one-off Envoys, stopped at the end of the test.
@@ -16,12 +21,50 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 from pathlib import Path
 
 import harness
 import pytest
 
+from envoylib.plugin import KINDS
+from envoylib.plugin import plugin as plugin_build
+
 _counter = itertools.count()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "wasm_only(reason): about the wasm VM itself; not run against the native module")
+
+
+def _kinds() -> list[str]:
+    wanted = [k.strip() for k in os.environ.get("MAINTENANCE_PLUGINS", ",".join(KINDS)).split(",") if k.strip()]
+    unknown = sorted(set(wanted) - set(KINDS))
+    if unknown:
+        raise pytest.UsageError(f"MAINTENANCE_PLUGINS: unknown {unknown}; known: {', '.join(KINDS)}")
+    return wanted
+
+
+def pytest_generate_tests(metafunc):
+    if "plugin" not in metafunc.fixturenames:
+        return
+    kinds = _kinds()
+    marker = metafunc.definition.get_closest_marker("wasm_only")
+    if marker is not None:
+        if not marker.kwargs.get("reason"):
+            raise pytest.UsageError(f"{metafunc.definition.nodeid}: wasm_only needs a reason")
+        kinds = [k for k in kinds if k == harness.WASM]
+    # A wasm-only test in a module-only run is left out, not skipped.
+    metafunc.parametrize("plugin", kinds, indirect=True, scope="session")
+
+
+@pytest.fixture(scope="session")
+def plugin(request) -> harness.Plugin:
+    built = plugin_build(request.param)
+    if not built.path.is_file():
+        build = "make build (or set MAINTENANCE_WASM)" if built.is_wasm else "make module (or set MAINTENANCE_MODULE)"
+        pytest.fail(f"{built.path} is missing: run `{build}`", pytrace=False)
+    return built
 
 
 @pytest.fixture(scope="session")
@@ -48,15 +91,21 @@ def _workdir(base: Path, label: str) -> Path:
     return base / f"{next(_counter):03d}-{safe}"
 
 
+def _hcm(cls, plugin: harness.Plugin) -> dict | None:
+    hcm = getattr(cls, "HCM", None)
+    return hcm(plugin) if callable(hcm) else hcm
+
+
 @pytest.fixture(scope="class")
-def envoy(request, wasm, upstream, envoy_dir):
+def envoy(request, plugin, upstream, envoy_dir):
     cls = request.cls
     assert cls is not None and hasattr(cls, "CONFIG"), "the `envoy` fixture needs a test class with CONFIG"
     with harness.Envoy(
         cls.CONFIG,
         upstream.port,
-        _workdir(envoy_dir, cls.__name__),
-        hcm=getattr(cls, "HCM", None),
+        _workdir(envoy_dir, f"{cls.__name__}-{plugin.kind}"),
+        plugin=plugin,
+        hcm=_hcm(cls, plugin),
         log_level=getattr(cls, "LOG_LEVEL", "info"),
     ) as e:
         yield e
@@ -64,15 +113,17 @@ def envoy(request, wasm, upstream, envoy_dir):
 
 @pytest.fixture(scope="session")
 def baseline(upstream, envoy_dir):
-    with harness.Envoy("", upstream.port, _workdir(envoy_dir, "baseline"), with_wasm=False) as e:
+    with harness.Envoy("", upstream.port, _workdir(envoy_dir, "baseline"), with_plugin=False) as e:
         yield e
 
 
 @pytest.fixture
-def make_envoy(request, wasm, upstream, envoy_dir):
+def make_envoy(request, plugin, upstream, envoy_dir):
+    """make(config, **kw): an Envoy running the `plugin` under test (see harness.Envoy)."""
     with contextlib.ExitStack() as stack:
 
         def make(config, **kw) -> harness.Envoy:
+            kw.setdefault("plugin", plugin)
             e = harness.Envoy(config, upstream.port, _workdir(envoy_dir, request.node.name), **kw)
             request.node._envoys = getattr(request.node, "_envoys", []) + [e]
             return stack.enter_context(e)

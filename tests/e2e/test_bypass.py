@@ -457,7 +457,7 @@ CIDRS_10 = {"enabled": True, "bypass": {"cidrs": ["10.0.0.0/8"]}}
 def test_default_envoy_takes_the_client_address_from_x_forwarded_for(make_envoy):
     # Envoy's default (use_remote_address: false) takes the address from the last
     # X-Forwarded-For entry: right behind a trusted proxy that appends it, forgeable at the
-    # edge. The README says so; this pins the behaviour it describes.
+    # edge. The book says so (docs/src/bypass.md); this pins the behaviour it describes.
     e = make_envoy(CIDRS_10)
     assert upstream_saw(e.get("/checkout", headers=FORGED))
     assert_maintenance(e.get("/checkout"))
@@ -486,14 +486,14 @@ class TestNoSecretsInPluginLogs:
     CONFIG = ALL
     LOG_LEVEL = "debug"
 
-    def test_debug_log_has_no_secret(self, envoy):
+    def test_debug_log_has_no_secret(self, envoy, plugin):
         envoy.get(f"{SET_PATH}?token={QA}")
         # An encoded `?` (once or twice) makes it an ordinary path: still no secret in the log.
         for encoded in ("%3F", "%3f", "%253F"):
             assert_maintenance(envoy.get(f"{SET_PATH}{encoded}token={QA}"))
         envoy.get("/checkout", headers=[("x-maintenance-bypass", OPS), ("cookie", f"mm_bypass={QA}")])
         envoy.get("/checkout", headers=[("x-ci-bypass", CI)])
-        lines = [line for line in envoy.log_text().splitlines() if "wasm log" in line]
+        lines = plugin.log_lines(envoy.log_text())
         assert any("GrantCookie" in line for line in lines), "\n".join(lines[-10:])
         assert any("via: Token" in line for line in lines), "\n".join(lines[-10:])
         for line in lines:
@@ -678,14 +678,14 @@ BAD_BYPASS = [
 
 
 @pytest.fixture(scope="module")
-def validated(wasm, tmp_path_factory):
+def validated(plugin, tmp_path_factory):
     base = tmp_path_factory.mktemp("validate-bypass")
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = [
-            pool.submit(harness.validate, {"enabled": True, "bypass": bypass}, base / str(index))
+            pool.submit(harness.validate, {"enabled": True, "bypass": bypass}, base / str(index), plugin=plugin)
             for index, (bypass, _, _) in enumerate(BAD_BYPASS)
         ]
-        good = pool.submit(harness.validate, ALL, base / "good")
+        good = pool.submit(harness.validate, ALL, base / "good", plugin=plugin)
         return [f.result() for f in futures], good.result()
 
 

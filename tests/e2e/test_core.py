@@ -24,7 +24,7 @@ REASON = "Scheduled database upgrade, back at 14:00 UTC."
 
 # Dot segments, plain or encoded, are ambiguous and fail closed (maintenance): Envoy's
 # router without normalize_path matches the raw path, so `/shop/../other` may be routed
-# to the shop cluster while resolving to `/other`. See README "Path and host matching".
+# to the shop cluster while resolving to `/other`. See docs/src/matching.md.
 
 # Headers Envoy itself varies per request / per response; ignored when comparing
 # filtered traffic with the baseline Envoy.
@@ -793,14 +793,14 @@ class TestRouteWithoutFields:
         assert_maintenance(envoy.get(target, host="anything.example.org"), 503)
 
 
-def test_empty_routes_list_never_means_everything(make_envoy, tmp_path):
+def test_empty_routes_list_never_means_everything(make_envoy, tmp_path, plugin):
     # The spec says an ABSENT `routes` puts every request in scope and otherwise a
     # request is in scope when ANY route matches. It does not say what `[]` is.
     # Two answers are fine: reject it as a config error naming `routes`, or put
     # nothing in scope. Silently treating it like an absent `routes` (maintenance
     # for everything) is not.
     config = {"enabled": True, "routes": []}
-    code, output = harness.validate(config, tmp_path)
+    code, output = harness.validate(config, tmp_path, plugin=plugin)
     if code != 0:
         lines = harness.plugin_error_lines(output)
         assert len(lines) == 1 and "invalid plugin configuration: routes:" in lines[0], output[-2000:]

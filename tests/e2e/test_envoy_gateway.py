@@ -1,15 +1,20 @@
-"""Envoy Gateway (issue 12): the shipped EnvoyExtensionPolicy manifests and their documented
-`kubectl patch` one-liners, and Envoy Gateway's per-route wiring on the real Envoy.
+"""Envoy Gateway (issue 12): the shipped EnvoyExtensionPolicy manifests (the wasm, and the native
+module with the EnvoyProxy that registers it) and their documented `kubectl patch` one-liners,
+and Envoy Gateway's per-route wiring on the real Envoy, for both builds.
 
-Each manifest under gateway/ is validated against the strict EnvoyExtensionPolicy schema
-(gateway/envoyextensionpolicy.schema.json), and each `wasm[].config`, as the JSON text Envoy
-Gateway sends, is loaded by the real plugin in `envoy --mode validate` (istio/check.py).
+Each manifest under gateway/ is validated against its strict schema
+(gateway/envoyextensionpolicy.schema.json, gateway/envoyproxy.schema.json), and each
+`wasm[].config` and `dynamicModule[].config`, as the JSON text Envoy Gateway sends, is loaded by
+the real plugin (the wasm, or the module) in `envoy --mode validate` (istio/check.py).
 
 Envoy Gateway attaches a policy to an HTTPRoute by adding the wasm filter to the listener with
 `disabled: true` and enabling it on the route's routes with `typed_per_filter_config` of type
 `envoy.config.route.v3.FilterConfig` (`config: {}`), with a VM of its own (`vm_id` = the
 extension's name) (envoyproxy/gateway internal/xds/translator/wasm.go). The end-to-end test
 builds exactly that and shows maintenance applies on the enabled route and not on the other.
+A dynamic module policy is wired the same way (internal/xds/translator/dynamicmodule.go): the
+filter `envoy.filters.http.dynamic_modules/<extension>` disabled on the listener, the same
+`FilterConfig` on the route; the module's configuration object is Envoy's, shared by the workers.
 """
 
 from __future__ import annotations
@@ -26,7 +31,11 @@ from istio import check
 
 REPO = harness.REPO
 
-MANIFESTS = sorted((REPO / "gateway").glob("*.yaml"))
+# The wasm's policies, and the native module's (in gateway/module/: a release pins the wasm's
+# image in gateway/*.yaml, and does not ship the module yet).
+MANIFESTS = sorted((REPO / "gateway").glob("*.yaml")) + sorted((REPO / "gateway/module").glob("*.yaml"))
+# Where the one-liners are documented: the README's deploy steps and the book's chapters.
+DOCS = [REPO / "README.md", *sorted((REPO / "docs/src").glob("*.md"))]
 PATCH = re.compile(r"kubectl -n (\S+) patch envoyextensionpolicy (\S+) --type json\s+-p '([^']+)'")
 
 
@@ -34,30 +43,47 @@ def documents() -> list[tuple[str, dict]]:
     return [(f"{p.name}#{i}", doc) for p in MANIFESTS for i, doc in enumerate(check.load_documents(p))]
 
 
-def manifest(name: str) -> dict:
-    return copy.deepcopy(check.load_documents(REPO / "gateway" / name)[0])
+def policies() -> list[tuple[str, dict]]:
+    return [(name, doc) for name, doc in documents() if doc["kind"] == "EnvoyExtensionPolicy"]
+
+
+def extensions(doc: dict) -> list[dict]:
+    """A policy's plugin entries: its wasm extensions, then its dynamic modules."""
+    return [*doc["spec"].get("wasm", []), *doc["spec"].get("dynamicModule", [])]
+
+
+def manifest(name: str, kind: str = "EnvoyExtensionPolicy") -> dict:
+    return copy.deepcopy(next(d for d in check.load_documents(REPO / "gateway" / name) if d["kind"] == kind))
 
 
 def validate(doc: dict) -> list[tuple[str, str, list[str]]]:
-    return check.config_problems(doc, harness.envoy_bin(), str(harness.wasm_path()))
+    return check.config_problems(doc, harness.envoy_bin(), str(harness.wasm_path()), str(harness.module_path()))
 
 
-def test_the_examples_cover_a_gateway_and_a_route():
-    kinds = {doc["spec"]["targetRefs"][0]["kind"] for _, doc in documents()}
+def test_the_examples_cover_a_gateway_and_a_route_and_both_builds():
+    kinds = {doc["spec"]["targetRefs"][0]["kind"] for _, doc in policies()}
     assert kinds == {"Gateway", "HTTPRoute"}
-    for name, doc in documents():
-        for extension in doc["spec"]["wasm"]:
-            assert extension["config"]["enabled"] is False, name  # shipped off
+    for name, doc in policies():
+        for extension in doc["spec"].get("wasm", []):
             assert extension["failOpen"] is True, name
             assert extension["code"]["type"] == "Image", name
+        for extension in extensions(doc):
+            assert extension["config"]["enabled"] is False, name  # shipped off
+    modules = [m for _, doc in policies() for m in doc["spec"].get("dynamicModule", [])]
+    assert [m["filterName"] for m in modules] == ["maintenance-mode"]
+    # every module a policy names is registered by a shipped EnvoyProxy
+    registered = check.registered_modules([doc for _, doc in documents()])
+    assert registered and {m["name"] for m in modules} <= registered
 
 
 @pytest.mark.parametrize("name,doc", documents(), ids=[n for n, _ in documents()])
 def test_manifest_is_valid_and_the_plugin_accepts_its_config(name, doc):
     assert check.schema_problems(doc) == []
+    if doc["kind"] == "EnvoyProxy":
+        return  # no plugin configuration
     results = validate(doc)
-    assert [problems for _, _, problems in results] == [[]] * len(doc["spec"]["wasm"])
-    for (where, text, _), extension in zip(results, doc["spec"]["wasm"], strict=True):
+    assert [problems for _, _, problems in results] == [[]] * len(extensions(doc))
+    for (where, text, _), extension in zip(results, extensions(doc), strict=True):
         assert json.loads(text) == extension["config"], where
 
 
@@ -108,6 +134,85 @@ def test_schema_rejects(path, value, where):
     assert any(p.startswith(f"{where}:") for p in problems), problems
 
 
+D = ("spec", "dynamicModule", 0)
+
+
+def mutated_module(path: tuple, value, kind: str = "EnvoyExtensionPolicy") -> dict:
+    doc = manifest(MODULE_MANIFEST, kind)
+    node = doc
+    for key in path[:-1]:
+        node = node[key]
+    if value is None:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return doc
+
+
+M = ("spec", "dynamicModules", 0)
+REMOTE = {"type": "Remote", "remote": {"url": "https://downloads.example.com/m.so", "sha256": "d" * 64}}
+
+
+@pytest.mark.parametrize(
+    "path,value,kind,where",
+    [
+        ((*D, "filtername"), "maintenance-mode", "EnvoyExtensionPolicy", "spec.dynamicModule.0"),
+        ((*D, "name"), "Maintenance_Mode", "EnvoyExtensionPolicy", "spec.dynamicModule.0.name"),
+        ((*D, "filterName"), "x" * 254, "EnvoyExtensionPolicy", "spec.dynamicModule.0.filterName"),
+        ((*D, "terminalFilter"), "no", "EnvoyExtensionPolicy", "spec.dynamicModule.0.terminalFilter"),
+        (("spec", "dynamicModule"), [], "EnvoyExtensionPolicy", "spec.dynamicModule"),
+        (("spec", "dynamicModule"), None, "EnvoyExtensionPolicy", "spec"),  # neither wasm nor a module
+        ((*M, "source", "type"), "OCI", "EnvoyProxy", "spec.dynamicModules.0.source.type"),
+        ((*M, "source", "local", "path"), "lib.so", "EnvoyProxy", "spec.dynamicModules.0.source.local.path"),
+        ((*M, "source", "local"), None, "EnvoyProxy", "spec.dynamicModules.0.source"),  # Local needs local
+        ((*M, "source"), {**REMOTE, "local": {"path": "/m.so"}}, "EnvoyProxy", "spec.dynamicModules.0.source"),
+        (
+            (*M, "source"),
+            {"type": "Remote", "remote": {"url": "https://x/m.so"}},
+            "EnvoyProxy",
+            "spec.dynamicModules.0.source.remote",
+        ),
+        (
+            (*M, "source"),
+            {**REMOTE, "remote": {**REMOTE["remote"], "sha256": "D" * 64}},
+            "EnvoyProxy",
+            "spec.dynamicModules.0.source.remote.sha256",
+        ),
+        (
+            (*M, "source"),
+            {**REMOTE, "remote": {**REMOTE["remote"], "url": "oci://x/m"}},
+            "EnvoyProxy",
+            "spec.dynamicModules.0.source.remote.url",
+        ),
+        ((*M, "doNotClose"), "yes", "EnvoyProxy", "spec.dynamicModules.0.doNotClose"),
+        (("spec", "dynamicmodules"), [], "EnvoyProxy", "spec"),
+    ],
+)
+def test_module_schemas_reject(path, value, kind, where):
+    problems = check.schema_problems(mutated_module(path, value, kind))
+    assert problems, f"{path}={value!r} accepted"
+    assert any(p.startswith(f"{where}:") for p in problems), problems
+
+
+def test_module_schemas_accept_the_documented_alternatives():
+    assert check.schema_problems(mutated_module((*M, "source"), REMOTE, "EnvoyProxy")) == []
+    assert check.schema_problems(mutated_module((*M, "source"), {"local": {"path": "/m.so"}}, "EnvoyProxy")) == []
+    assert check.schema_problems(mutated_module((*M, "loadGlobally"), False, "EnvoyProxy")) == []
+
+
+def test_a_module_must_be_registered_once():
+    proxy = manifest(MODULE_MANIFEST, "EnvoyProxy")
+    twice = copy.deepcopy(proxy)
+    twice["spec"]["dynamicModules"].append(copy.deepcopy(proxy["spec"]["dynamicModules"][0]))
+    assert any("registered twice" in p for p in check.schema_problems(twice))
+    policy = manifest(MODULE_MANIFEST)
+    assert check.registration_problems(policy, check.registered_modules([proxy])) == []
+    assert check.registration_problems(policy, check.registered_modules([policy])) == []  # no EnvoyProxy known
+    other = mutated_module((*D, "name"), "other-module")
+    [problem] = check.registration_problems(other, check.registered_modules([proxy]))
+    assert problem.startswith("spec.dynamicModule.0.name: 'other-module' is not in any EnvoyProxy")
+
+
 def test_schema_accepts_the_documented_alternatives():
     http = {
         "type": "HTTP",
@@ -117,6 +222,13 @@ def test_schema_accepts_the_documented_alternatives():
     for url in ("oci://ghcr.io/example/maintenance-mode:0.1.0", "ghcr.io/example/maintenance-mode@sha256:" + "b" * 64):
         assert check.schema_problems(mutated((*W, "code", "image", "url"), url)) == [], url
     assert check.schema_problems(mutated((*W, "code", "image", "sha256"), "c" * 64)) == []
+
+
+def test_a_bad_module_config_is_reported_with_the_modules_words():
+    doc = mutated_module((*D, "config", "retry_after"), 1.5)
+    ((where, text, problems),) = validate(doc)
+    assert where == "spec.dynamicModule.0.config" and '"retry_after":1.5' in text
+    assert problems and problems[0].startswith("spec.dynamicModule.0.config: invalid plugin configuration: retry_after")
 
 
 def test_a_bad_config_is_reported_with_the_plugins_words():
@@ -148,7 +260,7 @@ def json_patch(doc: dict, operations: list[dict]) -> dict:
 
 def documented_patches() -> list[tuple[str, str, str, list]]:
     found = []
-    for path in [REPO / "README.md", *MANIFESTS]:
+    for path in [*DOCS, *MANIFESTS]:
         text = re.sub(r"\\\n\s*#?\s*", " ", path.read_text(encoding="utf-8"))
         found += [(path.name, m.group(1), m.group(2), json.loads(m.group(3))) for m in PATCH.finditer(text)]
     return found
@@ -161,7 +273,8 @@ def test_on_and_off_are_documented():
         for op in ops
         if op["path"].endswith("/enabled")
     }
-    assert {("README.md", True), ("README.md", False)} <= values
+    for doc in ("README.md", "envoy-gateway.md"):
+        assert {(doc, True), (doc, False)} <= values, doc
     for path in MANIFESTS:
         assert {(path.name, True), (path.name, False)} <= values, path.name
 
@@ -184,7 +297,8 @@ def test_documented_patch_applies_to_a_shipped_manifest(where, namespace, name, 
         sent = json.loads(text)
         for op in ops:
             assert sent[op["path"].rsplit("/", 1)[1]] == op["value"]
-        for key, value in doc["spec"]["wasm"][0]["config"].items():
+        listed = ops[0]["path"].split("/")[2]  # wasm or dynamicModule
+        for key, value in doc["spec"][listed][0]["config"].items():
             if not any(op["path"].endswith("/" + key) for op in ops):
                 assert sent[key] == value  # the rest is kept
 
@@ -194,40 +308,46 @@ def test_documented_patch_applies_to_a_shipped_manifest(where, namespace, name, 
 # ---------------------------------------------------------------------------
 
 ROUTE_MANIFEST = "maintenance-route.yaml"
+MODULE_MANIFEST = "module/maintenance-module.yaml"
 # Envoy Gateway's names: the filter `envoy.filters.http.wasm/<extension>`, the VM id the
-# extension's internal name (one VM per extension)
-EXTENSION = "envoyextensionpolicy/shop/shop-maintenance/wasm/0"
-FILTER_NAME = f"envoy.filters.http.wasm/{EXTENSION}"
+# extension's internal name (one VM per extension); for a dynamic module the filter
+# `envoy.filters.http.dynamic_modules/<extension>`, the policy's filterName.
+EXTENSIONS = {
+    harness.WASM: "envoyextensionpolicy/shop/shop-maintenance/wasm/0",
+    harness.MODULE: "envoyextensionpolicy/shop/shop-maintenance/dynamic-module/0",
+}
+FILTERS = {
+    harness.WASM: f"envoy.filters.http.wasm/{EXTENSIONS[harness.WASM]}",
+    harness.MODULE: f"envoy.filters.http.dynamic_modules/{EXTENSIONS[harness.MODULE]}",
+}
 
 
-def envoy_gateway_bootstrap(config_text: str, upstream_port: int) -> dict:
+def envoy_gateway_bootstrap(plugin: harness.Plugin, config_text: str, upstream_port: int) -> dict:
     """The harness bootstrap, rewired as Envoy Gateway does for a policy on one HTTPRoute:
     the filter disabled on the listener, enabled on `/shop` only."""
-    boot = harness.bootstrap(config_text, upstream_port)
+    boot = harness.bootstrap(config_text, upstream_port, plugin=plugin)
     manager = boot["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
-    wasm = manager["http_filters"][0]
-    wasm["name"] = FILTER_NAME
-    wasm["disabled"] = True
-    plugin = wasm["typed_config"]["config"]
-    plugin["name"] = "shop-maintenance"
-    plugin["root_id"] = "maintenance-mode"
-    plugin["vm_config"]["vm_id"] = EXTENSION
+    name = FILTERS[plugin.kind]
+    manager["http_filters"][0] = plugin.http_filter(
+        config_text, name=name, instance="shop-maintenance", vm_id=EXTENSIONS[plugin.kind]
+    )
+    manager["http_filters"][0]["disabled"] = True
     routes = manager["route_config"]["virtual_hosts"][0]["routes"]
     shop = copy.deepcopy(routes[0])
     shop["match"] = {"path_separated_prefix": "/shop"}  # Gateway API PathPrefix, as Envoy Gateway maps it
     shop["typed_per_filter_config"] = {
-        FILTER_NAME: {"@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig", "config": {}}
+        name: {"@type": "type.googleapis.com/envoy.config.route.v3.FilterConfig", "config": {}}
     }
     routes.insert(0, shop)
     return boot
 
 
 @pytest.fixture(scope="module")
-def eg_envoy(wasm, upstream, envoy_dir):
+def eg_envoy(plugin, upstream, envoy_dir):
     doc = json_patch(manifest(ROUTE_MANIFEST), [{"op": "add", "path": "/spec/wasm/0/config/enabled", "value": True}])
     text = check.config_string(doc["spec"]["wasm"][0]["config"], struct=False)
-    e = harness.Envoy(text, upstream.port, envoy_dir / "envoy-gateway-route")
-    e.boot_path.write_text(json.dumps(envoy_gateway_bootstrap(text, upstream.port)))
+    e = harness.Envoy(text, upstream.port, envoy_dir / f"envoy-gateway-route-{plugin.kind}", plugin=plugin)
+    e.boot_path.write_text(json.dumps(envoy_gateway_bootstrap(plugin, text, upstream.port)))
     with e:
         yield e, doc["spec"]["wasm"][0]["config"]
 
@@ -247,11 +367,14 @@ def test_maintenance_applies_on_the_enabled_route_only(eg_envoy):
     assert r.status == 200 and r.from_upstream, r
 
 
-def test_the_wiring_is_envoy_gateways(eg_envoy):
+def test_the_wiring_is_envoy_gateways(eg_envoy, plugin):
     envoy, _ = eg_envoy
     _, body = http_get(f"http://{envoy.admin}/config_dump")
     dump = json.loads(body)
     text = json.dumps(dump)
-    assert FILTER_NAME in text and '"disabled": true' in text
+    assert FILTERS[plugin.kind] in text and '"disabled": true' in text
     assert "type.googleapis.com/envoy.config.route.v3.FilterConfig" in text
-    assert f'"vm_id": "{EXTENSION}"' in text
+    if plugin.is_wasm:
+        assert f'"vm_id": "{EXTENSIONS[plugin.kind]}"' in text
+    else:
+        assert '"filter_name": "shop-maintenance"' in text

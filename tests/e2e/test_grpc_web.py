@@ -1,7 +1,7 @@
 """gRPC-web (issue 11) through a real Envoy, over HTTP/1.1 and h2: the maintenance reply and the
 `upstream_fallback` reply a gRPC-web client understands, and exact gRPC content-type matching.
 
-The reply (README "The maintenance response"): HTTP 200, the request's gRPC-web content type,
+The reply (docs/src/response.md): HTTP 200, the request's gRPC-web content type,
 `grpc-status: 14` and the percent-encoded `grpc-message` as headers, and the same trailers as one
 gRPC-web trailer frame in the body (base64 for `-text`). Envoy drops the content-type of a local
 reply without a body, so a headers-only reply would reach the client without one.
@@ -94,7 +94,7 @@ class TestMaintenance:
 
     def test_grpc_with_parameters_gets_a_grpc_status(self, envoy):
         # Envoy does not take `application/grpc;…` for gRPC; the plugin still answers with the
-        # gRPC status (Envoy drops the content-type of this body-less reply: README).
+        # gRPC status (Envoy drops the content-type of this body-less reply: docs/src/response.md).
         r = envoy.h2(
             "POST",
             "/pkg.Svc/Method",
@@ -112,19 +112,22 @@ class TestBehindEnvoysGrpcWebFilter:
     gRPC and the grpc_web filter turns that into its own trailers-only gRPC-web reply."""
 
     CONFIG = CONFIG
-    HCM = {
-        "http_filters": [
-            {
-                "name": "envoy.filters.http.grpc_web",
-                "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb"},
-            },
-            harness.wasm_filter(CONFIG),
-            {
-                "name": "envoy.filters.http.router",
-                "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
-            },
-        ]
-    }
+
+    @staticmethod
+    def HCM(plugin: harness.Plugin) -> dict:
+        return {
+            "http_filters": [
+                {
+                    "name": "envoy.filters.http.grpc_web",
+                    "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb"},
+                },
+                plugin.http_filter(CONFIG),
+                {
+                    "name": "envoy.filters.http.router",
+                    "typed_config": {"@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router"},
+                },
+            ]
+        }
 
     @pytest.mark.parametrize("sent", ["application/grpc-web", "application/grpc-web-text+proto"])
     def test_http1(self, envoy, sent):
@@ -165,9 +168,9 @@ FALLBACK = {"reason": "Back soon", "upstream_fallback": {}}
 
 
 @pytest.fixture(scope="module")
-def fallback_envoy(wasm, upstream, envoy_dir, refused_port):
-    boot = with_refused_cluster(harness.bootstrap(FALLBACK, upstream.port), refused_port)
-    e = harness.Envoy(FALLBACK, upstream.port, envoy_dir / "grpc-web-fallback")
+def fallback_envoy(plugin, upstream, envoy_dir, refused_port):
+    boot = with_refused_cluster(harness.bootstrap(FALLBACK, upstream.port, plugin=plugin), refused_port)
+    e = harness.Envoy(FALLBACK, upstream.port, envoy_dir / f"grpc-web-fallback-{plugin.kind}", plugin=plugin)
     e.boot_path.write_text(json.dumps(boot))
     with e:
         yield e

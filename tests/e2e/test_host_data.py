@@ -51,14 +51,15 @@ def lua(name: str, source: str) -> dict:
     }
 
 
-def filters(config) -> list[dict]:
-    """Lua adds the header, then the plugin (failing open, as Istio's FAIL_OPEN), then Lua
-    checks and removes it, then the router."""
-    plugin = harness.wasm_filter(config)
-    plugin["typed_config"]["config"]["failure_policy"] = "FAIL_OPEN"
+def filters(plugin: harness.Plugin, config) -> list[dict]:
+    """Lua adds the header, then the plugin (the wasm failing open, as Istio's FAIL_OPEN), then
+    Lua checks and removes it, then the router."""
+    entry = plugin.http_filter(config)
+    if plugin.is_wasm:
+        entry["typed_config"]["config"]["failure_policy"] = "FAIL_OPEN"
     return [
         lua("add-non-utf8", ADD),
-        plugin,
+        entry,
         lua("check-non-utf8", CHECK_AND_REMOVE),
         {
             "name": "envoy.filters.http.router",
@@ -68,8 +69,8 @@ def filters(config) -> list[dict]:
 
 
 @pytest.fixture
-def envoy(make_envoy) -> harness.Envoy:
-    return make_envoy(CONFIG, hcm={"http_filters": filters(CONFIG)})
+def envoy(make_envoy, plugin) -> harness.Envoy:
+    return make_envoy(CONFIG, hcm={"http_filters": filters(plugin, CONFIG)})
 
 
 def test_non_utf8_header_names_never_stop_the_plugin(envoy):

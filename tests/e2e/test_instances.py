@@ -1,8 +1,10 @@
 """Several instances of the plugin in one filter chain (issue 11), as teams add one WasmPlugin per
 host from the same image: in one VM (same code and vm_id: Envoy shares the VM) and in separate
-VMs, with two worker threads. Each instance has its own metrics (named after its plugin name, a
-Prometheus label with the README's `stats_tags` rule), its own audit and window-change log lines,
-and one instance's `upstream_fallback` never replaces another instance's maintenance response.
+VMs, with two worker threads (the module has no VMs: both layouts are the same chain of filters,
+each instance named by its `filter_name`). Each instance has its own metrics (named after its
+plugin name, a Prometheus label with the documented `stats_tags` rules,
+observability/stats-tags.yaml), its own audit and window-change log lines, and one instance's
+`upstream_fallback` never replaces another instance's maintenance response.
 """
 
 from __future__ import annotations
@@ -12,12 +14,8 @@ import re
 import harness
 import pytest
 from envoylib.bootstrap import ROUTER
+from envoylib.paths import STATS_TAGS
 from envoylib.process import Envoy, http_get
-
-# The README's rule (section "Metrics"): the instance part of a metric's name becomes a label.
-STATS_TAGS = {
-    "stats_tags": [{"tag_name": "maintenance_instance", "regex": r"^wasmcustom\.maintenance\.(instance\.(.+)\.)\w+$"}]
-}
 
 # First in the chain: off, with upstream_fallback, for every host.
 FALLBACK = ("default.fallback", {"reason": "fallback", "upstream_fallback": {}})
@@ -26,37 +24,37 @@ SHOP = ("default.shop", {"enabled": True, "reason": "shop", "routes": [{"hosts":
 API = ("default.api", {"enabled": True, "reason": "api", "routes": [{"hosts": ["api.example.com"]}]})
 
 
-def instance_filter(name: str, config: dict, vm_id: str) -> dict:
-    entry = harness.wasm_filter(config, vm_id=vm_id)
-    entry["typed_config"]["config"]["name"] = name
-    return entry
+def instance_filter(plugin: harness.Plugin, name: str, config: dict, vm_id: str) -> dict:
+    return plugin.http_filter(config, name=f"maintenance-{name}", instance=name, vm_id=vm_id)
 
 
 @pytest.fixture(
     params=[("one VM", 2), ("one VM", 3), ("separate VMs", 2), ("separate VMs", 3)],
     ids=lambda p: f"{p[1]} instances, {p[0]}",
 )
-def chain(request, wasm, upstream, envoy_dir):
+def chain(request, plugin, upstream, envoy_dir):
     vms, count = request.param
     instances = [FALLBACK, SHOP, API][:count]
     filters = [
-        instance_filter(name, config, "maintenance-mode" if vms == "one VM" else f"vm-{name}")
+        instance_filter(plugin, name, config, "maintenance-mode" if vms == "one VM" else f"vm-{name}")
         for name, config in instances
     ]
-    boot = harness.bootstrap(None, upstream.port, hcm={"http_filters": [*filters, ROUTER]})
-    boot["stats_config"] = STATS_TAGS
-    workdir = envoy_dir / f"instances-{vms.replace(' ', '-')}-{count}"
-    with Envoy(boot, workdir, concurrency=2) as e:
+    boot = harness.bootstrap(None, upstream.port, hcm={"http_filters": [*filters, ROUTER]}, plugin=plugin)
+    workdir = envoy_dir / f"instances-{plugin.kind}-{vms.replace(' ', '-')}-{count}"
+    # The documented rules, merged into the bootstrap as Istio merges a bootstrap override.
+    with Envoy(boot, workdir, concurrency=2, args=["--config-yaml", STATS_TAGS.read_text()]) as e:
         yield e, [name for name, _ in instances]
 
 
-def stat(e: Envoy, name: str, metric: str) -> int:
-    full = f"wasmcustom.maintenance.instance.{name}.{metric}"
+def metric_value(e: Envoy, plugin: harness.Plugin, name: str, metric: str) -> int:
+    full = plugin.metric(metric, instance=name)
     return e.stats(f"^{re.escape(full)}$")[full]
 
 
-def test_instances_are_independent(chain):
+def test_instances_are_independent(chain, plugin):
     e, names = chain
+    stat = lambda name, metric: metric_value(e, plugin, name, metric)
+    prom = plugin.prometheus_prefix
     # The shop instance answers; the fallback instance before it sees that local reply in its
     # response phase and leaves it alone.
     for _ in range(3):
@@ -72,27 +70,32 @@ def test_instances_are_independent(chain):
         r = e.get("/v1", host="api.example.com")
         assert r.status == 503 and r.text == "Down for maintenance\n\napi\n", r
 
-    assert stat(e, "default.fallback", "upstream_replaced_total") == 1
-    assert stat(e, "default.fallback", "passed_total") == 5 + ("default.api" in names)
-    assert stat(e, "default.fallback", "responses_total") == 0
-    assert stat(e, "default.fallback", "active") == 0
-    assert stat(e, "default.shop", "responses_total") == 3
-    assert stat(e, "default.shop", "active") == 1
+    assert stat("default.fallback", "upstream_replaced_total") == 1
+    assert stat("default.fallback", "passed_total") == 5 + ("default.api" in names)
+    assert stat("default.fallback", "responses_total") == 0
+    assert stat("default.fallback", "active") == 0
+    assert stat("default.shop", "responses_total") == 3
+    assert stat("default.shop", "active") == 1
     # The shop instance sees only what the fallback instance let through: 3 shop, 2 blog, api.
-    assert stat(e, "default.shop", "passed_total") == 2 + ("default.api" in names)
+    assert stat("default.shop", "passed_total") == 2 + ("default.api" in names)
     if "default.api" in names:
-        assert stat(e, "default.api", "responses_total") == 1
-        assert stat(e, "default.api", "active") == 1
+        assert stat("default.api", "responses_total") == 1
+        assert stat("default.api", "active") == 1
     # No shared, unnamed metrics.
-    assert not e.stats(r"^wasmcustom\.maintenance\.(responses_total|active)$")
+    assert not e.stats(rf"^{re.escape(plugin.stats_prefix)}maintenance\.(responses_total|active)$")
 
     _, text = http_get(f"http://{e.admin}/stats/prometheus")
-    assert "# TYPE maintenance_active gauge\n" in text, text
-    assert re.search(r'^maintenance_active\{maintenance_instance="default.shop"\} 1$', text, re.M), text
-    assert re.search(r'^maintenance_active\{maintenance_instance="default.fallback"\} 0$', text, re.M), text
-    assert re.search(r'^maintenance_responses_total\{maintenance_instance="default.shop"\} 3$', text, re.M), text
-    # The README's alert expression keeps the instance that is on.
-    on = {m.group(1) for m in re.finditer(r'^maintenance_active\{maintenance_instance="([^"]+)"\} 1$', text, re.M)}
+    assert f"# TYPE {prom}maintenance_active gauge\n" in text, text
+    assert re.search(rf'^{prom}maintenance_active\{{maintenance_instance="default.shop"\}} 1$', text, re.M), text
+    assert re.search(rf'^{prom}maintenance_active\{{maintenance_instance="default.fallback"\}} 0$', text, re.M), text
+    assert re.search(rf'^{prom}maintenance_responses_total\{{maintenance_instance="default.shop"\}} 3$', text, re.M), (
+        text
+    )
+    # The documented alert expression keeps the instance that is on.
+    on = {
+        m.group(1)
+        for m in re.finditer(rf'^{prom}maintenance_active\{{maintenance_instance="([^"]+)"\}} 1$', text, re.M)
+    }
     assert on == {"default.shop"} | ({"default.api"} if "default.api" in names else set())
 
     # One audit line per instance (two worker VMs and the main thread's each apply every

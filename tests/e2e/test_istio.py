@@ -5,8 +5,8 @@ Each manifest under istio/ is validated against the WasmPlugin v1alpha1 schema
 (strict: unknown fields are errors), and its pluginConfig, converted to JSON the
 way istiod does, is loaded by the real plugin in `envoy --mode validate`. The
 same holds for every manifest after each `kubectl patch --type merge` shown in
-README.md and in the manifests' comments. Also: the Dockerfile is the image
-format Istio pulls.
+README.md, in the book (docs/src/) and in the manifests' comments. Also: the
+Dockerfile is the image format Istio pulls.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from istio import check
 REPO = harness.REPO
 
 MANIFESTS = sorted((REPO / "istio").glob("*.yaml"))
+# Where the one-liners are documented: the README's deploy steps and the book's chapters.
+DOCS = [REPO / "README.md", *sorted((REPO / "docs/src").glob("*.md"))]
 PATCH = re.compile(r"kubectl -n (\S+) patch wasmplugin (\S+) --type merge\s+-p '([^']+)'")
 
 
@@ -194,9 +196,9 @@ def merge_patch(target, patch):
 
 
 def documented_patches() -> list[tuple[str, str, str, dict]]:
-    """(where, namespace, name, patch) for every one-liner in README.md and the manifests."""
+    """(where, namespace, name, patch) for every one-liner in the documentation and the manifests."""
     found = []
-    for path in [REPO / "README.md", *MANIFESTS]:
+    for path in [*DOCS, *MANIFESTS]:
         text = path.read_text(encoding="utf-8")
         # join shell continuation lines, in code blocks and in YAML comments
         text = re.sub(r"\\\n\s*#?\s*", " ", text)
@@ -205,11 +207,21 @@ def documented_patches() -> list[tuple[str, str, str, dict]]:
     return found
 
 
-def test_readme_documents_on_off_and_reason():
-    configs = [patch["spec"]["pluginConfig"] for where, _, _, patch in documented_patches() if where == "README.md"]
+def documented_configs(where: str) -> list[dict]:
+    return [patch["spec"]["pluginConfig"] for found, _, _, patch in documented_patches() if found == where]
+
+
+def test_istio_chapter_documents_on_off_and_reason():
+    configs = documented_configs("istio.md")
     assert any(c.get("enabled") is True and c.get("reason") for c in configs), "turn on with a reason"
     assert any(c == {"enabled": False} for c in configs), "turn off"
     assert any(set(c) == {"reason"} for c in configs), "change the reason only"
+
+
+def test_readme_deploy_steps_turn_on_with_a_reason_and_off():
+    configs = documented_configs("README.md")
+    assert any(c.get("enabled") is True and c.get("reason") for c in configs), "turn on with a reason"
+    assert any(c == {"enabled": False} for c in configs), "turn off"
 
 
 @pytest.mark.parametrize(
@@ -321,7 +333,7 @@ def test_traffic_extension_bad_plugin_config_is_reported():
 
 def test_traffic_extension_documented_patches():
     found = []
-    for path in MANIFESTS:
+    for path in [*DOCS, *MANIFESTS]:
         text = re.sub(r"\\\n\s*#?\s*", " ", path.read_text(encoding="utf-8"))
         found += [(m.group(1), m.group(2), json.loads(m.group(3))) for m in TE_PATCH.finditer(text)]
     assert {json.dumps(p["spec"]["wasm"]["pluginConfig"].get("enabled")) for _, _, p in found} == {"true", "false"}

@@ -2,10 +2,10 @@
 
 - Toggling without restart: Envoy started from envoy/envoy.yaml.tmpl (what `make run`
   uses), the filter delivered by ECDS from a watched file, flipped by the kubectl-maintenance
-  CLI (the one writer of ECDS files, see test_cli.py), under a bounded keep-alive load on
-  loopback.
-- A first ECDS file (the CLI's `apply --ecds FILE --wasm PATH`, make docker-config) is written
-  only with a configuration the plugin accepts.
+  CLI (the one writer of the plugin's ECDS file, see test_cli.py), under a bounded keep-alive
+  load on loopback.
+- A first ECDS file (the CLI's `apply --ecds FILE --wasm|--module PATH`, make docker-config) is
+  written only with a configuration the plugin accepts.
 - A rejected configuration changes nothing; the last good one keeps serving.
 - Metrics read from Envoy's admin /stats and /stats/prometheus.
 - The audit line: one per applied configuration, even with several worker threads.
@@ -31,7 +31,8 @@ import yaml
 from envoy import docker_config
 from envoylib import cli
 from envoylib import ecds as ecds_lib
-from envoylib.bootstrap import FILTER_NAME, render_template
+from envoylib.bootstrap import render_template
+from envoylib.plugin import FILTER_NAME, WASM, Plugin
 from envoylib.process import Envoy, http_get
 
 REPO = harness.REPO
@@ -41,17 +42,24 @@ REASON = "Database upgrade, back at 14:00 UTC."
 APPLIED = "configuration applied: "
 CRATE_VERSION = re.search(r'^version = "(.+)"$', (REPO / "Cargo.toml").read_text(), re.M).group(1)
 
-# Metric names as /stats shows them (Envoy files proxy-wasm metrics under `wasmcustom.`), for the
-# plugin instance the harness names `maintenance-mode`.
-STAT = {
-    "responses": "wasmcustom.maintenance.instance.maintenance-mode.responses_total",
-    "bypassed": "wasmcustom.maintenance.instance.maintenance-mode.bypassed_total",
-    "passed": "wasmcustom.maintenance.instance.maintenance-mode.passed_total",
-    "upstream_replaced": "wasmcustom.maintenance.instance.maintenance-mode.upstream_replaced_total",
-    "dry_run_responses": "wasmcustom.maintenance.instance.maintenance-mode.dry_run_responses_total",
-    "dry_run_replaced": "wasmcustom.maintenance.instance.maintenance-mode.dry_run_replaced_total",
-    "active": "wasmcustom.maintenance.instance.maintenance-mode.active",
+# The plugin's metrics, by their own names (src/metrics.rs), for the plugin instance the harness
+# names `maintenance-mode`; `plugin.metric` gives the name /stats shows for each build.
+METRICS = {
+    "responses": "responses_total",
+    "bypassed": "bypassed_total",
+    "passed": "passed_total",
+    "upstream_replaced": "upstream_replaced_total",
+    "dry_run_responses": "dry_run_responses_total",
+    "dry_run_replaced": "dry_run_replaced_total",
+    "active": "active",
 }
+
+
+def plugin_stats(e) -> dict[str, int]:
+    """The plugin's metrics in Envoy `e` (running `e.plugin`), by their short names above."""
+    names = {e.plugin.metric(metric): short for short, metric in METRICS.items()}
+    stats = e.stats(f"^{re.escape(e.plugin.stats_prefix)}maintenance[.]")
+    return {names[name]: value for name, value in stats.items() if name in names}
 
 
 # ---------------------------------------------------------------------------
@@ -60,12 +68,22 @@ STAT = {
 
 
 class EcdsEnvoy(Envoy):
-    """Envoy running a given bootstrap (a dict) whose maintenance filter comes from the ECDS
-    file `ecds_file`."""
+    """Envoy running a given bootstrap (a dict) whose maintenance filter (`plugin`) comes from
+    the ECDS file `ecds_file`."""
 
-    def __init__(self, boot: dict, ecds_file: Path, workdir: Path, *, concurrency: int = 1, log_level: str = "info"):
+    def __init__(
+        self,
+        boot: dict,
+        ecds_file: Path,
+        workdir: Path,
+        plugin: Plugin,
+        *,
+        concurrency: int = 1,
+        log_level: str = "info",
+    ):
         super().__init__(boot, workdir, concurrency=concurrency, log_level=log_level)
         self.ecds_file = Path(ecds_file)
+        self.plugin = plugin
 
     # -- toggling ------------------------------------------------------------
 
@@ -87,14 +105,17 @@ class EcdsEnvoy(Envoy):
         so only such an edit can bring one to Envoy."""
         before = ecds_lib.update_counts(self.admin)
         document = ecds_lib.read_document(self.ecds_file)
-        document["resources"][0]["typed_config"]["config"]["configuration"]["value"] = config_text
+        typed = document["resources"][0]["typed_config"]
+        holder = typed.get("filter_config") or typed["config"]["configuration"]
+        holder["value"] = config_text
         copy = self.ecds_file.with_name(f".{self.ecds_file.name}.edit")
         copy.write_text(json.dumps(document), encoding="utf-8")
         copy.replace(self.ecds_file)
         return ecds_lib.wait_for_update(self.admin, before)
 
-    def stat(self, name: str) -> int:
-        return self.stats(f"^{re.escape(name)}$").get(name, -1)
+    def stat(self, short: str) -> int:
+        """One of the plugin's METRICS; -1 when Envoy has none."""
+        return plugin_stats(self).get(short, -1)
 
     def audit_lines(self) -> list[str]:
         return [line.split(APPLIED, 1)[1] for line in self.log_text().splitlines() if APPLIED in line]
@@ -115,7 +136,7 @@ def template_boot(upstream_port: int, ecds_file: Path) -> dict:
 
 
 @pytest.fixture
-def ecds_envoy(request, wasm, upstream, envoy_dir):
+def ecds_envoy(request, plugin, upstream, envoy_dir):
     """A factory: ecds_envoy(config) → a started EcdsEnvoy from the `make run` template."""
     envoys: list[EcdsEnvoy] = []
 
@@ -123,8 +144,8 @@ def ecds_envoy(request, wasm, upstream, envoy_dir):
         workdir = envoy_dir / f"ecds-{request.node.name}-{len(envoys)}"
         ecds_file = workdir / "ecds" / "maintenance-mode.json"
         text = config if isinstance(config, str) else json.dumps(config)
-        cli.write_ecds(ecds_file, text, wasm)
-        e = EcdsEnvoy(template_boot(upstream.port, ecds_file), ecds_file, workdir, concurrency=concurrency)
+        cli.write_ecds(ecds_file, text, plugin)
+        e = EcdsEnvoy(template_boot(upstream.port, ecds_file), ecds_file, workdir, plugin, concurrency=concurrency)
         envoys.append(e)
         request.node._envoys = getattr(request.node, "_envoys", []) + [e]
         e.start()
@@ -302,11 +323,11 @@ def test_toggle_under_load_loses_nothing(ecds_envoy, capsys):
     assert load.connections == LOAD_THREADS, "a keep-alive connection was closed"
 
     # The counters agree exactly with what the clients saw.
-    stats = e.stats("^wasmcustom[.]maintenance[.]")
-    assert stats[STAT["responses"]] == c["maintenance"] + probes["maintenance"], stats
-    assert stats[STAT["passed"]] == c["upstream"] + probes["upstream"], stats
-    assert stats[STAT["bypassed"]] == 0
-    assert stats[STAT["active"]] == (1 if state == "on" else 0)
+    stats = plugin_stats(e)
+    assert stats["responses"] == c["maintenance"] + probes["maintenance"], stats
+    assert stats["passed"] == c["upstream"] + probes["upstream"], stats
+    assert stats["bypassed"] == 0
+    assert stats["active"] == (1 if state == "on" else 0)
 
     # One audit line per applied configuration, in order, despite 2 workers + the main thread.
     lines = e.audit_lines()
@@ -319,11 +340,11 @@ def test_toggle_under_load_loses_nothing(ecds_envoy, capsys):
 def test_a_rejected_configuration_keeps_the_last_good_one(ecds_envoy):
     e = ecds_envoy({"enabled": True, "reason": REASON})
     assert probe(e) == "maintenance"
-    assert e.stat(STAT["active"]) == 1
+    assert e.stat("active") == 1
     assert e.hand_edit('{"enabled": false, "routes": []}') == "rejected"
     # still the old configuration, with its reason
     assert probe(e) == "maintenance"
-    assert e.stat(STAT["active"]) == 1
+    assert e.stat("active") == 1
     assert e.stats("update_rejected$")[f"extension_config_discovery.http_filter.{FILTER_NAME}.update_rejected"] == 1
     errors = [line for line in e.log_text().splitlines() if "invalid plugin configuration" in line]
     assert len(errors) == 1 and "routes: is empty" in errors[0], errors
@@ -333,7 +354,7 @@ def test_a_rejected_configuration_keeps_the_last_good_one(ecds_envoy):
     # and a good one still goes through
     assert e.push('{"enabled": false}') == "applied"
     wait_for_state(e, "upstream")
-    assert e.stat(STAT["active"]) == 0
+    assert e.stat("active") == 0
 
 
 def docker_config_run(*args: str) -> subprocess.CompletedProcess:
@@ -346,14 +367,16 @@ BAD_CONFIG = '{"enabled": true, "bypass": {"paths": ["admin"]}}'
 BAD_LINE = "invalid plugin configuration: bypass.paths[0]: \"admin\" must start with '/'"
 
 
-def test_a_new_ecds_file_holds_only_what_the_plugin_accepts(ecds_envoy, tmp_path):
-    """The CLI's `apply --ecds FILE --wasm PATH` refuses a configuration the plugin rejects (an
-    Envoy started from such a file answers every request with an empty 500) and writes
-    nothing; a good one becomes a file a running Envoy applies."""
+def test_a_new_ecds_file_holds_only_what_the_plugin_accepts(ecds_envoy, tmp_path, plugin):
+    """The CLI's `apply --ecds FILE --wasm|--module PATH` refuses a configuration the plugin
+    rejects (an Envoy started from such a file answers every request with an empty 500) and
+    writes nothing; a good one becomes a file a running Envoy applies."""
     bad = tmp_path / "bad.json"
     bad.write_text(BAD_CONFIG)
     target = tmp_path / "ecds" / "maintenance-mode.json"
-    new = ["apply", "--ecds", str(target), "--wasm", "/etc/envoy/maintenance_mode.wasm", "--write-only"]
+    # the path Envoy will load (not here)
+    elsewhere = f"/etc/envoy/{plugin.path.name}"
+    new = ["apply", "--ecds", str(target), f"--{plugin.kind}", elsewhere, "--write-only"]
     refused = cli.run(*new, str(bad))
     assert refused.returncode == 1
     assert f"error: not written: the plugin rejects the new configuration: {BAD_LINE}" in refused.stderr
@@ -363,11 +386,11 @@ def test_a_new_ecds_file_holds_only_what_the_plugin_accepts(ecds_envoy, tmp_path
     assert missing.returncode == 1
     assert missing.stderr.strip() == f"error: {tmp_path / 'nope.json'} does not exist"
 
-    # a good one, for the wasm Envoy loads, replaces a running Envoy's file and is applied
+    # a good one, for the plugin Envoy loads, replaces a running Envoy's file and is applied
     e = ecds_envoy({"enabled": False})
     good = tmp_path / "good.json"
     good.write_text(json.dumps({"enabled": True, "reason": REASON}))
-    where = ["--ecds", str(e.ecds_file), "--wasm", str(harness.wasm_path()), "--admin", e.admin]
+    where = ["--ecds", str(e.ecds_file), f"--{plugin.kind}", str(plugin.path), "--admin", e.admin]
     done = cli.run("apply", *where, str(good))
     assert done.returncode == 0, done.stderr
     assert f"Envoy at {e.admin} applied it." in done.stdout
@@ -393,7 +416,7 @@ def test_docker_config_writes_only_what_the_plugin_accepts(tmp_path):
     shipped = (REPO / "envoy/maintenance.json").read_text(encoding="utf-8")
     document = ecds_lib.read_document(ecds_file)
     assert json.loads(ecds_lib.plugin_config_text(document)) == json.loads(shipped)
-    assert ecds_lib.wasm_of(document) == docker_config.DOCKER_WASM
+    assert ecds_lib.plugin_of(document) == docker_config.DOCKER_PLUGIN
     assert bootstrap.read_text() == docker_config.docker_bootstrap()
 
     toggled = cli.run("off", "--ecds", str(ecds_file), "--write-only")
@@ -402,6 +425,15 @@ def test_docker_config_writes_only_what_the_plugin_accepts(tmp_path):
     kept = docker_config_run("--keep", *where)
     assert kept.returncode == 0, kept.stderr
     assert ecds_file.read_text() == state, "--keep keeps the maintenance state"
+
+
+def test_atomic_write_leaves_no_temporary_file_and_readable_mode(tmp_path):
+    target = tmp_path / "ecds" / "maintenance-mode.json"
+    ecds_lib.write_atomically(target, "one")
+    ecds_lib.write_atomically(target, "two")
+    assert target.read_text() == "two"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["maintenance-mode.json"]
+    assert target.stat().st_mode & 0o777 == 0o644
 
 
 # ---------------------------------------------------------------------------
@@ -426,20 +458,20 @@ def test_metrics_count_each_decision(make_envoy):
         assert e.get("/", host="blog.example.com").from_upstream
     h2 = e.h2("POST", "/pkg.Svc/Call", [("content-type", "application/grpc")], authority="shop.example.com")
     assert h2.header("grpc-status") == "14"
-    stats = e.stats("^wasmcustom[.]maintenance[.]")
+    stats = plugin_stats(e)
     assert stats == {
-        STAT["responses"]: 4,
-        STAT["bypassed"]: 2,
-        STAT["passed"]: 4,
-        STAT["upstream_replaced"]: 0,
-        STAT["dry_run_responses"]: 0,
-        STAT["dry_run_replaced"]: 0,
-        STAT["active"]: 1,
+        "responses": 4,
+        "bypassed": 2,
+        "passed": 4,
+        "upstream_replaced": 0,
+        "dry_run_responses": 0,
+        "dry_run_replaced": 0,
+        "active": 1,
     }
 
     _, text = http_get(f"http://{e.admin}/stats/prometheus")
-    # Without a `stats_tags` rule (README, "Metrics") the instance stays in the name.
-    prefix = "maintenance_instance_maintenance_mode_"
+    # Without a `stats_tags` rule (docs/src/observability.md) the instance stays in the name.
+    prefix = f"{e.plugin.prometheus_prefix}maintenance_instance_maintenance_mode_"
     for name, kind_ in (
         ("responses_total", "counter"),
         ("bypassed_total", "counter"),
@@ -475,12 +507,12 @@ def test_metrics_with_tokens_and_the_upstream_fallback(make_envoy):
     assert failed.status == 503 and not failed.from_upstream and failed.json()["detail"] == REASON
     assert e.get("/app/status/200").from_upstream
     assert e.get("/admin/status/503").from_upstream  # bypass paths are exempt from the fallback
-    stats = e.stats("^wasmcustom[.]maintenance[.]")
-    assert stats[STAT["upstream_replaced"]] == 1
-    assert stats[STAT["passed"]] == 3
-    assert stats[STAT["responses"]] == 0
-    assert stats[STAT["bypassed"]] == 0
-    assert stats[STAT["active"]] == 0
+    stats = plugin_stats(e)
+    assert stats["upstream_replaced"] == 1
+    assert stats["passed"] == 3
+    assert stats["responses"] == 0
+    assert stats["bypassed"] == 0
+    assert stats["active"] == 0
 
     e2 = make_envoy(
         {
@@ -491,13 +523,14 @@ def test_metrics_with_tokens_and_the_upstream_fallback(make_envoy):
     )
     assert e2.get("/x", headers={"x-bypass": token}).from_upstream
     assert not e2.get("/x", headers={"x-bypass": "wrong"}).from_upstream
-    stats = e2.stats("^wasmcustom[.]maintenance[.]")
-    assert (stats[STAT["bypassed"]], stats[STAT["responses"]], stats[STAT["active"]]) == (1, 1, 1)
+    stats = plugin_stats(e2)
+    assert (stats["bypassed"], stats["responses"], stats["active"]) == (1, 1, 1)
 
 
 def test_active_gauge_follows_a_window(make_envoy):
-    """With windows, `active` is 1 only inside one, and changes when a window opens (the
-    windows are checked every second)."""
+    """With windows, `active` is 1 only inside one, and changes when a window opens: the wasm
+    checks the windows every second (a proxy-wasm tick); the module, which has no timer in
+    Envoy's dynamic-module ABI, on the first request after the change (docs/src/native-module.md)."""
     import datetime
 
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
@@ -509,14 +542,16 @@ def test_active_gauge_follows_a_window(make_envoy):
             "windows": [{"start": opens.isoformat().replace("+00:00", "Z")}],
         }
     )
-    before = e.stats("^wasmcustom[.]maintenance[.].*active$")[STAT["active"]]
+    before = plugin_stats(e)["active"]
     if datetime.datetime.now(datetime.UTC) < opens - datetime.timedelta(seconds=1):
         assert before == 0
         assert e.get("/").from_upstream
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and e.stats("^wasmcustom[.]maintenance[.].*active$")[STAT["active"]] != 1:
+    while time.monotonic() < deadline and plugin_stats(e)["active"] != 1:
+        if not e.plugin.is_wasm:
+            e.get("/")  # the module looks at the clock when a request comes
         time.sleep(0.2)
-    assert e.stats("^wasmcustom[.]maintenance[.].*active$")[STAT["active"]] == 1
+    assert plugin_stats(e)["active"] == 1
     assert not e.get("/").from_upstream
 
 
@@ -524,10 +559,10 @@ def test_metrics_when_off(make_envoy):
     e = make_envoy({"enabled": False, "reason": REASON})
     for _ in range(3):
         assert e.get("/").from_upstream
-    stats = e.stats("^wasmcustom[.]maintenance[.]")
-    assert stats[STAT["passed"]] == 3
-    assert stats[STAT["responses"]] == 0
-    assert stats[STAT["active"]] == 0
+    stats = plugin_stats(e)
+    assert stats["passed"] == 3
+    assert stats["responses"] == 0
+    assert stats["active"] == 0
 
 
 # ---------------------------------------------------------------------------
@@ -552,7 +587,7 @@ def test_start_and_audit_lines_once_per_proxy(ecds_envoy):
         'maintenance disabled; status 503; scope: all requests; bypass paths: 3; reason: "second"',
     ]
     # info level: no per-request decision lines
-    assert "-> " not in "\n".join(line for line in log.splitlines() if "wasm log" in line)
+    assert "-> " not in "\n".join(e.plugin.log_lines(log))
 
 
 def test_per_request_decisions_only_at_debug(make_envoy):
@@ -562,7 +597,7 @@ def test_per_request_decisions_only_at_debug(make_envoy):
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and "GET /shop -> Maintenance" not in e.log_text():
         time.sleep(0.05)
-    decisions = [line for line in e.log_text().splitlines() if "[debug][wasm]" in line and " -> " in line]
+    decisions = [line for line in e.plugin.log_lines(e.log_text()) if "][debug][" in line and " -> " in line]
     assert any("GET /admin/x -> Bypassed" in line for line in decisions), decisions
     assert any("GET /shop -> Maintenance(Plain)" in line for line in decisions), decisions
 
@@ -614,7 +649,8 @@ def test_docker_compose_matches_the_tested_config():
     # the directory is mounted (a rename is invisible through a single-file mount), from the
     # run-time directory `make docker-config` writes to, outside tracked files
     assert volumes[ecds_dir] == (DOCKER_ECDS.parent, "ro")
-    assert volumes[docker_config.DOCKER_WASM] == (REPO / "target/wasm32-wasip1/release/maintenance_mode.wasm", "ro")
+    wasm_in_container = str(docker_config.DOCKER_PLUGIN.path)
+    assert volumes[wasm_in_container] == (REPO / "target/wasm32-wasip1/release/maintenance_mode.wasm", "ro")
     assert http_filter["name"] == FILTER_NAME
 
     # ports: published on loopback only, to the listener and admin ports of envoy.yaml
@@ -659,7 +695,7 @@ def test_docker_config_runs_in_envoy(wasm, upstream, envoy_dir):
     config_text = (REPO / "envoy/maintenance.json").read_text(encoding="utf-8")
     enabled = json.loads(config_text).get("enabled", False)
     ecds_file = ecds_dir / DOCKER_ECDS.name
-    cli.write_ecds(ecds_file, config_text, wasm)
+    cli.write_ecds(ecds_file, config_text, Plugin(WASM, wasm))
 
     boot = yaml.safe_load(DOCKER_BOOT.read_text())
     boot["admin"]["address"]["socket_address"] = {"address": LOOPBACK, "port_value": 0}
@@ -674,7 +710,7 @@ def test_docker_config_runs_in_envoy(wasm, upstream, envoy_dir):
         "address": LOOPBACK,
         "port_value": upstream.port,
     }
-    with EcdsEnvoy(boot, ecds_file, workdir) as e:
+    with EcdsEnvoy(boot, ecds_file, workdir, Plugin(WASM, wasm)) as e:
         for on in (enabled, not enabled, enabled):
             r = e.get("/")
             if on:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import harness
 import pytest
+from envoylib import ecds as ecds_lib
 from envoylib.process import http_get, kill_group
 
 REPO = harness.REPO
@@ -36,8 +37,8 @@ def run_args(workdir: Path, ports: dict[str, int]) -> list[str]:
     ]  # fmt: skip
 
 
-def envoy_run(config: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "envoy.run", "--envoy", harness.envoy_bin(), "--wasm", str(harness.wasm_path()),
+def envoy_run(plugin: harness.Plugin, config: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "envoy.run", "--envoy", harness.envoy_bin(), f"--{plugin.kind}", str(plugin.path),
             "--config", str(config), *args]  # fmt: skip
 
 
@@ -87,26 +88,26 @@ def one_line_error(done: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
-def test_a_failed_second_run_changes_nothing_of_the_running_one(tmp_path, wasm):
+def test_a_failed_second_run_changes_nothing_of_the_running_one(tmp_path, plugin):
     first_config = tmp_path / "first.json"
     first_config.write_text(json.dumps({"enabled": True, "reason": "first run"}))
     second_config = tmp_path / "second.json"
     second_config.write_text(json.dumps({"enabled": False}))
     workdir = tmp_path / "run"
     ports = {"listen": free_port(), "admin": free_port(), "upstream": free_port()}
-    first = Running(envoy_run(first_config, *run_args(workdir, ports)), ports["admin"], tmp_path / "first.log")
+    first = Running(envoy_run(plugin, first_config, *run_args(workdir, ports)), ports["admin"], tmp_path / "first.log")
     try:
         assert maintenance_reason(ports["listen"]) == "first run"
         state = {p: p.read_bytes() for p in sorted(workdir.rglob("*")) if p.is_file() and p.name != "envoy.log"}
         assert workdir / "ecds" / "maintenance-mode.json" in state
 
         # the same command again (same work directory and ports), with another configuration
-        again = subprocess.run(envoy_run(second_config, *run_args(workdir, ports)),
+        again = subprocess.run(envoy_run(plugin, second_config, *run_args(workdir, ports)),
                                cwd=REPO, capture_output=True, text=True, timeout=120)  # fmt: skip
         assert "another `make run`" in one_line_error(again)
         # its own work directory, the running one's ports
         elsewhere = tmp_path / "elsewhere"
-        other = subprocess.run(envoy_run(second_config, *run_args(elsewhere, ports)),
+        other = subprocess.run(envoy_run(plugin, second_config, *run_args(elsewhere, ports)),
                                cwd=REPO, capture_output=True, text=True, timeout=120)  # fmt: skip
         assert f"{LOOPBACK}:{ports['listen']} is in use" in one_line_error(other)
         assert not (elsewhere / "ecds").exists()
@@ -120,13 +121,15 @@ def test_a_failed_second_run_changes_nothing_of_the_running_one(tmp_path, wasm):
         first.stop()
 
 
-def test_make_run_passes_config_and_run_args(tmp_path, wasm):
+def test_make_run_passes_config_and_run_args(tmp_path, plugin):
     config = tmp_path / "mine.json"
     config.write_text(json.dumps({"enabled": True, "reason": "passed through make", "bypass": {"paths": ["/admin"]}}))
     workdir = tmp_path / "run"
     ports = {"listen": free_port(), "admin": free_port(), "upstream": free_port()}
     args = " ".join(run_args(workdir, ports))
     cmd = ["make", "--no-print-directory", "run", f"CONFIG={config}", f"RUN_ARGS={args}"]
+    if not plugin.is_wasm:
+        cmd.append("MODULE=1")
     running = Running(cmd, ports["admin"], tmp_path / "make-run.log")
     try:
         assert maintenance_reason(ports["listen"]) == "passed through make"
@@ -134,16 +137,15 @@ def test_make_run_passes_config_and_run_args(tmp_path, wasm):
         assert app.status == 200 and app.header("x-served-by") == "demo-app", app
         through = harness.http1_request(ports["listen"], "GET", "/admin/")
         assert through.status == 200 and through.header("x-served-by") == "demo-app", through
-        live = json.loads((workdir / "ecds" / "maintenance-mode.json").read_text())
-        assert json.loads(live["resources"][0]["typed_config"]["config"]["configuration"]["value"])["reason"] == (
-            "passed through make"
-        )
+        live = ecds_lib.read_document(workdir / "ecds" / "maintenance-mode.json")
+        assert ecds_lib.plugin_of(live).kind == plugin.kind
+        assert json.loads(ecds_lib.plugin_config_text(live))["reason"] == "passed through make"
     finally:
         running.stop()
 
 
 @pytest.mark.parametrize("problem", ["missing", "directory", "not utf-8"])
-def test_an_unreadable_config_is_one_line_and_writes_nothing(tmp_path, problem, wasm):
+def test_an_unreadable_config_is_one_line_and_writes_nothing(tmp_path, problem, plugin):
     config = tmp_path / "config.json"
     if problem == "directory":
         config.mkdir()
@@ -151,19 +153,19 @@ def test_an_unreadable_config_is_one_line_and_writes_nothing(tmp_path, problem, 
         config.write_bytes(b'{"reason": "caf\xe9"}')
     workdir = tmp_path / "run"
     ports = {"listen": free_port(), "admin": free_port(), "upstream": free_port()}
-    done = subprocess.run(envoy_run(config, *run_args(workdir, ports)), cwd=REPO, capture_output=True, text=True,
+    done = subprocess.run(envoy_run(plugin, config, *run_args(workdir, ports)), cwd=REPO, capture_output=True, text=True,
                           timeout=60)  # fmt: skip
     line = one_line_error(done)
     assert str(config) in line, line
     assert not workdir.exists()
 
 
-def test_a_rejected_config_names_the_field_and_writes_nothing(tmp_path, wasm):
+def test_a_rejected_config_names_the_field_and_writes_nothing(tmp_path, plugin):
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"enabled": True, "retry_after": "soon"}))
     workdir = tmp_path / "run"
     ports = {"listen": free_port(), "admin": free_port(), "upstream": free_port()}
-    done = subprocess.run(envoy_run(config, *run_args(workdir, ports)), cwd=REPO, capture_output=True, text=True,
+    done = subprocess.run(envoy_run(plugin, config, *run_args(workdir, ports)), cwd=REPO, capture_output=True, text=True,
                           timeout=120)  # fmt: skip
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert "invalid plugin configuration: retry_after: " in done.stderr, done.stderr

@@ -335,7 +335,7 @@ def test_translated_words_on_the_page(make_envoy):
         ({"translations": {"fr": {"title": "x" * 2000}}}, "translations.fr.title"),
     ],
 )
-def test_bad_configs_name_the_field(config, field):
-    result = harness.validate(config)
+def test_bad_configs_name_the_field(config, field, plugin):
+    result = harness.validate(config, plugin=plugin)
     assert not result.accepted
     assert any(f"invalid plugin configuration: {field}:" in line for line in result.errors), result.errors

@@ -50,11 +50,13 @@ def refused_port():
         yield sock.getsockname()[1]
 
 
-def failing_clusters_bootstrap(config, upstream_port: int, refused_port: int, silent_port: int) -> dict:
+def failing_clusters_bootstrap(
+    plugin: harness.Plugin, config, upstream_port: int, refused_port: int, silent_port: int
+) -> dict:
     """The harness bootstrap plus routes `/refused…` and `/admin/refused…` to a cluster
     whose endpoint refuses connections, `/empty…` and `/admin/empty…` to one with no
     endpoints, `/silent…` and `/admin/silent…` to one that never answers."""
-    boot = harness.bootstrap(config, upstream_port)
+    boot = harness.bootstrap(config, upstream_port, plugin=plugin)
     manager = boot["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
     routes = manager["route_config"]["virtual_hosts"][0]["routes"]
     extra = []
@@ -85,12 +87,12 @@ def failing_clusters_bootstrap(config, upstream_port: int, refused_port: int, si
 
 
 @pytest.fixture(scope="class")
-def envoy(request, wasm, upstream, envoy_dir, refused_port, silent_port):
+def envoy(request, plugin, upstream, envoy_dir, refused_port, silent_port):
     """Overrides the conftest fixture: same class-scoped Envoy, with the failing clusters."""
     config = request.cls.CONFIG
-    workdir = envoy_dir / f"fallback-{request.cls.__name__}"
-    e = harness.Envoy(config, upstream.port, workdir)
-    boot = failing_clusters_bootstrap(config, upstream.port, refused_port, silent_port)
+    workdir = envoy_dir / f"fallback-{request.cls.__name__}-{plugin.kind}"
+    e = harness.Envoy(config, upstream.port, workdir, plugin=plugin)
+    boot = failing_clusters_bootstrap(plugin, config, upstream.port, refused_port, silent_port)
     e.boot_path.write_text(json.dumps(boot))
     with e:
         yield e
@@ -368,10 +370,10 @@ class TestFallbackLeavesOtherLocalRepliesAlone:
 
     @pytest.fixture(scope="class")
     @classmethod
-    def envoy(cls, request, wasm, upstream, envoy_dir, refused_port, silent_port):
-        workdir = envoy_dir / f"fallback-{cls.__name__}"
-        e = harness.Envoy(cls.CONFIG, upstream.port, workdir)
-        boot = failing_clusters_bootstrap(cls.CONFIG, upstream.port, refused_port, silent_port)
+    def envoy(cls, request, plugin, upstream, envoy_dir, refused_port, silent_port):
+        workdir = envoy_dir / f"fallback-{cls.__name__}-{plugin.kind}"
+        e = harness.Envoy(cls.CONFIG, upstream.port, workdir, plugin=plugin)
+        boot = failing_clusters_bootstrap(plugin, cls.CONFIG, upstream.port, refused_port, silent_port)
         manager = boot["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"]
         lua = {
             "name": "envoy.filters.http.lua",
@@ -380,13 +382,12 @@ class TestFallbackLeavesOtherLocalRepliesAlone:
                 "default_source_code": {"inline_string": LUA_503},
             },
         }
-        second = harness.wasm_filter(
-            {"enabled": True, "reason": SECOND_REASON, "title": TITLE, "routes": [{"path_prefix": "/second"}]}
+        second = plugin.http_filter(
+            {"enabled": True, "reason": SECOND_REASON, "title": TITLE, "routes": [{"path_prefix": "/second"}]},
+            name="second-instance",
+            instance="second-instance",
+            vm_id=cls.SECOND_VM_ID,
         )
-        second["name"] = "second-instance"
-        second_config = second["typed_config"]["config"]
-        second_config["name"] = second_config["root_id"] = "second-instance"
-        second_config["vm_config"]["vm_id"] = cls.SECOND_VM_ID
         manager["http_filters"][1:1] = [lua, second]
         e.boot_path.write_text(json.dumps(boot))
         with e:

@@ -21,7 +21,7 @@ COOKIE_SECRET = "qa-cookie-93ad"
 SET_PATH = "/__maintenance/bypass"
 SHOP = "shop.example.com"
 KIND = "x-maintenance-bypass-kind"
-DECISION = "%FILTER_STATE(wasm.maintenance_mode.decision:PLAIN)%"
+DECISION = f"%FILTER_STATE({harness.DECISION_STATE}:PLAIN)%"  # the same for both builds
 
 
 def sha(secret: str) -> str:
@@ -34,7 +34,7 @@ def rfc3339(unix: float) -> str:
 
 def access_log_hcm(path: Path) -> dict:
     """An HttpConnectionManager file access log to `path`: the test's request id, the status and
-    the plugin's decision (the README's recipe, plus the id)."""
+    the plugin's decision (the recipe in docs/src/rollouts.md, plus the id)."""
     return {
         "access_log": [
             {
@@ -69,13 +69,12 @@ def logged_decisions(path: Path, ids: list[str], timeout: float = 10.0) -> dict[
     raise AssertionError(f"access log {path} lacks some of {ids}: {found}")
 
 
-# The harness names its plugin instance `maintenance-mode`; metrics are named per instance.
-METRICS = "wasmcustom.maintenance.instance.maintenance-mode."
-
-
 def counters(envoy: harness.Envoy) -> dict[str, int]:
-    stats = envoy.stats(re.escape(METRICS))
-    return {name.removeprefix(METRICS): value for name, value in stats.items()}
+    """The plugin's metrics by their own names (the harness names its plugin instance
+    `maintenance-mode`; metrics are named per instance)."""
+    prefix = envoy.plugin.metric("")
+    stats = envoy.stats(re.escape(prefix))
+    return {name.removeprefix(prefix): value for name, value in stats.items()}
 
 
 ROUTES = [{"hosts": [SHOP]}]
@@ -294,7 +293,7 @@ def test_a_token_stops_working_when_it_expires(make_envoy):
     assert len(lines) == 2 and f"expired at {rfc3339(end)}" in lines[0], lines
 
 
-def test_bad_not_after_and_bypass_header_are_rejected_by_name():
+def test_bad_not_after_and_bypass_header_are_rejected_by_name(plugin):
     for config, field in [
         (
             {"bypass": {"tokens": [{"header": "x-a", "sha256": sha(TOKEN), "not_after": "next week"}]}},
@@ -304,4 +303,4 @@ def test_bad_not_after_and_bypass_header_are_rejected_by_name():
         ({"bypass": {"header": "x a"}}, "bypass.header"),
         ({"bypass": {"header": "x-qa-bypass", "tokens": BYPASS["tokens"]}}, "bypass.header"),
     ]:
-        assert rejection(harness.validate(config)).startswith(f"{field}: "), config
+        assert rejection(harness.validate(config, plugin=plugin)).startswith(f"{field}: "), config

@@ -346,12 +346,12 @@ BAD = {
 
 
 @pytest.fixture(scope="module")
-def validated(tmp_path_factory, wasm):
+def validated(tmp_path_factory, plugin):
     base = tmp_path_factory.mktemp("windows-validate")
 
     def run(item):
         name, (config, _) = item
-        return name, harness.validate(config, base / re.sub(r"\W", "-", name))
+        return name, harness.validate(config, base / re.sub(r"\W", "-", name), plugin=plugin)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(pool.map(run, BAD.items()))
@@ -364,7 +364,7 @@ def test_bad_configuration_is_rejected_naming_the_field(validated, name):
     assert message.startswith(f"{field}: "), message
 
 
-def test_good_schedule_configuration_validates(tmp_path):
+def test_good_schedule_configuration_validates(tmp_path, plugin):
     config = {
         "enabled": True,
         "windows": [
@@ -375,5 +375,5 @@ def test_good_schedule_configuration_validates(tmp_path):
         "upstream_fallback": {"statuses": [502, 503, 504]},
         "response": {"html": "<p>{{until}}</p>"},
     }
-    code, output = harness.validate(config, tmp_path)
+    code, output = harness.validate(config, tmp_path, plugin=plugin)
     assert code == 0, output[-2000:]

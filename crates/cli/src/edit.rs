@@ -97,12 +97,25 @@ pub fn parse_object(text: &str, what: &str) -> Result<Map<String, Value>, String
     }
 }
 
-/// Maintenance on. Returns notes for the user about what else changed.
+/// Maintenance on. Returns notes for the user about what else changed, and the link. A bypass
+/// (or its cookie) that is not an object is refused: the link changes only the cookie.
 pub fn on(
     config: &mut Map<String, Value>,
     change: &OnChange,
     now: i64,
-) -> (Vec<String>, Option<Link>) {
+) -> Result<(Vec<String>, Option<Link>), String> {
+    if change.link.is_some() {
+        let bypass = config.get("bypass");
+        let cookie = bypass.and_then(|b| b.get("cookie"));
+        for (name, value) in [("bypass", bypass), ("bypass.cookie", cookie)] {
+            if value.is_some_and(|v| !v.is_object() && !v.is_null()) {
+                return Err(format!(
+                    "--link sets only bypass.cookie, but `{name}` is not a JSON object here; \
+                     write it as an object first"
+                ));
+            }
+        }
+    }
     let mut notes = Vec::new();
     config.insert("enabled".into(), Value::Bool(true));
     if let Some(reason) = &change.reason {
@@ -154,7 +167,7 @@ pub fn on(
         };
         set_link(config, link, lifetime, &mut notes)
     });
-    (notes, link)
+    Ok((notes, link))
 }
 
 fn set_link(
@@ -350,7 +363,8 @@ mod tests {
                 ..Default::default()
             },
             NOW,
-        );
+        )
+        .unwrap();
         assert!(notes.is_empty() && link.is_none());
         assert_eq!(
             Value::Object(c.clone()),
@@ -371,7 +385,7 @@ mod tests {
             title: Some("Back soon".into()),
             ..Default::default()
         };
-        let (notes, _) = on(&mut c, &change, NOW);
+        let (notes, _) = on(&mut c, &change, NOW).unwrap();
         assert_eq!(c["windows"], json!([{"end": "2025-06-01T04:00:00Z"}]));
         assert!(c.get("retry_after").is_none() && c.get("recurring").is_none());
         assert_eq!(c["title"], json!("Back soon"));
@@ -390,7 +404,7 @@ mod tests {
             end: Some(NOW + 4200),
             ..Default::default()
         };
-        on(&mut c, &change, NOW);
+        on(&mut c, &change, NOW).unwrap();
         assert_eq!(
             c["windows"],
             json!([{"start": "2025-06-01T02:10:00Z", "end": "2025-06-01T03:10:00Z"}])
@@ -404,7 +418,7 @@ mod tests {
     #[test]
     fn plain_on_removes_windows_so_maintenance_applies_now() {
         let mut c = config(r#"{"windows": [{"start": "2030-01-01T00:00:00Z"}]}"#);
-        let (notes, _) = on(&mut c, &OnChange::default(), NOW);
+        let (notes, _) = on(&mut c, &OnChange::default(), NOW).unwrap();
         assert!(c.get("windows").is_none());
         assert_eq!(notes.len(), 1);
         assert!(describe(&c, NOW).starts_with("maintenance: ON\n"));
@@ -420,7 +434,8 @@ mod tests {
                 ..Default::default()
             },
             NOW,
-        );
+        )
+        .unwrap();
         assert_eq!(c["routes"], json!([{"hosts": ["a.example.com"]}]));
         let routes = vec![
             RouteArg::parse("shop.example.com/checkout").unwrap(),
@@ -434,7 +449,8 @@ mod tests {
                 ..Default::default()
             },
             NOW,
-        );
+        )
+        .unwrap();
         assert_eq!(
             c["routes"],
             json!([
@@ -451,7 +467,8 @@ mod tests {
                 ..Default::default()
             },
             NOW,
-        );
+        )
+        .unwrap();
         assert!(c.get("routes").is_none());
         assert!(RouteArg::parse("").is_err());
     }
@@ -468,7 +485,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let (_, link) = on(&mut c, &change, NOW);
+        let (_, link) = on(&mut c, &change, NOW).unwrap();
         assert_eq!(
             link,
             Some(Link {
@@ -492,7 +509,7 @@ mod tests {
             }),
             ..Default::default()
         };
-        let (notes, link) = on(&mut c, &change, NOW);
+        let (notes, link) = on(&mut c, &change, NOW).unwrap();
         assert_eq!(link.unwrap().set_path, "/let-me-in");
         assert_eq!(
             c["bypass"],
@@ -501,6 +518,38 @@ mod tests {
         );
         assert_eq!(notes.len(), 1);
         valid(&c);
+    }
+
+    #[test]
+    fn link_changes_only_the_cookie() {
+        let bypass = json!({"paths": ["/healthz"], "cidrs": ["10.0.0.0/8"], "header": "x-via",
+            "tokens": [{"header": "x-ops", "sha256": "b".repeat(64)}],
+            "cookie": {"name": "qa", "sha256": "0".repeat(64), "set_path": "/qa", "secure": true}});
+        let mut c = config(&json!({"enabled": false, "bypass": bypass}).to_string());
+        let change = OnChange {
+            link: Some(LinkChange {
+                sha256: "c".repeat(64),
+                insecure: false,
+            }),
+            ..Default::default()
+        };
+        on(&mut c, &change, NOW).unwrap();
+        let mut expected = bypass.clone();
+        expected["cookie"]["sha256"] = json!("c".repeat(64));
+        expected["cookie"]["max_age"] = json!(DEFAULT_LINK_MAX_AGE);
+        assert_eq!(c["bypass"], expected);
+
+        // Bypass settings written as lists are not replaced by a new object.
+        for odd in [
+            r#"{"bypass": [["/admin"], [], null, [], null]}"#,
+            r#"{"bypass": {"paths": ["/a"], "cookie": ["qa"]}}"#,
+        ] {
+            let mut c = config(odd);
+            let before = c.clone();
+            let err = on(&mut c, &change, NOW).unwrap_err();
+            assert!(err.contains("is not a JSON object"), "{err}");
+            assert_eq!(c, before);
+        }
     }
 
     #[test]

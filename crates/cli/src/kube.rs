@@ -3,7 +3,6 @@
 //! (`spec.wasm[i].config`). Only the plugin configuration is changed, with a JSON patch that
 //! first tests the resource version read, so a concurrent edit is not overwritten.
 
-use std::path::Path;
 use std::process::Command;
 
 use serde_json::{json, Value};
@@ -123,18 +122,16 @@ pub fn config_pointer(
     }
 }
 
-/// The JSON patch replacing the plugin configuration; `guard` adds `test` operations (the
+/// The JSON patch replacing the plugin configuration, with `test` operations first (the
 /// resource version, the wasm entry's name) so it fails rather than overwrite a concurrent change.
-pub fn patch(object: &Value, pointer: &str, config: &Value, guard: bool) -> Value {
+pub fn patch(object: &Value, pointer: &str, config: &Value) -> Value {
     let mut ops = Vec::new();
-    if guard {
-        if let Some(version) = object.pointer("/metadata/resourceVersion") {
-            ops.push(json!({"op": "test", "path": "/metadata/resourceVersion", "value": version}));
-        }
-        if let Some(entry) = pointer.strip_suffix("/config") {
-            if let Some(name) = object.pointer(&format!("{entry}/name")) {
-                ops.push(json!({"op": "test", "path": format!("{entry}/name"), "value": name}));
-            }
+    if let Some(version) = object.pointer("/metadata/resourceVersion") {
+        ops.push(json!({"op": "test", "path": "/metadata/resourceVersion", "value": version}));
+    }
+    if let Some(entry) = pointer.strip_suffix("/config") {
+        if let Some(name) = object.pointer(&format!("{entry}/name")) {
+            ops.push(json!({"op": "test", "path": format!("{entry}/name"), "value": name}));
         }
     }
     ops.push(json!({"op": "add", "path": pointer, "value": config}));
@@ -164,7 +161,7 @@ impl Kubectl {
         }
     }
 
-    fn global(&self, cluster: bool) -> Vec<String> {
+    fn global(&self) -> Vec<String> {
         let mut args = Vec::new();
         if let Some(c) = &self.kubeconfig {
             args.extend(["--kubeconfig".to_string(), c.clone()]);
@@ -172,10 +169,8 @@ impl Kubectl {
         if let Some(c) = &self.context {
             args.extend(["--context".to_string(), c.clone()]);
         }
-        if cluster {
-            if let Some(n) = &self.namespace {
-                args.extend(["--namespace".to_string(), n.clone()]);
-            }
+        if let Some(n) = &self.namespace {
+            args.extend(["--namespace".to_string(), n.clone()]);
         }
         args
     }
@@ -183,7 +178,7 @@ impl Kubectl {
     /// The command line, for messages and `--dry-run`.
     pub fn show(&self, args: &[String]) -> String {
         let mut words = vec![self.program.clone()];
-        words.extend(self.global(true));
+        words.extend(self.global());
         words.extend(args.iter().cloned());
         words
             .iter()
@@ -192,8 +187,8 @@ impl Kubectl {
             .join(" ")
     }
 
-    fn run(&self, args: &[String], cluster: bool) -> Result<String, String> {
-        let mut all = self.global(cluster);
+    fn run(&self, args: &[String]) -> Result<String, String> {
+        let mut all = self.global();
         all.extend(args.iter().cloned());
         let output = Command::new(&self.program)
             .args(&all)
@@ -205,11 +200,10 @@ impl Kubectl {
                 )
             })?;
         if !output.status.success() {
-            let stderr = String::from_utf8_lossy(&output.stderr);
             return Err(format!(
                 "kubectl {}: {}",
                 args.first().map_or("", String::as_str),
-                stderr.trim()
+                essential_error(&String::from_utf8_lossy(&output.stderr))
             ));
         }
         String::from_utf8(output.stdout)
@@ -218,22 +212,19 @@ impl Kubectl {
 
     /// `kubectl get RESOURCE NAME -o json`.
     pub fn get(&self, kind: Kind, name: &str) -> Result<Value, String> {
-        let text = self.run(
-            &[
-                "get".into(),
-                kind.resource(),
-                name.into(),
-                "-o".into(),
-                "json".into(),
-            ],
-            true,
-        )?;
+        let text = self.run(&[
+            "get".into(),
+            kind.resource(),
+            name.into(),
+            "-o".into(),
+            "json".into(),
+        ])?;
         serde_json::from_str(&text).map_err(|e| format!("kubectl get printed no JSON object: {e}"))
     }
 
     /// Applies a JSON patch to the resource in the cluster; kubectl's own message.
     pub fn patch(&self, kind: Kind, name: &str, patch: &Value) -> Result<String, String> {
-        self.run(&Self::patch_args(kind, name, patch), true)
+        self.run(&Self::patch_args(kind, name, patch))
     }
 
     pub fn patch_args(kind: Kind, name: &str, patch: &Value) -> Vec<String> {
@@ -247,51 +238,38 @@ impl Kubectl {
             patch.to_string(),
         ]
     }
+}
 
-    /// A local manifest (YAML or JSON, one resource) as JSON, read by kubectl without a cluster.
-    pub fn read_manifest(&self, file: &Path) -> Result<Value, String> {
-        if !file.is_file() {
-            return Err(format!("{} does not exist", file.display()));
-        }
-        let text = self.run(&Self::local_args(file, "merge", "{}", "json"), false)?;
-        let mut objects = serde_json::Deserializer::from_str(&text).into_iter::<Value>();
-        let first = objects
-            .next()
-            .ok_or_else(|| format!("{} holds no resource", file.display()))?
-            .map_err(|e| format!("kubectl printed no JSON for {}: {e}", file.display()))?;
-        if objects.next().is_some() || first.get("kind").and_then(Value::as_str) == Some("List") {
-            return Err(format!("{} must hold exactly one resource", file.display()));
-        }
-        Ok(first)
+/// The line of kubectl's error output that says what went wrong: its own message (the last
+/// line that is not client-go's log), without its `error: ` prefix; else the last log line's
+/// message. kubectl repeats connection failures as log lines before the one line that matters.
+pub fn essential_error(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if let Some(line) = lines.iter().rev().find(|line| log_message(line).is_none()) {
+        return line.strip_prefix("error: ").unwrap_or(line).to_string();
     }
+    lines
+        .last()
+        .and_then(|line| log_message(line))
+        .unwrap_or("kubectl failed without a message")
+        .to_string()
+}
 
-    /// The manifest with the patch applied, printed by kubectl as `output` (yaml or json).
-    pub fn patch_manifest(
-        &self,
-        file: &Path,
-        patch: &Value,
-        output: &str,
-    ) -> Result<String, String> {
-        self.run(
-            &Self::local_args(file, "json", &patch.to_string(), output),
-            false,
-        )
+/// The message of a client-go log line (`E1205 00:03:39.346601   14382 memcache.go:381] msg`).
+fn log_message(line: &str) -> Option<&str> {
+    let bytes = line.as_bytes();
+    let header_ok = bytes.len() > 5
+        && b"IWEF".contains(&bytes[0])
+        && bytes[1..5].iter().all(u8::is_ascii_digit)
+        && bytes[5] == b' ';
+    if !header_ok {
+        return None;
     }
-
-    fn local_args(file: &Path, kind: &str, patch: &str, output: &str) -> Vec<String> {
-        vec![
-            "patch".into(),
-            "--local".into(),
-            "-f".into(),
-            file.display().to_string(),
-            "--type".into(),
-            kind.into(),
-            "-p".into(),
-            patch.into(),
-            "-o".into(),
-            output.into(),
-        ]
-    }
+    line.split_once("] ").map(|(_, message)| message)
 }
 
 /// Quotes a word for a POSIX shell when it needs it.
@@ -368,7 +346,7 @@ mod tests {
             json!({"metadata": {"resourceVersion": "42"}, "spec": {"wasm": [{"name": "m"}]}});
         let config = json!({"enabled": true});
         assert_eq!(
-            patch(&object, "/spec/wasm/0/config", &config, true),
+            patch(&object, "/spec/wasm/0/config", &config),
             json!([
                 {"op": "test", "path": "/metadata/resourceVersion", "value": "42"},
                 {"op": "test", "path": "/spec/wasm/0/name", "value": "m"},
@@ -376,9 +354,35 @@ mod tests {
             ])
         );
         assert_eq!(
-            patch(&object, "/spec/pluginConfig", &config, false),
+            patch(&json!({"spec": {}}), "/spec/pluginConfig", &config),
             json!([{"op": "add", "path": "/spec/pluginConfig", "value": {"enabled": true}}])
         );
+    }
+
+    #[test]
+    fn kubectl_errors_come_down_to_the_line_that_matters() {
+        let refused = "E1205 00:03:39.346601   14382 memcache.go:381] \"Couldn't get current server API group list\" err=\"dial tcp\"\n\
+            E1205 00:03:39.346890   14382 memcache.go:381] \"Couldn't get current server API group list\"\n\
+            The connection to the server localhost:8080 was refused - did you specify the right host or port?\n";
+        assert_eq!(
+            essential_error(refused),
+            "The connection to the server localhost:8080 was refused - did you specify the right host or port?"
+        );
+        assert_eq!(
+            essential_error(
+                "Error from server (NotFound): wasmplugins.extensions.istio.io \"x\" not found\n"
+            ),
+            "Error from server (NotFound): wasmplugins.extensions.istio.io \"x\" not found"
+        );
+        assert_eq!(
+            essential_error("error: unable to parse \"[\"\n"),
+            "unable to parse \"[\""
+        );
+        assert_eq!(
+            essential_error("W0101 00:00:00.000000       1 loader.go:1] only a log line\n"),
+            "only a log line"
+        );
+        assert_eq!(essential_error(""), "kubectl failed without a message");
     }
 
     #[test]

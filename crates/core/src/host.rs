@@ -121,6 +121,36 @@ pub fn unix_now(host: &mut impl Host) -> i64 {
     })
 }
 
+/// Serializes a header map as proxy-wasm's `proxy_get_header_map_pairs` returns it (see
+/// [`parse_header_map`]): for a host that reads the map another way (the native module).
+pub fn serialize_header_map<'a, I>(pairs: I) -> Vec<u8>
+where
+    I: IntoIterator<Item = (&'a [u8], &'a [u8])>,
+    I::IntoIter: ExactSizeIterator + Clone,
+{
+    let pairs = pairs.into_iter();
+    let size = pairs
+        .clone()
+        .map(|(n, v)| n.len() + v.len() + 10)
+        .sum::<usize>()
+        + 4;
+    let mut out = Vec::with_capacity(size);
+    // A length beyond u32 (no header is that long) makes a map the reader refuses: no headers.
+    let len = |n: usize| u32::try_from(n).unwrap_or(u32::MAX).to_le_bytes();
+    out.extend_from_slice(&len(pairs.len()));
+    for (name, value) in pairs.clone() {
+        out.extend_from_slice(&len(name.len()));
+        out.extend_from_slice(&len(value.len()));
+    }
+    for (name, value) in pairs {
+        out.extend_from_slice(name);
+        out.push(0);
+        out.extend_from_slice(value);
+        out.push(0);
+    }
+    out
+}
+
 /// Reads a serialized header map as proxy-wasm's `proxy_get_header_map_pairs` returns it: a
 /// little-endian u32 count, then `count` pairs of u32 name and value lengths, then each name
 /// and value followed by a NUL byte. Names and values stay bytes (another filter may have added
@@ -228,7 +258,9 @@ impl Iterator for HeaderSpans<'_> {
 mod tests {
     use super::*;
 
-    use super::fake::serialize;
+    fn serialize(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
+        serialize_header_map(pairs.iter().copied())
+    }
 
     #[test]
     fn header_maps_are_read_as_bytes() {

@@ -10,7 +10,7 @@
 //! Each plugin instance (filter) has its own metrics, named after the plugin name Envoy gives it
 //! (Istio: `<namespace>.<name>`): `maintenance.instance.<plugin name>.responses_total`. Envoy
 //! metrics have no labels of their own (the proxy-wasm ABI defines a metric by name only); a
-//! `stats_tags` rule turns that name part into a Prometheus label (README, "Metrics"). An
+//! `stats_tags` rule turns that name part into a Prometheus label (docs/src/observability.md). An
 //! instance without a plugin name keeps the plain names.
 
 use log::Level;

@@ -1,6 +1,6 @@
 //! The compiled configuration the filter consults per request.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::bypass::Bypass;
 use crate::reply::language::Languages;
@@ -19,7 +19,7 @@ pub struct Plan {
     /// In-scope requests that still go upstream.
     pub(crate) bypass: Bypass,
     /// The maintenance response with no window end to announce.
-    pub(crate) response: Rc<MaintenanceResponse>,
+    pub(crate) response: Arc<MaintenanceResponse>,
     /// What `response` was rendered from, to render it again for each window's end.
     pub(crate) response_spec: ResponseSpec,
     /// When `enabled` maintenance applies; `None`: always.

@@ -21,9 +21,8 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use std::cell::RefCell;
 use std::ptr::null_mut;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
 use proxy_wasm::hostcalls;
@@ -255,13 +254,13 @@ proxy_wasm::main! {{
         let _ = unsafe { abi::proxy_log(LogLevel::Critical, line.as_ptr(), line.len()) };
     }));
     proxy_wasm::set_root_context(|_| -> Box<dyn RootContext> {
-        Box::new(RootAdapter(Root::new(VM.with(Rc::clone))))
+        Box::new(RootAdapter(Root::new(VM.with(Arc::clone))))
     });
 }}
 
 thread_local! {
     /// What this VM remembers across its root contexts (one VM is one wasm instance).
-    static VM: Rc<RefCell<VmState>> = Rc::default();
+    static VM: Arc<Mutex<VmState>> = Arc::default();
 }
 
 struct RootAdapter(Root);

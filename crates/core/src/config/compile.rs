@@ -2,7 +2,7 @@
 //! the field in the operator's words.
 
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::bypass::cookie::BypassCookie;
 use crate::bypass::expiry::Expiries;
@@ -247,7 +247,7 @@ pub fn compile(raw: RawConfig) -> Result<Plan, ConfigError> {
             expiries,
             header: bypass_header,
         },
-        response: Rc::new(response_spec.render(None)),
+        response: Arc::new(response_spec.render(None)),
         response_spec,
         schedule,
         fallback_statuses,

@@ -3,7 +3,7 @@
 //! to the plan.
 
 use std::fmt;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::bypass::Bypass;
 use crate::reply::language::Languages;
@@ -63,7 +63,7 @@ impl Default for Plan {
                 reason: String::new(),
                 scope: Scope::everything(),
                 bypass: Bypass::default(),
-                response: Rc::new(response_spec.render(None)),
+                response: Arc::new(response_spec.render(None)),
                 response_spec,
                 schedule: None,
                 fallback_statuses: Vec::new(),

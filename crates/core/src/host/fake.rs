@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::{HeaderPairs, Host, MetricKind, Refused, Reply, SetError};
+use super::{serialize_header_map, HeaderPairs, Host, MetricKind, Refused, Reply, SetError};
 
 /// Which callback the host is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,23 +215,6 @@ impl FakeHost {
     }
 }
 
-/// A header map serialized as the host does (proxy-wasm ABI): a u32 count, the pairs' u32
-/// lengths, then each name and value followed by a NUL.
-pub(crate) fn serialize(pairs: &[(&[u8], &[u8])]) -> Vec<u8> {
-    let mut out = (pairs.len() as u32).to_le_bytes().to_vec();
-    for (name, value) in pairs {
-        out.extend_from_slice(&(name.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(value.len() as u32).to_le_bytes());
-    }
-    for (name, value) in pairs {
-        out.extend_from_slice(name);
-        out.push(0);
-        out.extend_from_slice(value);
-        out.push(0);
-    }
-    out
-}
-
 fn first(map: &HeaderPairs, name: &str) -> Option<Vec<u8>> {
     map.iter()
         .find(|(n, _)| n == name.as_bytes())
@@ -248,7 +231,7 @@ impl Host for FakeHost {
                     .iter()
                     .map(|(n, v)| (n.as_slice(), v.as_slice()))
                     .collect();
-                Ok(serialize(&pairs))
+                Ok(serialize_header_map(pairs.iter().copied()))
             }
             false => Err(Refused("BadArgument".into())),
         }

@@ -2,10 +2,10 @@
 //! holds: the maintenance response for the current window (rendered again only when the
 //! window's end changes), the advance notice, the last `Accept` value's format, and the last
 //! `Retry-After` value (formatted once per second, not once per request). One per configuration
-//! in each VM, shared by its streams.
+//! in each VM (in the native module, shared by every worker), shared by its streams: a cache
+//! another stream holds is computed afresh, never waited for (`try_lock`).
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use crate::plan::Plan;
 use crate::reply::current_window::CurrentResponse;
@@ -15,25 +15,25 @@ use crate::reply::notice::NoticeCache;
 
 #[derive(Debug, Default)]
 pub struct Memo {
-    current: RefCell<CurrentResponse>,
-    notice: RefCell<NoticeCache>,
-    formats: RefCell<AcceptMemo>,
-    retry_after: RefCell<Option<(u64, Rc<str>)>>,
+    current: Mutex<CurrentResponse>,
+    notice: Mutex<NoticeCache>,
+    formats: Mutex<AcceptMemo>,
+    retry_after: Mutex<Option<(u64, Arc<str>)>>,
 }
 
 impl Memo {
     /// The maintenance response at `now`: with windows, the one announcing the current
     /// window's end.
-    pub fn response_at(&self, plan: &Plan, now: i64) -> Rc<MaintenanceResponse> {
-        match self.current.try_borrow_mut() {
+    pub fn response_at(&self, plan: &Plan, now: i64) -> Arc<MaintenanceResponse> {
+        match self.current.try_lock() {
             Ok(mut current) => current.get(plan, now),
-            Err(_) => Rc::clone(&plan.response),
+            Err(_) => Arc::clone(&plan.response),
         }
     }
 
     /// The `maintenance-notice` value at `now` with a lead time of `lead` seconds, if any.
-    pub fn notice(&self, plan: &Plan, lead: i64, now: i64) -> Option<Rc<str>> {
-        match self.notice.try_borrow_mut() {
+    pub fn notice(&self, plan: &Plan, lead: i64, now: i64) -> Option<Arc<str>> {
+        match self.notice.try_lock() {
             Ok(mut cache) => cache.get(plan, lead, now),
             Err(_) => None,
         }
@@ -41,22 +41,22 @@ impl Memo {
 
     /// The response format for a request's `content-type` and `accept`.
     pub fn format(&self, content_type: Option<&[u8]>, accept: Option<&[u8]>) -> Format {
-        match self.formats.try_borrow_mut() {
+        match self.formats.try_lock() {
             Ok(mut memo) => memo.choose(content_type, accept),
             Err(_) => format::choose(content_type, accept),
         }
     }
 
     /// `seconds` as a `retry-after` value.
-    pub fn retry_after(&self, seconds: u64) -> Rc<str> {
-        let Ok(mut last) = self.retry_after.try_borrow_mut() else {
-            return Rc::from(seconds.to_string());
+    pub fn retry_after(&self, seconds: u64) -> Arc<str> {
+        let Ok(mut last) = self.retry_after.try_lock() else {
+            return Arc::from(seconds.to_string());
         };
         match &*last {
-            Some((cached, text)) if *cached == seconds => Rc::clone(text),
+            Some((cached, text)) if *cached == seconds => Arc::clone(text),
             _ => {
-                let text: Rc<str> = Rc::from(seconds.to_string());
-                *last = Some((seconds, Rc::clone(&text)));
+                let text: Arc<str> = Arc::from(seconds.to_string());
+                *last = Some((seconds, Arc::clone(&text)));
                 text
             }
         }
@@ -72,10 +72,10 @@ mod tests {
         let memo = Memo::default();
         let first = memo.retry_after(7200);
         assert_eq!(&*first, "7200");
-        assert!(Rc::ptr_eq(&first, &memo.retry_after(7200)));
+        assert!(Arc::ptr_eq(&first, &memo.retry_after(7200)));
         let next = memo.retry_after(7199);
         assert_eq!(&*next, "7199");
-        assert!(!Rc::ptr_eq(&first, &next));
+        assert!(!Arc::ptr_eq(&first, &next));
         assert_eq!(&*memo.retry_after(1), "1");
     }
 }

@@ -17,7 +17,7 @@ pub mod memo;
 pub mod request;
 pub mod response;
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::bypass::cookie::CookieHeader;
 use crate::bypass::reads_as;
@@ -49,7 +49,7 @@ pub struct Outcome<'p> {
     pub fallback: Option<Armed>,
     /// The `maintenance-notice` value: in the request phase, for its response; in the response
     /// phase, to set now.
-    pub notice: Option<Rc<str>>,
+    pub notice: Option<Arc<str>>,
     /// A would-be maintenance response in `dry_run`: the request passes instead.
     pub dry_run: bool,
     /// The debug log line, when the debug log is on.

@@ -2,7 +2,7 @@
 //! the maintenance response when a fallback was armed (`reply/upstream_fallback.rs` tells which
 //! responses), else add the notice the request was given.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::access_log;
 use crate::metrics::Counter;
@@ -17,7 +17,7 @@ use crate::reply::upstream_fallback;
 pub fn for_response<'p>(
     plan: &'p Plan,
     armed: Option<Armed>,
-    notice: Option<Rc<str>>,
+    notice: Option<Arc<str>>,
     response: &mut impl ResponseInput,
     debug: bool,
 ) -> Outcome<'p> {
@@ -64,7 +64,7 @@ pub fn for_response<'p>(
     }
     // Outside a window there is no end to announce: the plan's own response.
     let page = Page {
-        response: Rc::clone(&plan.response),
+        response: Arc::clone(&plan.response),
         language,
         format,
         retry_after: None,
@@ -158,7 +158,7 @@ mod tests {
     #[test]
     fn a_success_keeps_the_notice_and_its_origin_is_not_read() {
         let plan = parse(br#"{"upstream_fallback": {}}"#).unwrap();
-        let notice: Option<Rc<str>> = Some(Rc::from("start=2030-01-01T00:00:00Z"));
+        let notice: Option<Arc<str>> = Some(Arc::from("start=2030-01-01T00:00:00Z"));
         let mut response = Listed::new(&[(":status", b"200")], b"via_upstream");
         let outcome = for_response(&plan, JSON, notice.clone(), &mut response, false);
         assert!(outcome.reply.is_none() && outcome.counter.is_none() && outcome.label.is_none());
@@ -174,7 +174,7 @@ mod tests {
     #[test]
     fn dry_run_counts_and_logs_a_would_be_replacement_and_keeps_the_notice() {
         let plan = parse(br#"{"dry_run": true, "upstream_fallback": {}}"#).unwrap();
-        let notice: Option<Rc<str>> = Some(Rc::from("start=2030-01-01T00:00:00Z"));
+        let notice: Option<Arc<str>> = Some(Arc::from("start=2030-01-01T00:00:00Z"));
         let mut response = Listed::new(&[(":status", b"502")], b"no_healthy_upstream");
         let outcome = for_response(&plan, JSON, notice.clone(), &mut response, false);
         assert!(outcome.reply.is_none());

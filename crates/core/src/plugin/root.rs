@@ -2,8 +2,7 @@
 //! metrics defined on the first), and on each tick log window changes and expired credentials
 //! once per proxy and keep the `active` gauge current.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use log::Level;
@@ -22,17 +21,19 @@ use crate::schedule::calendar::format_rfc3339;
 /// How often the windows are checked, to log openings and closings.
 pub const TICK: Duration = Duration::from_secs(1);
 
-/// What one VM remembers across its root contexts.
+/// What one VM (the native module: the process) remembers across its root contexts.
 #[derive(Debug, Default)]
 pub struct VmState {
     /// How far this VM has followed each instance's shared audit history.
     followed: Followed,
 }
 
-/// One configuration of the plugin in one VM.
+/// One configuration of the plugin in one VM, or in the native module, where one `Root` serves
+/// every worker thread: what streams share is behind `Arc`s, its caches behind `Mutex`es
+/// (`outcome/memo.rs`).
 pub struct Root {
-    vm: Rc<RefCell<VmState>>,
-    applied: Rc<Applied>,
+    vm: Arc<Mutex<VmState>>,
+    applied: Arc<Applied>,
     transitions: TransitionLog,
     /// Shared-data key under which the last logged window change of this instance and
     /// configuration is kept.
@@ -87,10 +88,10 @@ fn log_expiries(
 }
 
 impl Root {
-    pub fn new(vm: Rc<RefCell<VmState>>) -> Root {
+    pub fn new(vm: Arc<Mutex<VmState>>) -> Root {
         Root {
             vm,
-            applied: Rc::default(),
+            applied: Arc::default(),
             transitions: TransitionLog::default(),
             transition_key: String::new(),
             instance: None,
@@ -152,7 +153,9 @@ impl Root {
                 return false;
             }
         };
-        let first = first_to_apply(host, &mut self.vm.borrow_mut().followed, &instance, &mark);
+        let mut vm = self.vm.lock().unwrap_or_else(PoisonError::into_inner);
+        let first = first_to_apply(host, &mut vm.followed, &instance, &mark);
+        drop(vm);
         if first {
             let line = format!("configuration applied: {}", plan.summary());
             host.log(Level::Info, &about(&instance, &line));
@@ -186,7 +189,7 @@ impl Root {
                 format!("cannot set the tick period ({refused}); window changes are not logged");
             host.log(Level::Warn, &line);
         }
-        self.applied = Rc::new(Applied {
+        self.applied = Arc::new(Applied {
             plan,
             memo: Memo::default(),
         });
@@ -213,6 +216,6 @@ impl Root {
     }
 
     pub fn new_stream(&self) -> Stream {
-        Stream::new(Rc::clone(&self.applied), self.metrics.unwrap_or_default())
+        Stream::new(Arc::clone(&self.applied), self.metrics.unwrap_or_default())
     }
 }

@@ -1,7 +1,7 @@
 //! One request: read what the outcome needs, decide it (`outcome/`), carry it out; then, for a
 //! request that passed, the response.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use log::Level;
 
@@ -32,20 +32,22 @@ pub(crate) struct Applied {
     pub(crate) memo: Memo,
 }
 
-/// One request.
+/// One request. A clone of a fresh stream is another fresh stream of the same configuration
+/// (the native module keeps one per configuration and clones it for each request).
+#[derive(Clone)]
 pub struct Stream {
-    applied: Rc<Applied>,
+    applied: Arc<Applied>,
     metrics: Metrics,
     /// Replace an upstream failure (armed in the request phase).
     fallback: Option<Armed>,
     /// The `maintenance-notice` value for the response.
-    notice: Option<Rc<str>>,
+    notice: Option<Arc<str>>,
     /// This filter sent a local reply, which it must never replace.
     replied: bool,
 }
 
 impl Stream {
-    pub(crate) fn new(applied: Rc<Applied>, metrics: Metrics) -> Stream {
+    pub(crate) fn new(applied: Arc<Applied>, metrics: Metrics) -> Stream {
         Stream {
             applied,
             metrics,
@@ -57,7 +59,7 @@ impl Stream {
 
     /// The request headers, the only phase where they can be read and changed.
     pub fn on_request_headers(&mut self, host: &mut impl Host) -> Flow {
-        let applied = Rc::clone(&self.applied);
+        let applied = Arc::clone(&self.applied);
         let (plan, memo) = (&applied.plan, &applied.memo);
         let debug = host.log_enabled(Level::Debug);
         let mut outcome = for_request(plan, memo, &HostRequest::new(host), debug);
@@ -79,7 +81,7 @@ impl Stream {
         }
         let (fallback, notice) = (self.fallback.take(), self.notice.take());
         let debug = host.log_enabled(Level::Debug);
-        let applied = Rc::clone(&self.applied);
+        let applied = Arc::clone(&self.applied);
         let response = &mut HostResponse(host);
         let outcome = for_response(&applied.plan, fallback, notice, response, debug);
         self.report(host, &outcome);

@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::*;
@@ -22,7 +23,7 @@ pub(super) fn configured(config: &str) -> (Root, FakeHost) {
 }
 
 pub(super) fn configure_on(host: &mut FakeHost, config: &str) -> Root {
-    let mut root = Root::new(Rc::default());
+    let mut root = Root::new(Arc::default());
     host.configuration = config.as_bytes().to_vec();
     assert!(root.on_vm_start(host));
     assert!(root.on_configure(host), "{:?}", host.logs);
@@ -680,10 +681,10 @@ fn a_window_change_is_logged_by_one_vm() {
 }
 
 /// Configures one more plugin instance called `name` in the VM of `host`.
-fn instance(host: &mut FakeHost, vm: &Rc<RefCell<VmState>>, name: &str, config: &str) -> Root {
+fn instance(host: &mut FakeHost, vm: &Arc<Mutex<VmState>>, name: &str, config: &str) -> Root {
     host.properties
         .insert(vec!["plugin_name".into()], name.as_bytes().to_vec());
-    let mut root = Root::new(Rc::clone(vm));
+    let mut root = Root::new(Arc::clone(vm));
     host.configuration = config.as_bytes().to_vec();
     assert!(root.on_vm_start(host));
     assert!(root.on_configure(host), "{:?}", host.logs);
@@ -694,7 +695,7 @@ fn instance(host: &mut FakeHost, vm: &Rc<RefCell<VmState>>, name: &str, config: 
 fn instances_in_one_vm_are_independent() {
     let mut host = FakeHost::new();
     host.clock = Some(at("2025-06-01T01:00:00Z"));
-    let vm: Rc<RefCell<VmState>> = Rc::default();
+    let vm: Arc<Mutex<VmState>> = Arc::default();
     // Two instances with the same windowed configuration, one off, one unnamed (old names).
     let mut on = instance(&mut host, &vm, "default.shop", WINDOWED);
     let mut twin = instance(&mut host, &vm, "default.blog", WINDOWED);

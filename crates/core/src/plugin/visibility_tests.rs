@@ -1,6 +1,8 @@
 //! Lifecycle tests of dry run, the decision recorded for the access log, `bypass.header` and
 //! credentials that expire (`not_after`), against the fake host.
 
+use std::rc::Rc;
+
 use log::Level;
 
 use super::tests::{code_details, configure_on, configured, request, two_vms, ABC, GET_SHOP};
@@ -8,7 +10,6 @@ use super::*;
 use crate::config;
 use crate::host::fake::{Call, FakeHost};
 use crate::schedule::calendar::parse_rfc3339;
-use std::rc::Rc;
 
 const DECISION: &str = "maintenance_mode.decision";
 

@@ -1,7 +1,7 @@
 //! What the filter keeps between requests when maintenance follows windows: the response for the
 //! current window (rendered again only when the window's end changes) and the last state logged.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::plan::Plan;
 use crate::reply::maintenance::MaintenanceResponse;
@@ -20,37 +20,37 @@ struct Cached {
     since: i64,
     state: ScheduleState,
     end: Option<i64>,
-    response: Rc<MaintenanceResponse>,
+    response: Arc<MaintenanceResponse>,
 }
 
 impl CurrentResponse {
     /// The response to send at `now`: the plan's own without windows or outside them, else one
     /// announcing the window's end.
-    pub fn get(&mut self, plan: &Plan, now: i64) -> Rc<MaintenanceResponse> {
+    pub fn get(&mut self, plan: &Plan, now: i64) -> Arc<MaintenanceResponse> {
         let Some(schedule) = &plan.schedule else {
-            return Rc::clone(&plan.response);
+            return Arc::clone(&plan.response);
         };
         if let Some(cached) = &self.cached {
             // `since` guards against the clock going back.
             if cached.since <= now && cached.state.next_transition.is_none_or(|next| now < next) {
-                return Rc::clone(&cached.response);
+                return Arc::clone(&cached.response);
             }
         }
         let state = schedule.state_at(now);
         let end = state.active.and_then(|active| active.end);
         let response = match &self.cached {
-            Some(cached) if cached.end == end => Rc::clone(&cached.response),
-            _ if end.is_none() => Rc::clone(&plan.response),
+            Some(cached) if cached.end == end => Arc::clone(&cached.response),
+            _ if end.is_none() => Arc::clone(&plan.response),
             _ => {
                 self.renders += 1;
-                Rc::new(plan.response_spec.render(end))
+                Arc::new(plan.response_spec.render(end))
             }
         };
         self.cached = Some(Cached {
             since: now,
             state,
             end,
-            response: Rc::clone(&response),
+            response: Arc::clone(&response),
         });
         response
     }
@@ -109,7 +109,7 @@ mod tests {
         let plan = parse(br#"{"enabled": true, "retry_after": 60}"#).unwrap();
         let mut current = CurrentResponse::default();
         let response = current.get(&plan, 0);
-        assert!(Rc::ptr_eq(&response, &plan.response));
+        assert!(Arc::ptr_eq(&response, &plan.response));
         assert_eq!(retry_after(&response), Some("60"));
         assert_eq!(response.retry_after_at(0), None);
         assert_eq!(current.renders(), 0);
@@ -139,11 +139,11 @@ mod tests {
         assert_eq!(first.retry_after_at(at("2025-06-01T05:00:00Z")), Some(1));
         // Later in the same window: the same response, no new render.
         let again = current.get(&plan, at("2025-06-01T03:59:59Z"));
-        assert!(Rc::ptr_eq(&first, &again));
+        assert!(Arc::ptr_eq(&first, &again));
         assert_eq!(current.renders(), 1);
         // Between windows (not asked for in practice): the plain plan response.
         let between = current.get(&plan, at("2025-06-01T12:00:00Z"));
-        assert!(Rc::ptr_eq(&between, &plan.response));
+        assert!(Arc::ptr_eq(&between, &plan.response));
         assert_eq!(between.html.body, b"<p></p>");
         let json: serde_json::Value = serde_json::from_slice(&between.json.body).unwrap();
         assert!(json.get("until").is_none());

@@ -2,7 +2,7 @@
 //! gRPC's trailers-only framing and gRPC-web's trailer frame. Which reply a request gets is the
 //! outcome's (`outcome/`); the host only sends [`LocalReply::http`].
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::decision::SetCookie;
 use crate::host::Reply;
@@ -32,13 +32,13 @@ pub enum LocalReply<'p> {
 /// The maintenance response as one request gets it.
 #[derive(Debug, Clone)]
 pub struct Page {
-    pub response: Rc<MaintenanceResponse>,
+    pub response: Arc<MaintenanceResponse>,
     /// The translation chosen (`None`: the default language).
     pub language: Option<usize>,
     pub format: Format,
     /// `retry-after` counting down to the window's end (a configured one is in the
     /// response's own headers).
-    pub retry_after: Option<Rc<str>>,
+    pub retry_after: Option<Arc<str>>,
 }
 
 impl LocalReply<'_> {
@@ -168,10 +168,10 @@ mod tests {
     fn page(config: &str, format: Format) -> Page {
         let plan = parse(config.as_bytes()).unwrap();
         Page {
-            response: Rc::clone(&plan.response),
+            response: Arc::clone(&plan.response),
             language: None,
             format,
-            retry_after: Some(Rc::from("42")),
+            retry_after: Some(Arc::from("42")),
         }
     }
 

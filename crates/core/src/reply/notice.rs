@@ -3,7 +3,7 @@
 //! out for an open-ended period) so an app can warn its users. The value is cached until the
 //! state changes, so outside the lead time a request costs a comparison.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::plan::Plan;
 use crate::schedule::calendar::format_rfc3339;
@@ -34,12 +34,12 @@ struct Cached {
     /// Computed at `since`; holds until `until` (`None`: for ever).
     since: i64,
     until: Option<i64>,
-    value: Option<Rc<str>>,
+    value: Option<Arc<str>>,
 }
 
 impl NoticeCache {
     /// The header value to add at `now` with a lead time of `lead` seconds, if any.
-    pub fn get(&mut self, plan: &Plan, lead: i64, now: i64) -> Option<Rc<str>> {
+    pub fn get(&mut self, plan: &Plan, lead: i64, now: i64) -> Option<Arc<str>> {
         if let Some(cached) = &self.cached {
             // `since` guards against the clock going back.
             if cached.since <= now && cached.until.is_none_or(|until| now < until) {
@@ -54,7 +54,7 @@ impl NoticeCache {
             (None, None) => (None, None),
             (None, Some(start)) if now >= start.saturating_sub(lead) => {
                 let end = schedule.active_window(start).and_then(|window| window.end);
-                (Some(Rc::from(header_value(start, end))), Some(start))
+                (Some(Arc::from(header_value(start, end))), Some(start))
             }
             (None, Some(start)) => (None, Some(start.saturating_sub(lead))),
         };

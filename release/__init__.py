@@ -1,0 +1,1 @@
+"""`make release`: the files a release ships, in dist/, reproducibly."""
