@@ -360,7 +360,9 @@ fn resolve(cli: Cli) -> Result<Invocation, String> {
                 (None, None) => None,
             };
             if build.is_some() && t.ecds.is_none() {
-                return Err("--wasm and --module write an ECDS file: use them with --ecds FILE".into());
+                return Err(
+                    "--wasm and --module write an ECDS file: use them with --ecds FILE".into(),
+                );
             }
             (Command::Apply(config, build), args, apply.write, "apply")
         }
@@ -653,7 +655,10 @@ mod tests {
         let inv = parse_words("off -f istio/x.yaml --in-place").unwrap();
         assert!(inv.in_place && inv.output == "yaml");
         let inv = parse_words("apply --ecds e.json /tmp/te/config.json").unwrap();
-        assert_eq!(inv.command, Command::Apply("/tmp/te/config.json".into(), None));
+        assert_eq!(
+            inv.command,
+            Command::Apply("/tmp/te/config.json".into(), None)
+        );
         assert_eq!(inv.target, Some(Target::Ecds("e.json".into())));
         let inv = parse_words("apply --ecds e.json c.json --wasm /w.wasm --write-only").unwrap();
         assert_eq!(
@@ -753,9 +758,18 @@ mod tests {
             ("on -f m.yaml --in-place --dry-run", "cannot be used with"),
             ("on -f m.yaml --in-place -o json", "-o json does not apply"),
             ("completion powershell", "invalid value 'powershell'"),
-            ("apply wp/a c.json --wasm x.wasm", "use them with --ecds FILE"),
-            ("apply --ecds e.json c.json --wasm x --module y", "cannot be used with"),
-            ("on --ecds e.json --wasm x.wasm", "unexpected argument '--wasm'"),
+            (
+                "apply wp/a c.json --wasm x.wasm",
+                "use them with --ecds FILE",
+            ),
+            (
+                "apply --ecds e.json c.json --wasm x --module y",
+                "cannot be used with",
+            ),
+            (
+                "on --ecds e.json --wasm x.wasm",
+                "unexpected argument '--wasm'",
+            ),
         ] {
             let err = parse_words(line).unwrap_err();
             assert!(err.contains(expected), "{line:?}: {err}");

@@ -285,7 +285,8 @@ mod tests {
         let path = dir.join("maintenance-mode.json");
         let wasm = EcdsFile::new(&path, &Build::Wasm("/etc/envoy/m.wasm".into())).unwrap();
         assert_eq!(wasm.config_text(), "");
-        wasm.replace(&wasm.with_config("{\"enabled\": true}")).unwrap();
+        wasm.replace(&wasm.with_config("{\"enabled\": true}"))
+            .unwrap();
         let written = EcdsFile::read(&path).unwrap();
         assert_eq!(written.filter(), Some("maintenance-mode"));
         assert_eq!(written.config_text(), "{\"enabled\": true}");
@@ -307,7 +308,10 @@ mod tests {
         let late = EcdsFile::new(&path, &Build::Wasm("/w.wasm".into())).unwrap();
         fs::write(&path, "changed").unwrap();
         let refused = late.replace(&late.with_config("{}")).unwrap_err();
-        assert!(refused.contains("changed while this command ran"), "{refused}");
+        assert!(
+            refused.contains("changed while this command ran"),
+            "{refused}"
+        );
         assert_eq!(fs::read_to_string(&path).unwrap(), "changed");
         // A file made meanwhile where there was none: refused too.
         let gone = dir.join("other.json");

@@ -125,7 +125,11 @@ fn execute(inv: &Invocation) -> Result<(), String> {
             let text = read_input(path)?;
             edit::parse_object(&text, &path.display().to_string())?;
             let opened = match (build, &inv.target) {
-                (Some(build), Some(Target::Ecds(file))) => create_ecds(inv, file, build)?,
+                (Some(build), Some(Target::Ecds(file))) => {
+                    // Nothing made, not even the directory, for a configuration refused.
+                    check_new(&text)?;
+                    create_ecds(inv, file, build)?
+                }
                 _ => open(inv, true)?,
             };
             write(inv, &opened, &text).map(|_| ())
@@ -372,6 +376,16 @@ enum Opened {
     Manifest(Manifest),
 }
 
+/// The plugin's own validation of a configuration about to be written.
+fn check_new(new_text: &str) -> Result<(), String> {
+    check(new_text).map_err(|e| {
+        format!(
+            "not written: the plugin rejects the new configuration: {}",
+            e.replace("\nerror: ", "\n  ")
+        )
+    })
+}
+
 /// A new ECDS file at `path` (its directory made), locked like one that is changed: a file there
 /// already is replaced whole, unless another writer changes it meanwhile.
 fn create_ecds(inv: &Invocation, path: &Path, build: &Build) -> Result<Opened, String> {
@@ -468,12 +482,7 @@ impl Opened {
 /// Validates `new_text`, then writes it to the target (or prints the change for `--dry-run`).
 /// Returns whether it was written.
 fn write(inv: &Invocation, opened: &Opened, new_text: &str) -> Result<bool, String> {
-    check(new_text).map_err(|e| {
-        format!(
-            "not written: the plugin rejects the new configuration: {}",
-            e.replace("\nerror: ", "\n  ")
-        )
-    })?;
+    check_new(new_text)?;
     let new_config: Map<String, Value> = edit::parse_object(new_text, "the new configuration")?;
     let old_text = opened.config_text();
     let summary = edit::describe(&new_config, clock::now());
