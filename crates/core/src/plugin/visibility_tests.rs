@@ -244,8 +244,9 @@ fn bypass_header_configuration_errors_name_the_field() {
             r#"{{"bypass": {{"header": "{header}",
                 "tokens": [{{"header": "x-bypass", "sha256": "ABC"}}]}}}}"#
         ));
-        let problem = config::parse(config.as_bytes()).unwrap_err();
-        assert_eq!(problem.field, "bypass.header", "{header}: {problem}");
+        let problems = config::parse(config.as_bytes()).unwrap_err();
+        let problem = problems.first().unwrap();
+        assert_eq!(problem.field(), "bypass.header", "{header}: {problem}");
     }
     let problem = config::parse(
         br#"{"bypass": {"cookie": {"name": "mm",
@@ -253,7 +254,7 @@ fn bypass_header_configuration_errors_name_the_field() {
         "not_after": "tomorrow"}}}"#,
     )
     .unwrap_err();
-    assert_eq!(problem.field, "bypass.cookie.not_after");
+    assert_eq!(problem.first().unwrap().field(), "bypass.cookie.not_after");
     let problem = config::parse(
         with(
             r#"{"bypass": {"tokens": [{"header": "x-a", "sha256": "ABC"},
@@ -262,7 +263,10 @@ fn bypass_header_configuration_errors_name_the_field() {
         .as_bytes(),
     )
     .unwrap_err();
-    assert_eq!(problem.field, "bypass.tokens[1].not_after");
+    assert_eq!(
+        problem.first().unwrap().field(),
+        "bypass.tokens[1].not_after"
+    );
 }
 
 fn at(text: &str) -> i64 {
