@@ -201,8 +201,10 @@ pub struct RawBypass {
     pub cidrs: Vec<Cidr>,
     /// A request header (e.g. `x-maintenance-bypass-kind`) that requests let through by a bypass
     /// while maintenance applies carry upstream, with the kind of bypass as value: `path`,
-    /// `token`, `cookie` or `network`. Any copy a client sends is removed from every request,
-    /// so it cannot be a header requests need, nor a bypass token's header.
+    /// `token`, `cookie` or `network`. Any copy a client sends is removed from every request
+    /// (in every spelling a backend may read as the same name), so it cannot be a header with
+    /// a meaning of its own (`authorization`, `content-*`, `x-forwarded-*`, `x-envoy-*`, ...)
+    /// nor a bypass token's header.
     pub header: Option<BypassHeader>,
 }
 

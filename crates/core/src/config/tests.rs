@@ -1259,3 +1259,30 @@ fn every_problem_names_a_field_in_json_words() {
     }
     assert!(accepted > 100 && refused > 800, "{accepted} {refused}");
 }
+
+#[test]
+fn a_bypass_header_with_a_meaning_of_its_own_is_refused_saying_why() {
+    for (header, why) in [
+        ("authorization", "it carries the client's credentials"),
+        ("Content-Encoding", "it describes the request body"),
+        (
+            "x-forwarded-for",
+            "proxies record the client's address and protocol in it",
+        ),
+        (
+            "X_Forwarded_Proto",
+            "proxies record the client's address and protocol in it",
+        ),
+    ] {
+        let text = format!(r#"{{"enabled": true, "bypass": {{"header": "{header}"}}}}"#);
+        let problems = parse(text.as_bytes()).unwrap_err();
+        assert_eq!(
+            problems.to_string(),
+            format!(
+                "bypass.header: {header:?} cannot be used: the plugin removes it from every \
+                 request, and {why}; choose a name of your own such as \"x-maintenance-bypass-kind\""
+            )
+        );
+    }
+    assert!(parse(br#"{"bypass": {"header": "x-maintenance-bypass-kind"}}"#).is_ok());
+}
