@@ -1,11 +1,13 @@
 //! The checks that need more than one value: fields against each other (a window's end after
 //! its start, a `__Host-` cookie that must be `Secure`), lists as a whole (empty, too long,
-//! an entry given twice). One home, run once every field is read; every finding is reported.
+//! an entry given twice), and features that claim the same request path. One home, run once
+//! every field is read; every finding is reported.
 
 use super::problem::{FieldPath, Problem};
 use super::routes::RouteFlaw;
 use super::schema::*;
 use crate::reply::page::MAX_PAGE_BYTES;
+use crate::request::path::is_under_prefix;
 
 /// Most entries accepted in `windows`, and in `recurring`.
 pub(crate) const MAX_WINDOWS: usize = 256;
@@ -55,6 +57,7 @@ pub(super) fn check(raw: &RawConfig, places: &Places) -> Vec<Problem> {
     fallback(raw, places, &mut found);
     notice(raw, &mut found);
     translations(raw, &mut found);
+    claimed_paths(raw, places, &mut found);
     found
 }
 
@@ -339,5 +342,135 @@ fn translations(raw: &RawConfig, found: &mut Vec<Problem>) {
             ));
         }
         seen.push(tag.as_str());
+    }
+}
+
+/// A request path a feature takes: what it does with the requests for it.
+struct Claim {
+    field: FieldPath,
+    /// For the message: the path, and how it relates to the field (`status_path + "/preview"`).
+    path: String,
+    note: &'static str,
+    /// A segment-aware prefix (else an exact path).
+    prefix: bool,
+    /// Which feature: claims of one feature never conflict.
+    feature: Feature,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Feature {
+    /// Answered first, on every host, whether maintenance is on or off.
+    StatusEndpoint,
+    /// Answered next while maintenance applies.
+    CookieLink,
+    /// Goes to the upstream.
+    BypassPath,
+}
+
+impl Feature {
+    /// Why it wins a path it shares.
+    fn first(self) -> &'static str {
+        match self {
+            Feature::StatusEndpoint => {
+                "the status endpoint answers it first, on every host, whether maintenance is on or off"
+            }
+            Feature::CookieLink => "the cookie link answers it first while maintenance applies",
+            Feature::BypassPath => "the bypass lets it through",
+        }
+    }
+
+    /// What it then never does.
+    fn lost(self) -> &'static str {
+        match self {
+            Feature::StatusEndpoint => "the status endpoint never answers it",
+            Feature::CookieLink => "the link never sets the bypass cookie",
+            Feature::BypassPath => "requests for it never reach the upstream as the bypass means",
+        }
+    }
+}
+
+fn overlap(a: &Claim, b: &Claim) -> bool {
+    match (a.prefix, b.prefix) {
+        (false, false) => a.path == b.path,
+        (false, true) => is_under_prefix(&a.path, &b.path),
+        (true, false) => is_under_prefix(&b.path, &a.path),
+        (true, true) => is_under_prefix(&a.path, &b.path) || is_under_prefix(&b.path, &a.path),
+    }
+}
+
+/// Features whose paths overlap: the one the plugin serves first shadows the other, which
+/// then never does what it is configured for (a status path on a health check's bypass path
+/// answers the health checks itself, on every host, even when every pod is down).
+fn claimed_paths(raw: &RawConfig, places: &Places, found: &mut Vec<Problem>) {
+    let mut claims = Vec::new();
+    if let Some(path) = &raw.status_path {
+        let endpoint = path.clone().endpoint();
+        claims.push(Claim {
+            field: field("status_path"),
+            path: endpoint.path().to_string(),
+            note: "",
+            prefix: false,
+            feature: Feature::StatusEndpoint,
+        });
+        claims.push(Claim {
+            field: field("status_path"),
+            path: endpoint.preview().to_string(),
+            note: " (status_path + \"/preview\")",
+            prefix: false,
+            feature: Feature::StatusEndpoint,
+        });
+    }
+    let bypass = field("bypass");
+    if let Some(set_path) = raw.bypass.cookie.as_ref().and_then(|c| c.set_path.as_ref()) {
+        claims.push(Claim {
+            field: bypass.key("cookie").key("set_path"),
+            path: set_path.as_str().to_string(),
+            note: "",
+            prefix: false,
+            feature: Feature::CookieLink,
+        });
+    }
+    let paths = bypass.key("paths");
+    for (number, prefix) in raw.bypass.paths.iter().enumerate() {
+        claims.push(Claim {
+            field: places.item(&paths, number),
+            path: prefix.as_str().to_string(),
+            note: "",
+            prefix: true,
+            feature: Feature::BypassPath,
+        });
+    }
+    let mut reported: Vec<(&FieldPath, &FieldPath)> = Vec::new();
+    for (n, first) in claims.iter().enumerate() {
+        for second in &claims[n + 1..] {
+            if first.feature == second.feature || !overlap(first, second) {
+                continue;
+            }
+            // Reported at the feature served first: the one to move; once per pair of fields
+            // (the status path and its preview are one field).
+            let (winner, loser) = match first.feature < second.feature {
+                true => (first, second),
+                false => (second, first),
+            };
+            if reported.contains(&(&winner.field, &loser.field)) {
+                continue;
+            }
+            reported.push((&winner.field, &loser.field));
+            found.push(
+                Problem::check(
+                    winner.field.clone(),
+                    format!(
+                        "{:?}{} is also claimed by {} ({:?}): {}, so {}; give each its own path",
+                        winner.path,
+                        winner.note,
+                        loser.field,
+                        loser.path,
+                        winner.feature.first(),
+                        loser.feature.lost()
+                    ),
+                )
+                .involving([loser.field.clone()]),
+            );
+        }
     }
 }

@@ -79,8 +79,10 @@ pub struct RawConfig {
     /// A path (e.g. `/.well-known/maintenance`) the plugin answers itself, on any host, whether
     /// maintenance is on or off: `GET`/`HEAD` get JSON saying whether maintenance applies, until
     /// when and the next planned period; this path + `/preview` shows the maintenance response
-    /// as it would be now (status 200). Matched exactly, without the query; not `/`. Costs a
-    /// read of the request headers (one host call) on every request, even with maintenance off.
+    /// as it would be now (status 200). Matched exactly, without the query. It may not be `/`,
+    /// nor a path a bypass or the cookie link claims (the status endpoint would answer it
+    /// first). Costs a read of the request headers (one host call) on every request, even with
+    /// maintenance off.
     pub status_path: Option<StatusPath>,
     /// Seconds (1 to 366 days) before a planned period (`windows` or `recurring`, with
     /// `enabled: true`) during which in-scope responses that pass carry a `maintenance-notice`

@@ -1286,3 +1286,69 @@ fn a_bypass_header_with_a_meaning_of_its_own_is_refused_saying_why() {
     }
     assert!(parse(br#"{"bypass": {"header": "x-maintenance-bypass-kind"}}"#).is_ok());
 }
+
+#[test]
+fn features_claiming_one_path_are_refused() {
+    let cookie = |set_path: &str| {
+        format!(r#""cookie": {{"name": "mm", "sha256": "{ABC_SHA}", "set_path": "{set_path}"}}"#)
+    };
+    let first =
+        "the status endpoint answers it first, on every host, whether maintenance is on or off";
+    let cases = [
+        (
+            r#"{"status_path": "/healthz", "bypass": {"paths": ["/healthz"]}}"#.to_string(),
+            format!(
+                "status_path: \"/healthz\" is also claimed by bypass.paths[0] (\"/healthz\"): \
+                 {first}, so requests for it never reach the upstream as the bypass means; give \
+                 each its own path"
+            ),
+        ),
+        (
+            r#"{"status_path": "/ops/status", "bypass": {"paths": ["/admin", "/ops/"]}}"#
+                .to_string(),
+            format!(
+                "status_path: \"/ops/status\" is also claimed by bypass.paths[1] (\"/ops\"): \
+                 {first}, so requests for it never reach the upstream as the bypass means; give \
+                 each its own path"
+            ),
+        ),
+        (
+            r#"{"status_path": "/s", "bypass": {"paths": ["/s/preview"]}}"#.to_string(),
+            format!(
+                "status_path: \"/s/preview\" (status_path + \"/preview\") is also claimed by \
+                 bypass.paths[0] (\"/s/preview\"): {first}, so requests for it never reach the \
+                 upstream as the bypass means; give each its own path"
+            ),
+        ),
+        (
+            format!(
+                r#"{{"status_path": "/enter", "bypass": {{{}}}}}"#,
+                cookie("/enter")
+            ),
+            format!(
+                "status_path: \"/enter\" is also claimed by bypass.cookie.set_path (\"/enter\"): \
+                 {first}, so the link never sets the bypass cookie; give each its own path"
+            ),
+        ),
+        (
+            format!(
+                r#"{{"bypass": {{"paths": ["/admin"], {}}}}}"#,
+                cookie("/admin/enter")
+            ),
+            "bypass.cookie.set_path: \"/admin/enter\" is also claimed by bypass.paths[0] \
+             (\"/admin\"): the cookie link answers it first while maintenance applies, so \
+             requests for it never reach the upstream as the bypass means; give each its own path"
+                .to_string(),
+        ),
+    ];
+    for (text, message) in cases {
+        let problems = parse(text.as_bytes()).unwrap_err();
+        assert_eq!(problems.to_string(), message, "{text}");
+    }
+    let apart = format!(
+        r#"{{"status_path": "/.well-known/maintenance",
+            "bypass": {{"paths": ["/admin", "/healthz", "/.well-known/acme-challenge"], {}}}}}"#,
+        cookie("/__maintenance/enter")
+    );
+    assert!(parse(apart.as_bytes()).is_ok());
+}
