@@ -134,8 +134,8 @@ pub struct RawWords {
 #[serde(deny_unknown_fields)]
 #[cfg_attr(not(target_arch = "wasm32"), derive(schemars::JsonSchema))]
 pub struct RawWindow {
-    /// RFC 3339 date-time the window opens, e.g. `2025-06-01T02:00:00Z`. Absent: open since
-    /// ever.
+    /// RFC 3339 date-time the window opens, e.g. `2025-06-01T02:00:00Z` (in UTC within the
+    /// years 0000 to 9999, as every date-time of the configuration). Absent: open since ever.
     pub start: Option<DateTime>,
     /// RFC 3339 date-time the window closes, after `start`. Absent: open until the window is
     /// removed.

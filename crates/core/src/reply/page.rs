@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::header_name::{HeaderName, HOP_BY_HOP};
 use crate::reply::maintenance::{escape_html, TEMPLATE_PLACEHOLDERS};
+use crate::schedule::calendar::{format_rfc3339, LAST_INSTANT};
 
 /// Longest accepted `reason`, in bytes.
 pub const MAX_REASON_BYTES: usize = 4096;
@@ -211,10 +212,10 @@ impl Template {
     }
 
     /// The most bytes a page rendered from this template can take with this reason and title
-    /// (`{{until}}` at its longest: an RFC 3339 end up to year 10000).
+    /// (`{{until}}` at its longest).
     pub fn page_bytes(&self, reason: &str, title: &str) -> usize {
         let (reason_bytes, title_bytes) = (escape_html(reason).len(), escape_html(title).len());
-        let until_bytes = "10000-01-01T00:00:00Z".len();
+        let until_bytes = format_rfc3339(LAST_INSTANT).len();
         self.placeholders()
             .fold(self.0.len(), |bytes, placeholder| {
                 let value_bytes = match placeholder {

@@ -77,6 +77,10 @@ fn digits(text: &[u8]) -> Option<u32> {
     )
 }
 
+/// The first and last instants RFC 3339 can write (four-digit years, in UTC).
+pub const FIRST_INSTANT: i64 = -62_167_219_200; // 0000-01-01T00:00:00Z
+pub const LAST_INSTANT: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+
 /// Why a configured UTC offset is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OffsetProblem {
@@ -139,6 +143,9 @@ pub enum DateTimeProblem {
         minute: u32,
         second: u32,
     },
+    /// Before year 0000 or after 9999 once in UTC (these unix seconds), which RFC 3339 cannot
+    /// write back.
+    Years(i64),
 }
 
 const DATE_TIME_FORM: &str =
@@ -172,13 +179,24 @@ impl fmt::Display for DateTimeProblem {
                 f,
                 "{DATE_TIME_FORM}: {hour:02}:{minute:02}:{second:02} is not a time of day"
             ),
+            DateTimeProblem::Years(seconds) if seconds > LAST_INSTANT => write!(
+                f,
+                "is after {} in UTC, the last time RFC 3339 can write (years have four digits)",
+                format_rfc3339(LAST_INSTANT)
+            ),
+            DateTimeProblem::Years(_) => write!(
+                f,
+                "is before {} in UTC, the first time RFC 3339 can write (years have four digits)",
+                format_rfc3339(FIRST_INSTANT)
+            ),
         }
     }
 }
 
 /// Parses an RFC 3339 date-time (`2025-06-01T02:00:00Z`, `2025-06-01T04:00:00.5+02:00`) into
 /// unix seconds. Fractional seconds are accepted and dropped; second 60 (a leap second) counts
-/// as the first second of the next minute.
+/// as the first second of the next minute. In UTC it must fall in the years 0000 to 9999, so
+/// that every time derived from it can be written back (`9999-12-31T23:59:59-23:59` cannot).
 pub fn parse_rfc3339(text: &str) -> Result<i64, DateTimeProblem> {
     let bytes = text.as_bytes();
     if bytes.len() < 20 {
@@ -227,11 +245,18 @@ pub fn parse_rfc3339(text: &str) -> Result<i64, DateTimeProblem> {
         });
     }
     let seconds_of_day = i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
-    Ok(days_from_civil(year, month, day) * DAY + seconds_of_day - offset)
+    let seconds = days_from_civil(year, month, day) * DAY + seconds_of_day - offset;
+    if !(FIRST_INSTANT..=LAST_INSTANT).contains(&seconds) {
+        return Err(DateTimeProblem::Years(seconds));
+    }
+    Ok(seconds)
 }
 
-/// Formats unix seconds as an RFC 3339 UTC date-time: `2025-06-01T02:00:00Z`.
+/// Formats unix seconds as an RFC 3339 UTC date-time: `2025-06-01T02:00:00Z`. Outside the
+/// years 0000 to 9999 it gives the nearest time RFC 3339 can write (configured times never
+/// are; only a clock that far off could be).
 pub fn format_rfc3339(seconds: i64) -> String {
+    let seconds = seconds.clamp(FIRST_INSTANT, LAST_INSTANT);
     let (year, month, day) = civil_from_days(seconds.div_euclid(DAY));
     let of_day = seconds.rem_euclid(DAY);
     format!(
@@ -549,5 +574,33 @@ mod tests {
         assert_eq!(parse_weekday("SUN"), Ok(6));
         assert!(parse_weekday("saturday").is_err());
         assert!(parse_weekday("").is_err());
+    }
+
+    #[test]
+    fn date_times_stay_within_four_digit_years_in_utc() {
+        assert_eq!(t("9999-12-31T23:59:59Z"), LAST_INSTANT);
+        assert_eq!(t("0000-01-01T00:00:00Z"), FIRST_INSTANT);
+        assert_eq!(
+            t("9999-12-31T23:00:00-00:59"),
+            LAST_INSTANT - 59 + 60 * 59 - 3540
+        );
+        for (text, at) in [
+            ("9999-12-31T23:59:59-23:59", "after 9999-12-31T23:59:59Z"),
+            ("9999-12-31T23:59:59.5-00:01", "after 9999-12-31T23:59:59Z"),
+            ("0000-01-01T00:00:00+01:00", "before 0000-01-01T00:00:00Z"),
+        ] {
+            let why = parse_rfc3339(text).unwrap_err().to_string();
+            assert!(
+                why.contains(at) && why.contains("four digits"),
+                "{text}: {why}"
+            );
+        }
+        // Written back, a time is always RFC 3339, whatever the clock says.
+        assert_eq!(
+            format_rfc3339(LAST_INSTANT + 86_340),
+            "9999-12-31T23:59:59Z"
+        );
+        assert_eq!(format_rfc3339(FIRST_INSTANT - 1), "0000-01-01T00:00:00Z");
+        assert_eq!(format_rfc3339(LAST_INSTANT), "9999-12-31T23:59:59Z");
     }
 }
