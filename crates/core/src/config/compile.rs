@@ -112,7 +112,7 @@ pub(super) fn compile(raw: RawConfig) -> Plan {
     }
 }
 
-fn words(raw: Option<RawWords>) -> Words {
+pub(super) fn words(raw: Option<RawWords>) -> Words {
     let mut words = Words::default();
     if let Some(raw) = raw {
         if let Some(expected_back) = raw.expected_back {

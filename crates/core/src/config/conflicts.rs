@@ -345,29 +345,34 @@ fn translations(raw: &RawConfig, found: &mut Vec<Problem>) {
     }
 }
 
-/// A request path a feature takes: what it does with the requests for it.
-struct Claim {
-    field: FieldPath,
-    /// For the message: the path, and how it relates to the field (`status_path + "/preview"`).
-    path: String,
-    note: &'static str,
-    /// A segment-aware prefix (else an exact path).
-    prefix: bool,
-    /// Which feature: claims of one feature never conflict.
+/// A request path a feature takes.
+struct Claim<'a> {
     feature: Feature,
+    path: &'a str,
+    /// How the path relates to the feature's field (`status_path + "/preview"`).
+    note: &'static str,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Feature {
     /// Answered first, on every host, whether maintenance is on or off.
     StatusEndpoint,
     /// Answered next while maintenance applies.
     CookieLink,
-    /// Goes to the upstream.
-    BypassPath,
+    /// Sent to the upstream: the `n`-th bypass path read.
+    BypassPath(usize),
 }
 
 impl Feature {
+    fn field(self, places: &Places) -> FieldPath {
+        let bypass = field("bypass");
+        match self {
+            Feature::StatusEndpoint => field("status_path"),
+            Feature::CookieLink => bypass.key("cookie").key("set_path"),
+            Feature::BypassPath(number) => places.item(&bypass.key("paths"), number),
+        }
+    }
+
     /// Why it wins a path it shares.
     fn first(self) -> &'static str {
         match self {
@@ -375,7 +380,7 @@ impl Feature {
                 "the status endpoint answers it first, on every host, whether maintenance is on or off"
             }
             Feature::CookieLink => "the cookie link answers it first while maintenance applies",
-            Feature::BypassPath => "the bypass lets it through",
+            Feature::BypassPath(_) => "the bypass lets it through",
         }
     }
 
@@ -384,93 +389,79 @@ impl Feature {
         match self {
             Feature::StatusEndpoint => "the status endpoint never answers it",
             Feature::CookieLink => "the link never sets the bypass cookie",
-            Feature::BypassPath => "requests for it never reach the upstream as the bypass means",
+            Feature::BypassPath(_) => {
+                "requests for it never reach the upstream as the bypass means"
+            }
         }
-    }
-}
-
-fn overlap(a: &Claim, b: &Claim) -> bool {
-    match (a.prefix, b.prefix) {
-        (false, false) => a.path == b.path,
-        (false, true) => is_under_prefix(&a.path, &b.path),
-        (true, false) => is_under_prefix(&b.path, &a.path),
-        (true, true) => is_under_prefix(&a.path, &b.path) || is_under_prefix(&b.path, &a.path),
     }
 }
 
 /// Features whose paths overlap: the one the plugin serves first shadows the other, which
 /// then never does what it is configured for (a status path on a health check's bypass path
-/// answers the health checks itself, on every host, even when every pod is down).
+/// answers the health checks itself, on every host, even when every pod is down). The status
+/// endpoint and the cookie link take exact paths, bypasses take prefixes; reported at the
+/// feature served first (the one to move), once per pair of fields.
 fn claimed_paths(raw: &RawConfig, places: &Places, found: &mut Vec<Problem>) {
-    let mut claims = Vec::new();
-    if let Some(path) = &raw.status_path {
-        let endpoint = path.clone().endpoint();
-        claims.push(Claim {
-            field: field("status_path"),
-            path: endpoint.path().to_string(),
-            note: "",
-            prefix: false,
+    let endpoint = raw.status_path.clone().map(|path| path.endpoint());
+    let mut exact: Vec<Claim> = Vec::new();
+    if let Some(endpoint) = &endpoint {
+        exact.push(Claim {
             feature: Feature::StatusEndpoint,
+            path: endpoint.path(),
+            note: "",
         });
-        claims.push(Claim {
-            field: field("status_path"),
-            path: endpoint.preview().to_string(),
+        exact.push(Claim {
+            feature: Feature::StatusEndpoint,
+            path: endpoint.preview(),
             note: " (status_path + \"/preview\")",
-            prefix: false,
-            feature: Feature::StatusEndpoint,
         });
     }
-    let bypass = field("bypass");
     if let Some(set_path) = raw.bypass.cookie.as_ref().and_then(|c| c.set_path.as_ref()) {
-        claims.push(Claim {
-            field: bypass.key("cookie").key("set_path"),
-            path: set_path.as_str().to_string(),
-            note: "",
-            prefix: false,
+        exact.push(Claim {
             feature: Feature::CookieLink,
-        });
-    }
-    let paths = bypass.key("paths");
-    for (number, prefix) in raw.bypass.paths.iter().enumerate() {
-        claims.push(Claim {
-            field: places.item(&paths, number),
-            path: prefix.as_str().to_string(),
+            path: set_path.as_str(),
             note: "",
-            prefix: true,
-            feature: Feature::BypassPath,
         });
     }
-    let mut reported: Vec<(&FieldPath, &FieldPath)> = Vec::new();
-    for (n, first) in claims.iter().enumerate() {
-        for second in &claims[n + 1..] {
-            if first.feature == second.feature || !overlap(first, second) {
-                continue;
+    let bypasses = raw
+        .bypass
+        .paths
+        .iter()
+        .enumerate()
+        .map(|(n, prefix)| Claim {
+            feature: Feature::BypassPath(n),
+            path: prefix.as_str(),
+            note: "",
+        });
+    let mut pairs: Vec<(Feature, Feature)> = Vec::new();
+    let mut report = |winner: &Claim, loser: &Claim| {
+        if pairs.contains(&(winner.feature, loser.feature)) {
+            return;
+        }
+        pairs.push((winner.feature, loser.feature));
+        let (field, other) = (winner.feature.field(places), loser.feature.field(places));
+        let message = format!(
+            "{:?}{} is also claimed by {other} ({:?}): {}, so {}; give each its own path",
+            winner.path,
+            winner.note,
+            loser.path,
+            winner.feature.first(),
+            loser.feature.lost()
+        );
+        found.push(Problem::check(field, message).involving([other]));
+    };
+    for (n, first) in exact.iter().enumerate() {
+        for second in &exact[n + 1..] {
+            if first.feature != second.feature && first.path == second.path {
+                report(first, second);
             }
-            // Reported at the feature served first: the one to move; once per pair of fields
-            // (the status path and its preview are one field).
-            let (winner, loser) = match first.feature < second.feature {
-                true => (first, second),
-                false => (second, first),
-            };
-            if reported.contains(&(&winner.field, &loser.field)) {
-                continue;
+        }
+    }
+    for bypass in bypasses {
+        for claim in &exact {
+            if is_under_prefix(claim.path, bypass.path) {
+                report(claim, &bypass);
             }
-            reported.push((&winner.field, &loser.field));
-            found.push(
-                Problem::check(
-                    winner.field.clone(),
-                    format!(
-                        "{:?}{} is also claimed by {} ({:?}): {}, so {}; give each its own path",
-                        winner.path,
-                        winner.note,
-                        loser.field,
-                        loser.path,
-                        winner.feature.first(),
-                        loser.feature.lost()
-                    ),
-                )
-                .involving([loser.field.clone()]),
-            );
         }
     }
 }

@@ -5,7 +5,8 @@
 //!   read;
 //! - `json` and `reader`: the text's syntax, then the schema read through serde by a
 //!   deserializer of its own that knows where each value is and keeps going after a problem;
-//! - `conflicts`: checks across fields;
+//! - `conflicts` and `budget`: checks across fields, and the memory a configuration may take
+//!   in each VM;
 //! - `problem`: every problem typed, and put into words in one place;
 //! - `compile`: the checked configuration assembled into a [`Plan`];
 //! - `reference` (native builds): the configuration reference of the documentation.
@@ -14,6 +15,7 @@
 
 use crate::plan::Plan;
 
+mod budget;
 mod compile;
 mod conflicts;
 mod json;
@@ -68,6 +70,7 @@ fn read(bytes: &[u8]) -> Result<RawConfig, Problems> {
     let mut problems = reading.problems;
     if let Some(raw) = &reading.value {
         let mut found = conflicts::check(raw, &Places::new(&reading.skipped));
+        found.extend(budget::check(raw));
         // A finding about a field already reported is a consequence of that problem.
         let reported: Vec<FieldPath> = problems.iter().map(Problem::place).collect();
         found.retain(|finding| {

@@ -5,6 +5,7 @@
 use serde::de::{Deserialize, Deserializer, SeqAccess, Visitor};
 
 use super::schema::RawRoute;
+use crate::request::hostname::HostPattern;
 use crate::scope::{PathCondition, Route};
 
 /// What a route gets wrong across its fields, or by an empty list.
@@ -30,6 +31,32 @@ impl Routes {
 
     pub(crate) fn into_routes(self) -> Vec<Route> {
         self.routes
+    }
+
+    /// The memory the routes take once indexed, `entry` bytes counted for each route, host and
+    /// path besides their text.
+    pub(crate) fn memory(&self, entry: usize) -> usize {
+        let text = |text: &str| entry + text.len();
+        self.routes
+            .iter()
+            .map(|route| {
+                let hosts: usize = route
+                    .hosts
+                    .iter()
+                    .flatten()
+                    .map(|host| match host {
+                        HostPattern::Any => entry,
+                        HostPattern::Suffix(name) | HostPattern::Exact(name) => text(name),
+                    })
+                    .sum();
+                let path = match &route.path {
+                    Some(PathCondition::Prefix(path) | PathCondition::Exact(path)) => text(path),
+                    None => 0,
+                };
+                let methods: usize = route.methods.iter().flatten().map(|m| text(m)).sum();
+                entry + hosts + path + methods
+            })
+            .sum()
     }
 
     fn add(&mut self, raw: RawRoute) {

@@ -118,7 +118,7 @@ pub struct RawTranslation {
 
 /// The built-in page's own words (also used by the plain-text response). Each at most 1 KiB,
 /// not blank.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(not(target_arch = "wasm32"), derive(schemars::JsonSchema))]
 pub struct RawWords {

@@ -923,6 +923,9 @@ fn bad_configs_corpus_messages() {
             fields.contains(&error.field().as_str()),
             "{config}: {error}"
         );
+        if let Some(words) = entry["contains"].as_str() {
+            assert!(error.to_string().contains(words), "{config}: {error}");
+        }
         if let Some(message) = entry["message"].as_str() {
             assert_eq!(error.to_string(), message, "{config}");
             checked += 1;
