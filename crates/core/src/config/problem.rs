@@ -57,17 +57,22 @@ impl FieldPath {
 
 impl fmt::Display for FieldPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_empty() {
-            return f.write_str(".");
-        }
+        let mut path = String::new();
         for (n, step) in self.0.iter().enumerate() {
             match step {
-                Step::Key(name) if n == 0 => f.write_str(name)?,
-                Step::Key(name) => write!(f, ".{name}")?,
-                Step::Index(index) => write!(f, "[{index}]")?,
+                Step::Key(name) if n == 0 => path.push_str(name),
+                Step::Key(name) => {
+                    path.push('.');
+                    path.push_str(name);
+                }
+                Step::Index(index) => path.push_str(&format!("[{index}]")),
             }
         }
-        Ok(())
+        // The document, or a field of it named "".
+        if path.is_empty() {
+            path.push('.');
+        }
+        f.write_str(&path)
     }
 }
 
@@ -593,6 +598,8 @@ mod tests {
             .index(0);
         assert_eq!(path.to_string(), "routes[2].hosts[0]");
         assert_eq!(FieldPath::default().to_string(), ".");
+        assert_eq!(FieldPath::default().key("").to_string(), ".");
+        assert_eq!(FieldPath::default().key("a").key("").to_string(), "a.");
         assert!(FieldPath::default().key("routes").covers(&path));
         assert!(!path.covers(&FieldPath::default().key("routes")));
     }

@@ -1126,6 +1126,19 @@ fn a_value_skipped_for_its_problem_causes_no_other() {
 }
 
 #[test]
+fn a_field_named_nothing_is_named_too() {
+    // Found by the fuzzer: an unknown field "" of the document had an empty field path.
+    assert_eq!(
+        fields(r#"{"": true, "routes": [{"hosts": "shop.example.com"}]}"#),
+        [".", "routes[0].hosts"]
+    );
+    assert_eq!(
+        fields(r#"{"response": {"headers": {"": "x"}}}"#),
+        ["response.headers."]
+    );
+}
+
+#[test]
 fn objects_written_as_lists_are_refused() {
     for (text, field) in [
         (r#"{"bypass": [["/admin"], [], null, [], null]}"#, "bypass"),
