@@ -3,6 +3,8 @@
 //! an entry given twice), and features that claim the same request path. One home, run once
 //! every field is read; every finding is reported.
 
+use std::collections::BTreeSet;
+
 use super::problem::{FieldPath, Problem};
 use super::routes::RouteFlaw;
 use super::schema::*;
@@ -132,16 +134,14 @@ fn bypass(raw: &RawConfig, places: &Places, found: &mut Vec<Problem>) {
 
 fn response_headers(raw: &RawConfig, found: &mut Vec<Problem>) {
     let headers = field("response").key("headers");
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen = BTreeSet::new();
     for name in raw.response.headers.keys() {
-        let lower = name.lower();
-        if seen.contains(&lower) {
+        if !seen.insert(name.lower()) {
             found.push(Problem::check(
                 headers.key(name.as_str()),
                 "is given twice (names are case-insensitive)",
             ));
         }
-        seen.push(lower);
     }
 }
 

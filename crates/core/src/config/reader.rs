@@ -12,6 +12,7 @@
 
 use std::borrow::Cow;
 use std::cell::Cell;
+use std::collections::BTreeSet;
 
 use serde::de::{
     self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor,
@@ -53,13 +54,22 @@ pub(super) fn read<T: DeserializeOwned>(text: &[u8]) -> Reading<T> {
             found: Vec::new(),
         };
         let result = T::deserialize(&mut reader);
+        // A pass finds again what an earlier one found before it stopped.
         for problem in reader.found {
-            if !problems.contains(&problem) {
+            if problems.len() < MAX_PROBLEMS && !problems.contains(&problem) {
                 problems.push(problem);
             }
         }
         let problem = match result {
             Ok(value) => {
+                if problems.len() >= MAX_PROBLEMS {
+                    let count = problems.len();
+                    problems.push(Problem::new(
+                        FieldPath::default(),
+                        Kind::TooMany(count),
+                        usize::MAX,
+                    ));
+                }
                 problems.sort_by_key(Problem::offset);
                 return Reading {
                     value: Some(value),
@@ -305,7 +315,7 @@ impl<'t> Reader<'t, '_> {
         let mut members = Members {
             reader: &mut *self,
             fields,
-            seen: Vec::new(),
+            seen: BTreeSet::new(),
             first: true,
             done: false,
         };
@@ -619,7 +629,8 @@ impl<'de, 't: 'de> SeqAccess<'de> for Items<'_, 't, '_> {
 struct Members<'r, 't, 's> {
     reader: &'r mut Reader<'t, 's>,
     fields: Option<&'static [&'static str]>,
-    seen: Vec<Cow<'t, str>>,
+    /// Keys read so far (a map may have many).
+    seen: BTreeSet<Cow<'t, str>>,
     /// No member read yet.
     first: bool,
     /// Whether the closing `}` was read.
@@ -635,15 +646,17 @@ impl<'t> Members<'_, 't, '_> {
                 name: key.to_string(),
                 valid: fields,
             },
-            _ if self.seen.iter().any(|seen| seen == key) => match self.fields {
+            _ if self.seen.contains(key) => match self.fields {
                 Some(_) => Kind::DuplicateField(key.to_string()),
                 None => Kind::DuplicateKey(key.to_string()),
             },
             _ => return false,
         };
-        let at = self.reader.path.len() - 1;
-        let parent = FieldPath::new(self.reader.field_path().steps()[..at].to_vec());
-        self.reader.found.push(Problem::new(parent, kind, offset));
+        if self.reader.found.len() < MAX_PROBLEMS {
+            let at = self.reader.path.len() - 1;
+            let parent = FieldPath::new(self.reader.field_path().steps()[..at].to_vec());
+            self.reader.found.push(Problem::new(parent, kind, offset));
+        }
         true
     }
 }
@@ -675,7 +688,7 @@ impl<'de, 't: 'de> MapAccess<'de> for Members<'_, 't, '_> {
                 self.reader.path.pop();
                 continue;
             }
-            self.seen.push(key.clone());
+            self.seen.insert(key.clone());
             // The key's own problems (a domain type as key) are the member's.
             return seed
                 .deserialize(Key(key))
