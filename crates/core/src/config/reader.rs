@@ -315,7 +315,8 @@ impl<'t> Reader<'t, '_> {
         let mut members = Members {
             reader: &mut *self,
             fields,
-            seen: BTreeSet::new(),
+            keys: BTreeSet::new(),
+            fields_seen: 0,
             first: true,
             done: false,
         };
@@ -629,8 +630,10 @@ impl<'de, 't: 'de> SeqAccess<'de> for Items<'_, 't, '_> {
 struct Members<'r, 't, 's> {
     reader: &'r mut Reader<'t, 's>,
     fields: Option<&'static [&'static str]>,
-    /// Keys read so far (a map may have many).
-    seen: BTreeSet<Cow<'t, str>>,
+    /// A map's keys read so far (it may have many).
+    keys: BTreeSet<Cow<'t, str>>,
+    /// A struct's fields read so far, by their index in `fields` (no allocation per object).
+    fields_seen: u128,
     /// No member read yet.
     first: bool,
     /// Whether the closing `}` was read.
@@ -640,17 +643,30 @@ struct Members<'r, 't, 's> {
 impl<'t> Members<'_, 't, '_> {
     /// Records an unknown or repeated member (whose key is last on the path): `true` when it is
     /// one, to be skipped.
-    fn refused(&mut self, key: &str, offset: usize) -> bool {
+    fn refused(&mut self, key: Cow<'t, str>, offset: usize) -> bool {
         let kind = match self.fields {
-            Some(fields) if !fields.contains(&key) => Kind::UnknownField {
-                name: key.to_string(),
-                valid: fields,
+            Some(fields) => match fields.iter().position(|field| *field == key.as_ref()) {
+                None => Kind::UnknownField {
+                    name: key.to_string(),
+                    valid: fields,
+                },
+                // Past 128 fields, repeats are left to the derive.
+                Some(index) => match 1u128.checked_shl(index as u32) {
+                    Some(bit) if self.fields_seen & bit != 0 => {
+                        Kind::DuplicateField(key.to_string())
+                    }
+                    Some(bit) => {
+                        self.fields_seen |= bit;
+                        return false;
+                    }
+                    None => return false,
+                },
             },
-            _ if self.seen.contains(key) => match self.fields {
-                Some(_) => Kind::DuplicateField(key.to_string()),
-                None => Kind::DuplicateKey(key.to_string()),
-            },
-            _ => return false,
+            None if self.keys.contains(&key) => Kind::DuplicateKey(key.to_string()),
+            None => {
+                self.keys.insert(key);
+                return false;
+            }
         };
         if self.reader.found.len() < MAX_PROBLEMS {
             let at = self.reader.path.len() - 1;
@@ -682,13 +698,12 @@ impl<'de, 't: 'de> MapAccess<'de> for Members<'_, 't, '_> {
             let offset = self.reader.lexer.offset() - 1;
             let key = self.reader.lexer.string().map_err(Problem::syntax)?;
             self.reader.path.push(At::Key(key.clone()));
-            if self.reader.skipped() || self.refused(&key, offset) {
+            if self.reader.skipped() || self.refused(key.clone(), offset) {
                 self.reader.lexer.colon().map_err(Problem::syntax)?;
                 self.reader.skip_value()?;
                 self.reader.path.pop();
                 continue;
             }
-            self.seen.insert(key.clone());
             // The key's own problems (a domain type as key) are the member's.
             return seed
                 .deserialize(Key(key))
