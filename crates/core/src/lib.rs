@@ -37,6 +37,7 @@ pub mod config;
 pub mod decision;
 pub mod host;
 pub(crate) mod metrics;
+pub mod outage;
 pub mod plan;
 pub mod plugin;
 pub mod reply;

@@ -3,8 +3,10 @@
 //! headers) and [`cookie`] (a secret cookie, optionally set by a link); [`secret`] holds the
 //! digests the secrets are checked against.
 
+pub mod acme;
 pub mod cookie;
 pub mod expiry;
+pub mod jwt;
 pub mod networks;
 pub(crate) mod paths;
 pub mod secret;
