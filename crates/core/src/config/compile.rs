@@ -231,6 +231,7 @@ pub fn compile(raw: RawConfig) -> Result<Plan, ConfigError> {
             content_language: languages_configured,
             words: compile_words(raw.response.words, "response.words")?,
             refresh,
+            logo: None,
         },
         translations: Vec::new(),
     };
@@ -886,6 +887,7 @@ fn compile_translations(
                 content_language: true,
                 words,
                 refresh: spec.options.refresh,
+                logo: spec.options.logo.clone(),
             },
             translations: Vec::new(),
         });
