@@ -423,7 +423,11 @@ def test_a_custom_assets_path(make_envoy):
 
 ISSUER = "https://login.example.test"
 SIGNING_KEY = b"hs256-test-key-0123456789abcdef!"
-JWKS = {"keys": [{"kty": "oct", "alg": "HS256", "kid": "k1", "k": base64.urlsafe_b64encode(SIGNING_KEY).decode().rstrip("=")}]}
+JWKS = {
+    "keys": [
+        {"kty": "oct", "alg": "HS256", "kid": "k1", "k": base64.urlsafe_b64encode(SIGNING_KEY).decode().rstrip("=")}
+    ]
+}
 
 
 def b64url(data: bytes) -> str:
@@ -528,9 +532,7 @@ def test_since_is_when_maintenance_began(make_envoy):
 
 def test_a_window_began_at_its_start_and_a_long_one_warns_once(make_envoy):
     start = int(time.time()) - 7 * 86400
-    envoy = make_envoy(
-        {"enabled": True, "status_path": STATUS_PATH, "windows": [{"start": utc(start)}]}, concurrency=2
-    )
+    envoy = make_envoy({"enabled": True, "status_path": STATUS_PATH, "windows": [{"start": utc(start)}]}, concurrency=2)
     assert status(envoy)["since"] == utc(start)
     deadline = time.time() + 5
     while LONG_OUTAGE_LINE not in envoy.log_text() and time.time() < deadline:
