@@ -28,8 +28,8 @@ pub const MAX_CLAIM_SEGMENTS: usize = 8;
 #[serde(deny_unknown_fields)]
 pub struct JwtRuleConfig {
     /// The key the verified payload is stored under: the `jwt_authn` provider's
-    /// `payload_in_metadata` (Istio and Envoy Gateway set it to the token's issuer, e.g.
-    /// `https://login.example.com`).
+    /// `payload_in_metadata` (Istio 1.21 and later: `payload`; older Istio and Envoy Gateway:
+    /// the token's issuer, e.g. `https://login.example.com`).
     pub payload: String,
     /// The claim to test: a name (`role`) or a dotted path into nested objects
     /// (`realm_access.roles`); a name that itself holds dots (`https://example.com/roles`) is
@@ -89,8 +89,8 @@ impl fmt::Display for JwtError {
                 write!(f, "has {count} rules; at most {MAX_RULES} are allowed")
             }
             JwtError::EmptyPayload { .. } => f.write_str(
-                "must not be empty: give the jwt_authn provider's payload_in_metadata (Istio and \
-                 Envoy Gateway use the issuer)",
+                "must not be empty: give the jwt_authn provider's payload_in_metadata (Istio \
+                 1.21 and later: \"payload\"; Envoy Gateway: the issuer)",
             ),
             JwtError::BadClaim { claim, .. } => write!(
                 f,
