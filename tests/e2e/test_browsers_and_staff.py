@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 import socket
 import threading
 import time
@@ -22,7 +23,7 @@ import pytest
 
 import harness
 from checks import assert_maintenance, assert_upstream
-from envoylib.bootstrap import cors_filter, cors_policy, jwt_authn_filter
+from envoylib.bootstrap import FILTER_NAME, cors_filter, cors_policy, jwt_authn_filter
 from envoylib.server import QuietHTTPServer
 
 ORIGIN = "https://app.example.com"
@@ -40,8 +41,9 @@ def utc(seconds: int) -> str:
 
 
 def stat(envoy: harness.Envoy, name: str) -> int:
-    full = f"wasmcustom.maintenance.{name}"
-    return envoy.stats(f"^{full.replace('.', '[.]')}$").get(full, 0)
+    """One of the plugin's counters (the instance is named after the filter, see metrics.rs)."""
+    full = f"wasmcustom.maintenance.instance.{FILTER_NAME}.{name}"
+    return envoy.stats(f"^{re.escape(full)}$").get(full, 0)
 
 
 # ---------------------------------------------------------------------------
@@ -90,7 +92,7 @@ class TestCors:
     def test_grpc_web_carries_cors(self, envoy):
         r = envoy.request(
             "POST",
-            "/api.Orders/List",
+            "/api/shop.Orders/List",
             headers={"origin": ORIGIN, "content-type": "application/grpc-web+proto"},
             body=b"\x00\x00\x00\x00\x00",
         )
@@ -241,23 +243,28 @@ def test_a_browser_on_an_origin_not_allowed_sees_a_network_error(make_envoy, bro
         assert "error" in result and "Failed to fetch" in result["error"], result
 
 
+@pytest.fixture(scope="module")
+def behind_cors_filter(wasm, upstream, envoy_dir):
+    """The plugin (without `cors`) behind Envoy's CORS filter with a policy for ORIGIN."""
+    config = {"enabled": True, "retry_after": 60, "routes": [{"path_prefix": "/api"}]}
+    policy = cors_policy([ORIGIN], expose_headers="retry-after", max_age="600")
+    with harness.Envoy(
+        config,
+        upstream.port,
+        envoy_dir / "behind-cors-filter",
+        before=[cors_filter()],
+        per_filter_config={"envoy.filters.http.cors": policy},
+    ) as e:
+        yield e
+
+
 class TestEnvoysCorsFilterInFront:
     """Envoy's CORS filter before the plugin (Istio's `corsPolicy`, Envoy Gateway's CORS): it
     answers allowed preflights itself, and adds its headers to the plugin's answers."""
 
-    CONFIG = {"enabled": True, "retry_after": 60, "routes": [{"path_prefix": "/api"}]}
-
-    @pytest.fixture(scope="class")
-    def envoy(self, wasm, upstream, envoy_dir):
-        policy = cors_policy([ORIGIN], expose_headers="retry-after", max_age="600")
-        with harness.Envoy(
-            self.CONFIG,
-            upstream.port,
-            envoy_dir / "envoys-cors-filter",
-            before=[cors_filter()],
-            per_filter_config={"envoy.filters.http.cors": policy},
-        ) as e:
-            yield e
+    @pytest.fixture
+    def envoy(self, behind_cors_filter):
+        return behind_cors_filter
 
     def test_the_cors_filter_answers_the_preflight(self, envoy):
         r = envoy.request("OPTIONS", "/api/x", headers={"origin": ORIGIN, "access-control-request-method": "PUT"})
@@ -448,8 +455,10 @@ def bearer(jwt: str) -> dict:
     return {"authorization": f"Bearer {jwt}"}
 
 
-class TestJwtBypass:
-    CONFIG = {
+@pytest.fixture(scope="module")
+def behind_jwt_authn(wasm, upstream, envoy_dir):
+    """The plugin with `bypass.jwt` behind Envoy's jwt_authn filter (local JWKS)."""
+    config = {
         "enabled": True,
         "bypass": {
             "header": KIND,
@@ -459,17 +468,20 @@ class TestJwtBypass:
             ],
         },
     }
+    # The issuer as the metadata key, as Envoy Gateway configures it.
+    with harness.Envoy(
+        config,
+        upstream.port,
+        envoy_dir / "behind-jwt-authn",
+        before=[jwt_authn_filter(ISSUER, JWKS, payload_in_metadata=ISSUER)],
+    ) as e:
+        yield e
 
-    @pytest.fixture(scope="class")
-    def envoy(self, wasm, upstream, envoy_dir):
-        # The issuer as the metadata key: what Istio and Envoy Gateway configure.
-        with harness.Envoy(
-            self.CONFIG,
-            upstream.port,
-            envoy_dir / "jwt-bypass",
-            before=[jwt_authn_filter(ISSUER, JWKS, payload_in_metadata=ISSUER)],
-        ) as e:
-            yield e
+
+class TestJwtBypass:
+    @pytest.fixture
+    def envoy(self, behind_jwt_authn):
+        return behind_jwt_authn
 
     def test_an_admins_verified_token_passes(self, envoy):
         before = stat(envoy, "bypassed_total")

@@ -3,7 +3,7 @@
 //! pass, strip secrets, replace upstream failures). Host-agnostic: `wasm.rs` drives it from
 //! proxy-wasm, the tests below from the fake host.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
@@ -17,7 +17,10 @@ use crate::config;
 use crate::decision::{self, decide, Decision, RequestFacts, Strip, Via};
 use crate::host::{parse_header_map, HeaderSlices, Host, MetricKind, Reply, SetError};
 use crate::metrics::{metric_name, Counter, ACTIVE_GAUGE};
+use crate::outage;
 use crate::plan::Plan;
+use crate::reply::assets::AssetReply;
+use crate::reply::cors::{CorsHeaders, CorsRequest};
 use crate::reply::current_window::{CurrentResponse, TransitionLog};
 use crate::reply::format::{AcceptMemo, Format, Grpc};
 use crate::reply::maintenance::{MaintenanceResponse, GRPC_UNAVAILABLE};
@@ -30,6 +33,8 @@ use crate::schedule::calendar::format_rfc3339;
 
 /// How often the windows are checked, to log openings and closings.
 pub const TICK: Duration = Duration::from_secs(1);
+/// How often maintenance without windows is checked for the long-outage warning (`outage.rs`).
+pub const OUTAGE_TICK: Duration = Duration::from_secs(60);
 
 /// The one key scheme for proxy-wide shared data: `maintenance-mode/<what>/<whose>`.
 fn shared_key(what: &str, whose: &str) -> String {
@@ -199,6 +204,13 @@ pub struct Root {
     metrics: Option<Metrics>,
     /// The expired credentials this root has seen logged (by itself or another VM).
     expiries_logged: Vec<String>,
+    /// When this proxy first saw maintenance apply to this instance (`outage.rs`); shared
+    /// with the streams for the status document.
+    observed_since: Rc<Cell<Option<i64>>>,
+    /// The `since` the long-outage warning was logged for.
+    outage_warned: Option<i64>,
+    /// Whether this root has cleared the shared `since` since maintenance last applied.
+    since_cleared: bool,
 }
 
 /// Logs once per proxy that a credential (`bypass.tokens[]`, `bypass.cookie`) has passed its
@@ -228,6 +240,26 @@ fn log_expiries(
     }
 }
 
+/// When this proxy first saw maintenance apply (shared data under `key`), recording `now` if
+/// no VM has yet; `now` when shared data cannot be used.
+fn observed_since(host: &mut impl Host, key: &str, now: i64) -> i64 {
+    for _ in 0..4 {
+        match host.shared_get(key) {
+            Ok((value, cas)) => {
+                if let Some(since) = value.as_deref().and_then(outage::decode_observed) {
+                    return since;
+                }
+                match host.shared_set(key, &outage::encode_observed(now), cas) {
+                    Err(SetError::CasMismatch) => continue,
+                    _ => return now,
+                }
+            }
+            Err(_) => return now,
+        }
+    }
+    now
+}
+
 impl Root {
     pub fn new(vm: Rc<RefCell<VmState>>) -> Root {
         Root {
@@ -241,6 +273,44 @@ impl Root {
             instance: None,
             metrics: None,
             expiries_logged: Vec::new(),
+            observed_since: Rc::default(),
+            outage_warned: None,
+            since_cleared: false,
+        }
+    }
+
+    /// Keeps `since` (`outage.rs`) and logs the long-outage warning once per proxy: on each
+    /// configuration and tick.
+    fn track_outage(&mut self, host: &mut impl Host, now: i64) {
+        let instance = self.instance(host);
+        let key = shared_key("since", &instance);
+        if !outage::answering(&self.plan, now) {
+            self.observed_since.set(None);
+            if !self.since_cleared {
+                // Next time maintenance applies, it begins anew.
+                let _ = host.shared_set(&key, b"", None);
+                self.since_cleared = true;
+            }
+            return;
+        }
+        self.since_cleared = false;
+        let observed = match outage::scheduled_since(&self.plan, now) {
+            Some(_) => None,
+            None => Some(observed_since(host, &key, now)),
+        };
+        self.observed_since.set(observed);
+        let Some(since) = outage::since(&self.plan, now, observed) else {
+            return;
+        };
+        if self.outage_warned == Some(since) {
+            return;
+        }
+        if let Some(line) = outage::warning(&self.plan, now, since) {
+            let line = about(&instance, &line);
+            if first_to_report(host, &shared_key("long-outage", &instance), &line) {
+                host.log(Level::Warn, &line);
+            }
+            self.outage_warned = Some(since);
         }
     }
 
@@ -323,6 +393,11 @@ impl Root {
             log_expiries(host, &instance, &plan, now, &mut self.expiries_logged);
             TICK
         };
+        // Maintenance without windows: a slow tick watches for the long outage.
+        let ticks = match ticks.is_zero() && plan.enabled && !plan.dry_run {
+            true => OUTAGE_TICK,
+            false => ticks,
+        };
         if let Err(refused) = host.set_tick_period(ticks) {
             let line =
                 format!("cannot set the tick period ({refused}); window changes are not logged");
@@ -331,6 +406,8 @@ impl Root {
         self.plan = Rc::new(plan);
         self.current = Rc::default();
         self.notice = Rc::default();
+        let now = unix_now(host);
+        self.track_outage(host, now);
         true
     }
 
@@ -349,6 +426,7 @@ impl Root {
         }
         let metrics = self.metrics(host);
         metrics.set_active(host, self.plan.in_effect(now));
+        self.track_outage(host, now);
     }
 
     pub fn new_stream(&self) -> Stream {
@@ -362,6 +440,8 @@ impl Root {
             fallback_language: None,
             notice: None,
             replied: false,
+            observed_since: Rc::clone(&self.observed_since),
+            fallback_origin: None,
         }
     }
 }
@@ -389,6 +469,11 @@ pub struct Stream {
     notice: Option<Rc<str>>,
     /// This filter sent a local reply, which it must never replace.
     replied: bool,
+    /// See `Root::observed_since`.
+    observed_since: Rc<Cell<Option<i64>>>,
+    /// With `cors` and a fallback armed: the request's `Origin`, for the replacement's CORS
+    /// headers (request headers are unreadable once the response arrives).
+    fallback_origin: Option<Vec<u8>>,
 }
 
 /// The request headers, read once per request with one host call for the whole map: each host
@@ -488,19 +573,25 @@ fn response_language(headers: &HeaderSlices, plan: &Plan) -> Option<usize> {
     plan.languages.choose(first(headers, "accept-language"))
 }
 
-/// Sends the maintenance response in `format` at `now`.
+/// The CORS headers for an answer to a request with these headers (`cors`, when configured).
+fn cors_headers<'a>(plan: &'a Plan, headers: &HeaderSlices<'a>) -> Option<CorsHeaders<'a>> {
+    plan.cors.as_ref()?.headers(first(headers, "origin"))
+}
+
+/// Sends the maintenance response in `format` at `now`, with `cors` headers.
 fn send_maintenance(
     host: &mut impl Host,
     response: &MaintenanceResponse,
     format: Format,
     now: i64,
+    cors: Option<CorsHeaders>,
 ) {
     let retry_after = response
         .retry_after_at(now)
         .map(|seconds| seconds.to_string());
     // One allocation, in the final order: the format's headers (pushed first, below), the
     // response's, then Retry-After.
-    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(response.headers.len() + 4);
+    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(response.headers.len() + 8);
     let common = response
         .headers
         .iter()
@@ -534,6 +625,9 @@ fn send_maintenance(
             let grpc_headers = &grpc_headers[..grpc_headers.len() - without_message];
             headers.extend(grpc_headers.iter().copied());
             headers.extend(common);
+            if let Some(cors) = cors {
+                cors.add_to(&mut headers);
+            }
             Reply::Http {
                 status: 200,
                 headers,
@@ -545,6 +639,9 @@ fn send_maintenance(
                 headers.push(("content-type", rendered.content_type));
             }
             headers.extend(common);
+            if let Some(cors) = cors {
+                cors.add_to(&mut headers);
+            }
             // Envoy drops the body of a reply to HEAD but keeps its content-length.
             Reply::Http {
                 status: response.status,
@@ -579,8 +676,10 @@ impl Stream {
     ) -> Flow {
         self.replied = true;
         let response = self.response_at(now);
-        let language = response_language(headers, &self.plan);
-        send_maintenance(host, response.in_language(language), format, now);
+        let plan = Rc::clone(&self.plan);
+        let language = response_language(headers, &plan);
+        let cors = cors_headers(&plan, headers);
+        send_maintenance(host, response.in_language(language), format, now, cors);
         Flow::Pause
     }
 
@@ -601,7 +700,8 @@ impl Stream {
             }
             return Flow::Pause;
         }
-        let now = match plan.schedule.is_some() {
+        // The clock for the windows, and for `since`.
+        let now = match plan.schedule.is_some() || plan.enabled {
             true => unix_now(host),
             false => 0,
         };
@@ -614,7 +714,8 @@ impl Stream {
                         .unwrap_or(&plan.languages.default)
                         .as_str()
                 });
-                let document = status::document(&plan, now, language);
+                let since = outage::since(&plan, now, self.observed_since.get());
+                let document = status::document(&plan, now, language, since);
                 status::send_status(host, &document, tag)
             }
             Endpoint::Preview => {
@@ -631,6 +732,47 @@ impl Stream {
         Flow::Pause
     }
 
+    /// Answers a request for one of the page's assets (`assets.rs`), if it is one.
+    fn serve_asset(&mut self, host: &mut impl Host, headers: &HeaderSlices) -> Option<Flow> {
+        let plan = Rc::clone(&self.plan);
+        let assets = plan.assets.as_ref()?;
+        let path = first(headers, ":path").unwrap_or_default();
+        let method = first(headers, ":method").unwrap_or_default();
+        let answer = assets.answer(path, method)?;
+        self.replied = true;
+        record_decision(host, access_log::ASSET);
+        let mut extra = Vec::new();
+        if let (AssetReply::Found(_), Some(cors)) = (answer, cors_headers(&plan, headers)) {
+            cors.add_to(&mut extra);
+        }
+        if let Err(refused) = host.send_reply(answer.reply(extra)) {
+            let line = format!("could not send an asset: {refused}");
+            host.log(Level::Warn, &line);
+        }
+        Some(Flow::Pause)
+    }
+
+    /// Answers a CORS preflight from an allowed origin itself (`cors.rs`), if this request is
+    /// one; for requests that would get the maintenance response.
+    fn answer_preflight(&mut self, host: &mut impl Host, headers: &HeaderSlices) -> Option<Flow> {
+        let plan = Rc::clone(&self.plan);
+        let request = CorsRequest {
+            method: first(headers, ":method").unwrap_or_default(),
+            origin: first(headers, "origin"),
+            request_method: first(headers, "access-control-request-method"),
+            request_headers: first(headers, "access-control-request-headers"),
+        };
+        let preflight = plan.cors.as_ref()?.preflight(&request)?;
+        self.replied = true;
+        self.metrics.count(host, Counter::Responses);
+        record_decision(host, access_log::PREFLIGHT);
+        if let Err(refused) = host.send_reply(preflight.reply()) {
+            let line = format!("could not answer a CORS preflight: {refused}");
+            host.log(Level::Warn, &line);
+        }
+        Some(Flow::Pause)
+    }
+
     /// Adds the `maintenance-notice` header, if this request is to carry one.
     fn add_notice(&mut self, host: &mut impl Host) {
         if let Some(value) = self.notice.take() {
@@ -642,15 +784,23 @@ impl Stream {
     }
 
     /// The cookie link: `302` to `/` setting the bypass cookie.
-    fn send_grant(&mut self, host: &mut impl Host, set_cookie: &str) -> Flow {
+    fn send_grant(
+        &mut self,
+        host: &mut impl Host,
+        set_cookie: &str,
+        cors: Option<CorsHeaders>,
+    ) -> Flow {
         self.replied = true;
-        let headers = vec![
+        let mut headers = vec![
             ("location", "/"),
             ("set-cookie", set_cookie),
             ("cache-control", "no-store"),
             // The link carries the secret in its query: never pass it on as a referrer.
             ("referrer-policy", "no-referrer"),
         ];
+        if let Some(cors) = cors {
+            cors.add_to(&mut headers);
+        }
         let reply = Reply::Http {
             status: 302,
             headers,
@@ -670,14 +820,19 @@ impl Stream {
         let fallback = !plan.fallback_statuses.is_empty();
         // With a status endpoint, every request's headers are read here (and only once: what
         // follows takes its values from the same read).
-        let early = plan
-            .status_endpoint
-            .as_ref()
-            .map(|_| RequestHeaders::read(host));
+        // The page's assets are served whenever the page can show: with a fallback or a
+        // preview, whatever the state; else while maintenance applies (checked below).
+        let early = (plan.status_endpoint.is_some() || (plan.assets.is_some() && fallback))
+            .then(|| RequestHeaders::read(host));
         let early_headers = early.as_ref().map(RequestHeaders::pairs);
         if let (Some(endpoint), Some(headers)) = (&plan.status_endpoint, &early_headers) {
             if let Some(which) = endpoint.which(first(headers, ":path").unwrap_or_default()) {
                 return self.answer_status(host, which, headers);
+            }
+        }
+        if let Some(headers) = &early_headers {
+            if let Some(flow) = self.serve_asset(host, headers) {
+                return flow;
             }
         }
         if !plan.enabled && !fallback {
@@ -707,7 +862,13 @@ impl Stream {
             Some(headers) => headers,
             None => {
                 late = RequestHeaders::read(host);
-                late.pairs()
+                let headers = late.pairs();
+                if in_effect {
+                    if let Some(flow) = self.serve_asset(host, &headers) {
+                        return flow;
+                    }
+                }
+                headers
             }
         };
         let debug = host.log_enabled(Level::Debug);
@@ -739,6 +900,11 @@ impl Stream {
             true => host.property(&["source", "address"]),
             false => None,
         };
+        // Verified JWT payloads: Envoy's dynamic metadata, also a property (`bypass/jwt.rs`).
+        let dynamic_metadata = match in_effect && !plan.bypass.jwt.is_empty() {
+            true => host.property(&["metadata"]),
+            false => None,
+        };
         let facts = RequestFacts {
             method,
             authority,
@@ -746,8 +912,14 @@ impl Stream {
             token_values: &token_values,
             cookie: cookie.as_deref(),
             source_address: source_address.as_deref(),
+            dynamic_metadata: dynamic_metadata.as_deref(),
         };
         let decision = decide(&plan, &facts, now);
+        if decision == Decision::Maintenance && !plan.dry_run {
+            if let Some(flow) = self.answer_preflight(host, &headers) {
+                return flow;
+            }
+        }
         // The response format only for decisions that reply or may reply later (request headers
         // are unreadable once the response arrives).
         let format = match decision {
@@ -799,7 +971,8 @@ impl Stream {
             }
             Decision::GrantCookie { set_cookie } => {
                 self.metrics.count(host, counter);
-                self.send_grant(host, &set_cookie.0)
+                let cors = cors_headers(&plan, &headers);
+                self.send_grant(host, &set_cookie.0, cors)
             }
             Decision::Bypassed { via, strip } => {
                 if strip_secrets(host, &strip) {
@@ -816,6 +989,9 @@ impl Stream {
                 self.fallback = format;
                 if format.is_some() {
                     self.fallback_language = response_language(&headers, &plan);
+                    if plan.cors.is_some() {
+                        self.fallback_origin = first(&headers, "origin").map(<[u8]>::to_vec);
+                    }
                 }
                 self.notice = notice;
                 self.pass(host, None)
@@ -905,17 +1081,25 @@ impl Stream {
         record_decision(host, access_log::REPLACED);
         self.replied = true;
         // Outside a window there is no end to announce: the plan's own response.
-        let response = Rc::clone(&self.plan.response);
+        let plan = Rc::clone(&self.plan);
+        let origin = self.fallback_origin.take();
+        let cors = plan
+            .cors
+            .as_ref()
+            .and_then(|cors| cors.headers(origin.as_deref()));
         send_maintenance(
             host,
-            response.in_language(self.fallback_language),
+            plan.response.in_language(self.fallback_language),
             format,
             0,
+            cors,
         );
         Flow::Pause
     }
 }
 
+#[cfg(test)]
+mod features_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -13,7 +13,7 @@ pub mod secret;
 pub(crate) mod tokens;
 
 /// The compiled bypasses of a configuration.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Bypass {
     pub(crate) paths: paths::BypassPaths,
     pub(crate) networks: networks::Networks,
@@ -23,4 +23,23 @@ pub(crate) struct Bypass {
     pub(crate) expiries: expiry::Expiries,
     /// `bypass.header`: the lower-case request header naming the bypass a request went through.
     pub(crate) header: Option<String>,
+    /// `bypass.acme`: ACME challenges pass (`acme.rs`).
+    pub(crate) acme: bool,
+    /// `bypass.jwt`: verified JWT claims that pass (`jwt.rs`).
+    pub(crate) jwt: jwt::JwtRules,
+}
+
+impl Default for Bypass {
+    fn default() -> Bypass {
+        Bypass {
+            paths: Default::default(),
+            networks: Default::default(),
+            tokens: Default::default(),
+            cookie: None,
+            expiries: Default::default(),
+            header: None,
+            acme: true,
+            jwt: Default::default(),
+        }
+    }
 }

@@ -6,12 +6,14 @@ use std::rc::Rc;
 
 use crate::bypass::cookie::BypassCookie;
 use crate::bypass::expiry::Expiries;
+use crate::bypass::jwt::{self, JwtRules};
 use crate::bypass::networks::{Cidr, Networks};
 use crate::bypass::paths::BypassPaths;
 use crate::bypass::secret::Digest;
 use crate::bypass::tokens::Tokens;
 use crate::bypass::Bypass;
 use crate::bytes::{is_token, is_token_char};
+use crate::reply::assets::Assets;
 use crate::reply::language::{check_tag, Languages};
 use crate::reply::maintenance::{
     escape_html, PageOptions, ResponseSpec, Words, DEFAULT_TITLE, TEMPLATE_PLACEHOLDERS,
@@ -190,7 +192,46 @@ pub fn compile(raw: RawConfig) -> Result<Plan, ConfigError> {
     let bypass_networks =
         Networks::new(compile_each(raw.bypass.cidrs, "bypass.cidrs", Cidr::parse)?);
 
+    let bypass_acme = raw.bypass.acme.unwrap_or(true);
+    let bypass_jwt = match raw.bypass.jwt {
+        None => JwtRules::default(),
+        Some(rules) => jwt::compile(rules)
+            .map_err(|e| error(format!("bypass.jwt{}", e.field()), e.to_string()))?,
+    };
+    let cors = raw
+        .cors
+        .map(|cors| {
+            cors.compile()
+                .map_err(|e| error(format!("cors.{}", e.field()), e.to_string()))
+        })
+        .transpose()?;
+    let assets = match raw.response.assets {
+        Some(assets) => Some(
+            assets
+                .compile(
+                    raw.response.assets_path.as_deref(),
+                    raw.response.logo.as_deref(),
+                )
+                .map_err(|e| error(format!("response.{}", e.field()), e.to_string()))?,
+        ),
+        None => match (&raw.response.assets_path, &raw.response.logo) {
+            (Some(_), _) => return Err(error("response.assets_path", "needs response.assets")),
+            (_, Some(_)) => return Err(error("response.logo", "needs response.assets")),
+            _ => None,
+        },
+    };
     let extra_headers = compile_headers(&raw.response.headers)?;
+    if cors.is_some() {
+        if let Some((name, _)) = extra_headers
+            .iter()
+            .find(|(name, _)| name.starts_with("access-control-"))
+        {
+            return Err(error(
+                format!("response.headers.{name}"),
+                "is set by cors; configure it there",
+            ));
+        }
+    }
     if let Some(template) = &raw.response.html {
         check_template(template, &raw.reason, title, "response.html")?;
     }
@@ -231,7 +272,7 @@ pub fn compile(raw: RawConfig) -> Result<Plan, ConfigError> {
             content_language: languages_configured,
             words: compile_words(raw.response.words, "response.words")?,
             refresh,
-            logo: None,
+            logo: assets.as_ref().and_then(Assets::logo_url),
         },
         translations: Vec::new(),
     };
@@ -247,6 +288,8 @@ pub fn compile(raw: RawConfig) -> Result<Plan, ConfigError> {
             networks: bypass_networks,
             expiries,
             header: bypass_header,
+            acme: bypass_acme,
+            jwt: bypass_jwt,
         },
         response: Rc::new(response_spec.render(None)),
         response_spec,
@@ -256,6 +299,8 @@ pub fn compile(raw: RawConfig) -> Result<Plan, ConfigError> {
         status_endpoint,
         notice_before,
         languages,
+        cors,
+        assets,
     })
 }
 

@@ -71,6 +71,8 @@ impl Default for Plan {
                 status_endpoint: None,
                 notice_before: None,
                 languages: Languages::default(),
+                cors: None,
+                assets: None,
             }
         })
     }

@@ -38,6 +38,8 @@ enum Shape {
     Map(&'static Shape),
     /// An object of strings whose keys must be unique (`schema::unique_keys`).
     UniqueStrings,
+    /// `response.assets`: assets by name, each name once (`AssetsConfig`'s deserializer).
+    Assets,
 }
 
 /// A struct of the schema: its name as serde's derive calls it, and its fields in order.
@@ -142,32 +144,65 @@ static COOKIE: Record = Record {
         (OPT_TEXT, Opt),
     ],
 };
+static JWT_RULE: Record = Record {
+    name: "struct JwtRuleConfig",
+    as_list: "struct JwtRuleConfig with 3 elements",
+    names: &["payload", "claim", "any_of"],
+    fields: &[(Text, Req), (Text, Req), (TEXTS, Req)],
+};
 static BYPASS: Record = Record {
     name: "struct RawBypass",
-    as_list: "struct RawBypass with 5 elements",
-    names: &["paths", "tokens", "cookie", "cidrs", "header"],
+    as_list: "struct RawBypass with 7 elements",
+    names: &[
+        "paths", "tokens", "cookie", "cidrs", "header", "acme", "jwt",
+    ],
     fields: &[
         (TEXTS, Dflt),
         (List(&Struct(&TOKEN)), Dflt),
         (Nullable(&Struct(&COOKIE)), Opt),
         (TEXTS, Dflt),
         (OPT_TEXT, Opt),
+        (OPT_BOOL, Opt),
+        (Nullable(&List(&Struct(&JWT_RULE))), Opt),
     ],
+};
+static ASSET: Record = Record {
+    name: "struct AssetConfig",
+    as_list: "struct AssetConfig with 3 elements",
+    names: &["content_type", "body", "body_base64"],
+    fields: &[(Text, Req), (OPT_TEXT, Opt), (OPT_TEXT, Opt)],
 };
 static RESPONSE: Record = Record {
     name: "struct RawResponse",
-    as_list: "struct RawResponse with 4 elements",
-    names: &["headers", "html", "refresh", "words"],
+    as_list: "struct RawResponse with 7 elements",
+    names: &[
+        "headers",
+        "html",
+        "refresh",
+        "words",
+        "assets",
+        "assets_path",
+        "logo",
+    ],
     fields: &[
         (UniqueStrings, Dflt),
         (OPT_TEXT, Opt),
         (OPT_U64, Opt),
         (Nullable(&Struct(&WORDS)), Opt),
+        (Nullable(&Assets), Opt),
+        (OPT_TEXT, Opt),
+        (OPT_TEXT, Opt),
     ],
+};
+static CORS: Record = Record {
+    name: "struct CorsConfig",
+    as_list: "struct CorsConfig with 3 elements",
+    names: &["allow_origins", "max_age", "allow_credentials"],
+    fields: &[(TEXTS, Req), (OPT_U64, Opt), (Bool, Dflt)],
 };
 static CONFIG: Record = Record {
     name: "struct RawConfig",
-    as_list: "struct RawConfig with 16 elements",
+    as_list: "struct RawConfig with 17 elements",
     names: &[
         "enabled",
         "reason",
@@ -185,6 +220,7 @@ static CONFIG: Record = Record {
         "notice_before",
         "language",
         "translations",
+        "cors",
     ],
     fields: &[
         (Bool, Dflt),
@@ -203,6 +239,7 @@ static CONFIG: Record = Record {
         (OPT_U64, Opt),
         (OPT_TEXT, Opt),
         (Nullable(&Map(&Struct(&TRANSLATION))), Opt),
+        (Nullable(&Struct(&CORS)), Opt),
     ],
 };
 
@@ -312,6 +349,7 @@ impl<'a> Reader<'a> {
             Struct(record) => record.name,
             Map(_) => "a map",
             UniqueStrings => "an object of strings",
+            Assets => "an object of assets by name",
             Nullable(_) => "option",
         }
     }
@@ -493,6 +531,7 @@ impl<'de> Visitor<'de> for Reader<'_> {
             }
             Map(value) => self.entries(&mut map, value, false),
             UniqueStrings => self.entries(&mut map, &Text, true),
+            Assets => self.assets(&mut map),
             _ => Err(self.wrong("map")),
         }
     }
@@ -514,6 +553,25 @@ impl Reader<'_> {
                 return Err(self.fail(self.at, error));
             }
             entries.push((key, node));
+        }
+        Ok(Node::Entries(entries))
+    }
+}
+
+impl Reader<'_> {
+    /// `response.assets`: a repeated name is refused as soon as it is read, before its value
+    /// (as `AssetsConfig`'s deserializer does).
+    fn assets<'de, A: MapAccess<'de>>(&self, map: &mut A) -> Result<Node, A::Error> {
+        static ASSET_SHAPE: Shape = Struct(&ASSET);
+        let mut entries: Vec<(String, Node)> = Vec::new();
+        while let Some(name) = map.next_key::<String>()? {
+            if entries.iter().any(|(seen, _)| *seen == name) {
+                let error = A::Error::custom(format!("{name:?}{GIVEN_TWICE}"));
+                return Err(self.fail(self.at, error));
+            }
+            let at = Step::Field(self.at, &name);
+            let node = map.next_value_seed(self.child(&ASSET_SHAPE, &at))?;
+            entries.push((name, node));
         }
         Ok(Node::Entries(entries))
     }
@@ -595,7 +653,7 @@ fn present(node: Node) -> Option<Node> {
 }
 
 fn config(node: Node) -> RawConfig {
-    let [enabled, reason, title, status, retry_after, routes, bypass_, response_, windows, recurring_, fallback, dry_run, status_path, notice_before, language, translations] =
+    let [enabled, reason, title, status, retry_after, routes, bypass_, response_, windows, recurring_, fallback, dry_run, status_path, notice_before, language, translations, cors_] =
         fields(node);
     RawConfig {
         enabled: boolean(enabled).unwrap_or_default(),
@@ -630,6 +688,16 @@ fn config(node: Node) -> RawConfig {
             ),
             _ => None,
         },
+        cors: present(cors_).map(cors),
+    }
+}
+
+fn cors(node: Node) -> CorsConfig {
+    let [allow_origins, max_age, allow_credentials] = fields(node);
+    CorsConfig {
+        allow_origins: texts(allow_origins).unwrap_or_default(),
+        max_age: number(max_age),
+        allow_credentials: boolean(allow_credentials).unwrap_or_default(),
     }
 }
 
@@ -680,7 +748,7 @@ fn translation(node: Node) -> RawTranslation {
 }
 
 fn bypass(node: Node) -> RawBypass {
-    let [paths, tokens, cookie, cidrs, header] = fields(node);
+    let [paths, tokens, cookie, cidrs, header, acme, jwt] = fields(node);
     RawBypass {
         paths: texts(paths).unwrap_or_default(),
         tokens: list(tokens, |node| {
@@ -705,11 +773,20 @@ fn bypass(node: Node) -> RawBypass {
         }),
         cidrs: texts(cidrs).unwrap_or_default(),
         header: text(header),
+        acme: boolean(acme),
+        jwt: list(jwt, |node| {
+            let [payload, claim, any_of] = fields(node);
+            JwtRuleConfig {
+                payload: text(payload).unwrap_or_default(),
+                claim: text(claim).unwrap_or_default(),
+                any_of: texts(any_of).unwrap_or_default(),
+            }
+        }),
     }
 }
 
 fn response(node: Node) -> RawResponse {
-    let [headers, html, refresh, words_] = fields(node);
+    let [headers, html, refresh, words_, assets, assets_path, logo] = fields(node);
     RawResponse {
         headers: match headers {
             Node::Entries(entries) => entries
@@ -721,6 +798,25 @@ fn response(node: Node) -> RawResponse {
         html: text(html),
         refresh: number(refresh),
         words: words(words_),
+        assets: match assets {
+            Node::Entries(entries) => Some(AssetsConfig(
+                entries
+                    .into_iter()
+                    .map(|(name, node)| {
+                        let [content_type, body, body_base64] = fields(node);
+                        let asset = AssetConfig {
+                            content_type: text(content_type).unwrap_or_default(),
+                            body: text(body),
+                            body_base64: text(body_base64),
+                        };
+                        (name, asset)
+                    })
+                    .collect(),
+            )),
+            _ => None,
+        },
+        assets_path: text(assets_path),
+        logo: text(logo),
     }
 }
 
@@ -860,9 +956,15 @@ mod tests {
             "bypass": {"paths": ["/admin"], "cidrs": ["10.0.0.0/8"], "header": "x-bypass",
                        "tokens": [{"header": "x-t", "sha256": "ab", "not_after": "2030-01-01T00:00:00Z"}],
                        "cookie": {"name": "c", "sha256": "ab", "max_age": 60, "secure": true,
-                                  "set_path": "/set", "not_after": "2030-01-01T00:00:00Z"}},
+                                  "set_path": "/set", "not_after": "2030-01-01T00:00:00Z"},
+                       "acme": false,
+                       "jwt": [{"payload": "p", "claim": "a.b", "any_of": ["x"]}]},
             "response": {"headers": {"x-a": "b", "x-\"q\"": "c"}, "html": "<p>", "refresh": 30,
-                         "words": {"expected_back": "e", "default_reason": "d"}},
+                         "words": {"expected_back": "e", "default_reason": "d"},
+                         "assets": {"a.svg": {"content_type": "image/svg+xml", "body": "<svg/>"},
+                                    "b.woff2": {"content_type": "font/woff2", "body_base64": "AA=="}},
+                         "assets_path": "/s", "logo": "a.svg"},
+            "cors": {"allow_origins": ["https://a.example"], "max_age": 5, "allow_credentials": true},
             "windows": [{"start": "2030-01-01T00:00:00Z", "end": "2030-01-02T00:00:00Z"}],
             "recurring": [{"days": ["mon"], "start": "01:00", "end": "02:00", "utc_offset": "Z"}],
             "upstream_fallback": {"statuses": [502, 503]},
@@ -942,8 +1044,11 @@ mod tests {
             &ROUTE,
             &TOKEN,
             &COOKIE,
+            &JWT_RULE,
             &BYPASS,
+            &ASSET,
             &RESPONSE,
+            &CORS,
             &CONFIG,
         ] {
             let count = record.names.len();

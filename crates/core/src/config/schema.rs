@@ -6,6 +6,9 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 pub use super::compile::CompiledRoutes;
+pub use crate::bypass::jwt::JwtRuleConfig;
+pub use crate::reply::assets::{AssetConfig, AssetsConfig};
+pub use crate::reply::cors::CorsConfig;
 
 /// The configuration as written by the operator. Unknown fields are errors.
 #[derive(Debug, Default, Deserialize)]
@@ -66,6 +69,9 @@ pub struct RawConfig {
     /// chosen by the request's `Accept-Language` (q-values, RFC 4647 lookup: `fr-CA` gets
     /// `fr`); a request matching none gets `language`.
     pub translations: Option<BTreeMap<String, RawTranslation>>,
+    /// Lets pages on these origins read what the plugin answers, and answers their preflights
+    /// while maintenance applies (see `reply/cors.rs`).
+    pub cors: Option<CorsConfig>,
 }
 
 /// One language of the maintenance response; what it leaves out comes from the top level
@@ -164,6 +170,12 @@ pub struct RawBypass {
     /// while maintenance applies carry upstream, with the kind of bypass as value: `path`,
     /// `token`, `cookie` or `network`. Any copy a client sends is removed from every request.
     pub header: Option<String>,
+    /// Whether ACME HTTP-01 challenges (`/.well-known/acme-challenge/...`) reach the upstream
+    /// while maintenance applies, so certificates renew. Default true.
+    pub acme: Option<bool>,
+    /// Rules on the claims of a JWT that Envoy's `jwt_authn` filter verified: a request passes
+    /// when any rule does (see `bypass/jwt.rs`).
+    pub jwt: Option<Vec<JwtRuleConfig>>,
 }
 
 /// One bypass token.
@@ -214,6 +226,13 @@ pub struct RawResponse {
     pub refresh: Option<u64>,
     /// The built-in page's own words in the `language` of the top level.
     pub words: Option<RawWords>,
+    /// Files the gateway serves at `assets_path/<name>` (a logo, a stylesheet, a font), so the
+    /// page is whole while the upstreams are down (see `reply/assets.rs`).
+    pub assets: Option<AssetsConfig>,
+    /// Where `assets` are served. Default `/__maintenance/assets`.
+    pub assets_path: Option<String>,
+    /// The name of an image among `assets` that the built-in page shows above its title.
+    pub logo: Option<String>,
 }
 
 /// The end of `unique_keys`'s error (after the quoted key), also raised by `read`.

@@ -22,9 +22,10 @@ pub const PREVIEW_HEADER: &str = "maintenance-preview";
 /// `active` (whether maintenance applies now to requests in scope; never in a dry run, where
 /// nothing is answered), `dry_run`, `would_be_active` (in a dry run only: whether maintenance
 /// would apply now), `title`, `reason`, `until` (the end of the current maintenance period,
-/// when it applies and has one, else null) and `next` (the next planned period, `start` and
-/// `end`, or null).
-pub fn document(plan: &Plan, now: i64, choice: Option<usize>) -> String {
+/// when it applies and has one, else null), `next` (the next planned period, `start` and
+/// `end`, or null) and `since` (when maintenance began to apply, `outage.rs`; null when it is
+/// not active).
+pub fn document(plan: &Plan, now: i64, choice: Option<usize>, since: Option<i64>) -> String {
     let spec = choice
         .and_then(|index| plan.response_spec.translations.get(index))
         .unwrap_or(&plan.response_spec);
@@ -54,6 +55,7 @@ pub fn document(plan: &Plan, now: i64, choice: Option<usize>) -> String {
         .string("reason", &spec.reason)
         .string_or_null("until", until.as_deref())
         .raw("next", next.as_deref().unwrap_or("null"))
+        .string_or_null("since", since.map(format_rfc3339).as_deref())
         .finish()
 }
 
@@ -136,7 +138,9 @@ mod tests {
     }
 
     fn status(config: &str, now: i64) -> serde_json::Value {
-        serde_json::from_str(&document(&parse(config.as_bytes()).unwrap(), now, None)).unwrap()
+        let plan = parse(config.as_bytes()).unwrap();
+        let since = crate::outage::since(&plan, now, None);
+        serde_json::from_str(&document(&plan, now, None, since)).unwrap()
     }
 
     #[test]
@@ -145,7 +149,7 @@ mod tests {
         assert_eq!(
             off,
             serde_json::json!({"active": false, "dry_run": false, "title": "Down for maintenance",
-                "reason": "db", "until": null, "next": null})
+                "reason": "db", "until": null, "next": null, "since": null})
         );
         let on = status(r#"{"enabled": true, "title": "Back soon"}"#, 0);
         assert_eq!(on["active"], true);
@@ -174,6 +178,7 @@ mod tests {
         let inside = status(config, at("2030-01-01T01:00:00Z"));
         assert_eq!(inside["active"], true);
         assert_eq!(inside["until"], "2030-01-01T02:00:00Z");
+        assert_eq!(inside["since"], "2030-01-01T00:00:00Z");
         // Open-ended: `end` null.
         assert_eq!(
             inside["next"],
@@ -209,7 +214,8 @@ mod tests {
                 .as_bytes(),
         )
         .unwrap();
-        let value: serde_json::Value = serde_json::from_str(&document(&plan, 0, Some(0))).unwrap();
+        let value: serde_json::Value =
+            serde_json::from_str(&document(&plan, 0, Some(0), None)).unwrap();
         assert_eq!(value["title"], "Maintenance");
         assert_eq!(value["reason"], "base");
     }
