@@ -574,7 +574,7 @@ fn response_language(headers: &HeaderSlices, plan: &Plan) -> Option<usize> {
 }
 
 /// The CORS headers for an answer to a request with these headers (`cors`, when configured).
-fn cors_headers<'a>(plan: &'a Plan, headers: &HeaderSlices<'a>) -> Option<CorsHeaders<'a>> {
+fn cors_headers(plan: &Plan, headers: &HeaderSlices) -> Option<CorsHeaders> {
     plan.cors.as_ref()?.headers(first(headers, "origin"))
 }
 
@@ -584,7 +584,7 @@ fn send_maintenance(
     response: &MaintenanceResponse,
     format: Format,
     now: i64,
-    cors: Option<CorsHeaders>,
+    cors: Option<&CorsHeaders>,
 ) {
     let retry_after = response
         .retry_after_at(now)
@@ -679,7 +679,13 @@ impl Stream {
         let plan = Rc::clone(&self.plan);
         let language = response_language(headers, &plan);
         let cors = cors_headers(&plan, headers);
-        send_maintenance(host, response.in_language(language), format, now, cors);
+        send_maintenance(
+            host,
+            response.in_language(language),
+            format,
+            now,
+            cors.as_ref(),
+        );
         Flow::Pause
     }
 
@@ -741,8 +747,12 @@ impl Stream {
         let answer = assets.answer(path, method)?;
         self.replied = true;
         record_decision(host, access_log::ASSET);
+        let cors = match answer {
+            AssetReply::Found(_) => cors_headers(&plan, headers),
+            _ => None,
+        };
         let mut extra = Vec::new();
-        if let (AssetReply::Found(_), Some(cors)) = (answer, cors_headers(&plan, headers)) {
+        if let Some(cors) = &cors {
             cors.add_to(&mut extra);
         }
         if let Err(refused) = host.send_reply(answer.reply(extra)) {
@@ -788,7 +798,7 @@ impl Stream {
         &mut self,
         host: &mut impl Host,
         set_cookie: &str,
-        cors: Option<CorsHeaders>,
+        cors: Option<&CorsHeaders>,
     ) -> Flow {
         self.replied = true;
         let mut headers = vec![
@@ -972,7 +982,7 @@ impl Stream {
             Decision::GrantCookie { set_cookie } => {
                 self.metrics.count(host, counter);
                 let cors = cors_headers(&plan, &headers);
-                self.send_grant(host, &set_cookie.0, cors)
+                self.send_grant(host, &set_cookie.0, cors.as_ref())
             }
             Decision::Bypassed { via, strip } => {
                 if strip_secrets(host, &strip) {
@@ -1092,7 +1102,7 @@ impl Stream {
             plan.response.in_language(self.fallback_language),
             format,
             0,
-            cors,
+            cors.as_ref(),
         );
         Flow::Pause
     }

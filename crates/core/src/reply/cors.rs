@@ -280,18 +280,23 @@ pub struct CorsRequest<'r> {
     pub request_headers: Option<&'r [u8]>,
 }
 
-/// The CORS headers of one answer to an allowed origin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CorsHeaders<'a> {
-    /// `*`, or the request's origin.
-    allow_origin: &'a str,
+/// The CORS headers of one answer to an allowed origin. Owned: the answer may be sent after the
+/// request's headers are gone (a replaced upstream failure).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorsHeaders {
+    /// The request's origin; `None`: `*`.
+    allow_origin: Option<Box<str>>,
     credentials: bool,
 }
 
-impl<'a> CorsHeaders<'a> {
+impl CorsHeaders {
+    fn allow_origin(&self) -> &str {
+        self.allow_origin.as_deref().unwrap_or("*")
+    }
+
     /// Adds the headers of an actual (not preflight) answer.
-    pub fn add_to(self, headers: &mut Vec<(&'a str, &'a str)>) {
-        headers.push(("access-control-allow-origin", self.allow_origin));
+    pub fn add_to<'a>(&'a self, headers: &mut Vec<(&'a str, &'a str)>) {
+        headers.push(("access-control-allow-origin", self.allow_origin()));
         if self.credentials {
             headers.push(("access-control-allow-credentials", "true"));
         }
@@ -300,30 +305,29 @@ impl<'a> CorsHeaders<'a> {
     }
 }
 
-/// A preflight the plugin answers itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Preflight<'a> {
-    allow_origin: &'a str,
-    credentials: bool,
-    method: &'a str,
-    headers: Option<&'a str>,
-    max_age: Option<&'a str>,
+/// A preflight the plugin answers itself (`'p`: the configuration's lifetime).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preflight<'p> {
+    allow: CorsHeaders,
+    method: Box<str>,
+    headers: Option<Box<str>>,
+    max_age: Option<&'p str>,
 }
 
-impl<'a> Preflight<'a> {
+impl Preflight<'_> {
     /// `204` allowing the requested method and headers.
-    pub fn reply(self) -> Reply<'a> {
+    pub fn reply(&self) -> Reply<'_> {
         let mut headers = vec![
-            ("access-control-allow-origin", self.allow_origin),
-            ("access-control-allow-methods", self.method),
+            ("access-control-allow-origin", self.allow.allow_origin()),
+            ("access-control-allow-methods", &*self.method),
         ];
-        if let Some(requested) = self.headers {
+        if let Some(requested) = &self.headers {
             headers.push(("access-control-allow-headers", requested));
         }
         if let Some(seconds) = self.max_age {
             headers.push(("access-control-max-age", seconds));
         }
-        if self.credentials {
+        if self.allow.credentials {
             headers.push(("access-control-allow-credentials", "true"));
         }
         headers.push(("vary", "origin"));
@@ -359,12 +363,12 @@ impl Cors {
 
     /// The headers for an answer to a request from `origin`; `None` without an `Origin` or for
     /// one that is not allowed.
-    pub fn headers<'a>(&'a self, origin: Option<&'a [u8]>) -> Option<CorsHeaders<'a>> {
+    pub fn headers(&self, origin: Option<&[u8]>) -> Option<CorsHeaders> {
         let origin = origin.filter(|origin| self.allows(origin))?;
         let allow_origin = match self.any {
-            true => "*",
+            true => None,
             // Allowed origins are ASCII (checked by `allows`).
-            false => std::str::from_utf8(origin).ok()?,
+            false => Some(std::str::from_utf8(origin).ok()?.into()),
         };
         Some(CorsHeaders {
             allow_origin,
@@ -375,11 +379,11 @@ impl Cors {
     /// The preflight answer for `request`, when it is a preflight (`OPTIONS` with `Origin` and
     /// `access-control-request-method`) from an allowed origin asking for a well-formed method
     /// and headers; `None` otherwise (the request is then answered like any other).
-    pub fn preflight<'a>(&'a self, request: &CorsRequest<'a>) -> Option<Preflight<'a>> {
+    pub fn preflight(&self, request: &CorsRequest) -> Option<Preflight<'_>> {
         if request.method != b"OPTIONS" {
             return None;
         }
-        let headers = self.headers(request.origin)?;
+        let allow = self.headers(request.origin)?;
         let method = std::str::from_utf8(request.request_method?)
             .ok()
             .filter(|method| is_token(method))?;
@@ -390,13 +394,12 @@ impl Cors {
                     .ok()
                     .filter(|names| is_header_list(names.as_bytes()))?
                     .trim();
-                (!names.is_empty()).then_some(names)
+                (!names.is_empty()).then(|| names.into())
             }
         };
         Some(Preflight {
-            allow_origin: headers.allow_origin,
-            credentials: self.credentials,
-            method,
+            allow,
+            method: method.into(),
             headers: requested,
             max_age: self.max_age.as_deref(),
         })
@@ -510,9 +513,8 @@ mod tests {
         .compile()
         .unwrap();
         let mut list = Vec::new();
-        cors.headers(Some(b"https://app.example.com"))
-            .unwrap()
-            .add_to(&mut list);
+        let headers = cors.headers(Some(b"https://app.example.com")).unwrap();
+        headers.add_to(&mut list);
         assert_eq!(
             list,
             [
@@ -564,7 +566,8 @@ mod tests {
             }
         );
         let without_headers = preflight_request("https://app.example.com", "DELETE", None);
-        let Reply::Http { headers, .. } = cors.preflight(&without_headers).unwrap().reply();
+        let preflight = cors.preflight(&without_headers).unwrap();
+        let Reply::Http { headers, .. } = preflight.reply();
         assert!(!headers
             .iter()
             .any(|(name, _)| *name == "access-control-allow-headers"));
