@@ -158,7 +158,7 @@ fuzz-ci:
 
 ## run: Envoy on 127.0.0.1:10000 in front of a demo app, configured from envoy/maintenance.json
 ##      (or CONFIG=file); more options with RUN_ARGS='--upstream-port 8081 ...'
-run: build venv
+run: build venv cli-native
 	$(VENV)/bin/python -m envoy.run --wasm "$(WASM)" --envoy "$(VENV)/bin/envoy" \
 		--config "$(or $(CONFIG),envoy/maintenance.json)" $(RUN_ARGS)
 
@@ -178,15 +178,15 @@ apply: cli-native
 show: cli-native
 	@$(ECDSCTL) status
 
-DOCKER_CONFIG = $(VENV)/bin/python -m envoy.ecds --envoy "$(VENV)/bin/envoy" --check-wasm "$(WASM)" docker-config
+DOCKER_CONFIG = $(VENV)/bin/python -m envoy.docker_config
 
-## docker-config: envoy/docker/envoy.yaml from the template, and the ECDS file Docker mounts
-##      (.run/docker/ecds/) from envoy/maintenance.json (or CONFIG=file), checked by the plugin first
-docker-config: build venv
+## docker-config: the ECDS file Docker mounts (.run/docker/ecds/, written by the CLI from
+##      envoy/maintenance.json or CONFIG=file, checked by the plugin first), and envoy/docker/envoy.yaml
+docker-config: build venv cli-native
 	$(DOCKER_CONFIG) "$(or $(CONFIG),envoy/maintenance.json)"
 
 ## docker-up: docker compose up (the wasm built, the ECDS file written when missing)
-docker-up: build venv
+docker-up: build venv cli-native
 	$(DOCKER_CONFIG) --keep "$(or $(CONFIG),envoy/maintenance.json)"
 	docker compose -f envoy/docker-compose.yaml up
 

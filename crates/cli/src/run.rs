@@ -234,7 +234,10 @@ fn open(inv: &Invocation) -> Result<Opened, String> {
     };
     match &inv.target {
         None => Err("no target given".to_string()),
-        Some(Target::Ecds(path)) => EcdsFile::read(path).map(Opened::Ecds),
+        Some(Target::Ecds(path)) => match &inv.wasm {
+            Some(wasm) => Ok(Opened::Ecds(EcdsFile::new(path, wasm))),
+            None => EcdsFile::read(path).map(Opened::Ecds),
+        },
         Some(Target::Resource { kind, name }) => {
             let kubectl = kubectl();
             let object = kubectl.get(*kind, name)?;

@@ -2,10 +2,13 @@
 //! records what it decided for each request in the stream's filter state through a proxy-wasm
 //! property; Envoy (1.40) keeps a property `NAME` set by a wasm filter under the filter-state
 //! key `wasm.NAME`, which the access log prints with `%FILTER_STATE(wasm.NAME:PLAIN)%` (without
-//! `:PLAIN` it prints the value as a base64 protobuf `BytesValue`). Host-free: the glue in
-//! `plugin.rs` sets it.
+//! `:PLAIN` it prints the value as a base64 protobuf `BytesValue`). Which label a request gets
+//! is the outcome's (`outcome/`); the flow records it with [`record`].
+
+use log::Level;
 
 use crate::decision::{Decision, Via};
+use crate::host::Host;
 
 /// The property holding the decision; Envoy's access log reads it as
 /// `%FILTER_STATE(wasm.maintenance_mode.decision:PLAIN)%`.
@@ -38,6 +41,14 @@ pub fn label(decision: &Decision, dry_run: bool) -> &'static str {
         // Only in dry run: maintenance does not apply now.
         Decision::Off => "off",
         Decision::PassWithFallback => "pass",
+    }
+}
+
+/// Records `label` for Envoy's access log, on the stream being handled.
+pub fn record(host: &mut impl Host, label: &str) {
+    if let Err(refused) = host.set_property(PROPERTY, label.as_bytes()) {
+        let line = format!("cannot record the decision for the access log: {refused}");
+        host.log(Level::Debug, &line);
     }
 }
 

@@ -43,3 +43,45 @@ impl Default for Bypass {
         }
     }
 }
+
+/// Whether a backend may read the request header `name` as `header` (lower case): the same
+/// name ignoring ASCII case, with `_` for `-` anywhere (WSGI, Rack, PHP and CGI turn both
+/// into `_`, so `x_maintenance_via` reaches them as `x-maintenance-via`).
+pub fn reads_as(name: &[u8], header: &str) -> bool {
+    let fold = |b: u8| match b {
+        b'_' => b'-',
+        b => b.to_ascii_lowercase(),
+    };
+    name.len() == header.len()
+        && name
+            .iter()
+            .zip(header.bytes())
+            .all(|(&a, b)| fold(a) == fold(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_backend_reads_underscores_and_any_case_as_the_header() {
+        for name in [
+            &b"x-maintenance-via"[..],
+            b"x_maintenance_via",
+            b"X-Maintenance_Via",
+            b"x-maintenance_via",
+        ] {
+            assert!(reads_as(name, "x-maintenance-via"), "{name:?}");
+        }
+        for name in [
+            &b"x-maintenance-vi"[..],
+            b"x-maintenance-viaa",
+            b"x.maintenance.via",
+            b"xmaintenancevia",
+            b"x-maintenance-v\xc3",
+            b"",
+        ] {
+            assert!(!reads_as(name, "x-maintenance-via"), "{name:?}");
+        }
+    }
+}

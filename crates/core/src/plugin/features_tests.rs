@@ -4,6 +4,7 @@
 
 use super::tests::{configure_on, configured, request, two_vms};
 use super::*;
+use crate::access_log;
 use crate::bypass::jwt::{wire, NAMESPACE};
 use crate::host::fake::{Call, FakeHost};
 use crate::schedule::calendar::DAY;

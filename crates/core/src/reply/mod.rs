@@ -1,6 +1,6 @@
 //! Everything the plugin answers or adds to an answer: the maintenance response in each format
-//! and language, the status endpoint, the advance notice, and which upstream responses
-//! `upstream_fallback` replaces.
+//! and language, the replies it sends itself as the host sends them (`local`), the status
+//! endpoint, the advance notice, and which upstream responses `upstream_fallback` replaces.
 
 pub mod assets;
 pub mod cors;
@@ -8,6 +8,7 @@ pub mod current_window;
 pub mod format;
 pub(crate) mod json;
 pub mod language;
+pub mod local;
 pub mod maintenance;
 pub mod notice;
 pub mod status;

@@ -17,7 +17,6 @@
 //!   Envoy's rejections of bad requests, `route_not_found`, unknown or missing details) is never
 //!   replaced.
 
-use crate::decision::upstream_failed;
 use crate::plan::Plan;
 use crate::reply::format::Format;
 
@@ -66,6 +65,36 @@ pub fn source(details: &[u8]) -> Source {
         }
         _ => Source::Other,
     }
+}
+
+/// gRPC's UNAVAILABLE, which Envoy puts in a trailers-only reply to a gRPC request where it
+/// would answer 502, 503 or 504 (no healthy upstream, connection failure, timeout).
+const GRPC_UNAVAILABLE: &[u8] = b"14";
+
+/// Whether an upstream response (its `:status`, and `grpc-status` when the response headers
+/// carry one) is a failure `upstream_fallback` replaces, for a request in `format`.
+fn upstream_failed(
+    plan: &Plan,
+    format: Format,
+    status: Option<&[u8]>,
+    grpc_status: Option<&[u8]>,
+) -> bool {
+    let Some(status) = status
+        .and_then(|status| std::str::from_utf8(status).ok())
+        .and_then(|status| status.parse::<u16>().ok())
+    else {
+        return false;
+    };
+    if plan.fallback_statuses.contains(&status) {
+        return true;
+    }
+    format.is_grpc()
+        && status == 200
+        && grpc_status == Some(GRPC_UNAVAILABLE)
+        && plan
+            .fallback_statuses
+            .iter()
+            .any(|status| matches!(status, 502..=504))
 }
 
 fn parse_status(status: Option<&[u8]>) -> Option<u16> {
@@ -143,6 +172,74 @@ mod tests {
             grpc_status.map(str::as_bytes),
             || Some(details.as_bytes().to_vec()),
         )
+    }
+
+    #[test]
+    fn upstream_failures_by_status() {
+        let plan = parse(br#"{"upstream_fallback": {}}"#).unwrap();
+        for status in ["502", "503", "504"] {
+            assert!(upstream_failed(
+                &plan,
+                Format::Html,
+                Some(status.as_bytes()),
+                None
+            ));
+        }
+        for status in ["200", "500", "501", "505", "404", "", "503 ", "x", "99999"] {
+            assert!(
+                !upstream_failed(&plan, Format::Html, Some(status.as_bytes()), None),
+                "{status}"
+            );
+        }
+        assert!(!upstream_failed(&plan, Format::Html, None, None));
+        let plan = parse(br#"{"upstream_fallback": {"statuses": [500]}}"#).unwrap();
+        assert!(upstream_failed(&plan, Format::Json, Some(b"500"), None));
+        assert!(!upstream_failed(&plan, Format::Json, Some(b"503"), None));
+    }
+
+    #[test]
+    fn grpc_unavailable_counts_as_a_failure_for_grpc_requests() {
+        let plan = parse(br#"{"upstream_fallback": {"statuses": [503]}}"#).unwrap();
+        assert!(upstream_failed(
+            &plan,
+            Format::Grpc(Grpc::Native),
+            Some(b"200"),
+            Some(b"14")
+        ));
+        assert!(upstream_failed(
+            &plan,
+            Format::Grpc(Grpc::Native),
+            Some(b"503"),
+            None
+        ));
+        // Other gRPC errors are the application's answer.
+        assert!(!upstream_failed(
+            &plan,
+            Format::Grpc(Grpc::Native),
+            Some(b"200"),
+            Some(b"2")
+        ));
+        assert!(!upstream_failed(
+            &plan,
+            Format::Grpc(Grpc::Native),
+            Some(b"200"),
+            None
+        ));
+        // Only gRPC requests get this reading.
+        assert!(!upstream_failed(
+            &plan,
+            Format::Html,
+            Some(b"200"),
+            Some(b"14")
+        ));
+        // Without 502..=504 among the statuses, UNAVAILABLE is not replaced.
+        let plan = parse(br#"{"upstream_fallback": {"statuses": [500]}}"#).unwrap();
+        assert!(!upstream_failed(
+            &plan,
+            Format::Grpc(Grpc::Native),
+            Some(b"200"),
+            Some(b"14")
+        ));
     }
 
     #[test]
