@@ -23,92 +23,175 @@ pub const MAX_VALUES: usize = 64;
 /// Most segments in one claim path.
 pub const MAX_CLAIM_SEGMENTS: usize = 8;
 
-/// One `bypass.jwt` rule as operators write it.
-#[derive(Debug, Default, Deserialize)]
+/// A rule on the claims of a verified JWT: the request passes when `claim` holds one of
+/// `any_of`.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(schemars::JsonSchema))]
 pub struct JwtRuleConfig {
     /// The key the verified payload is stored under: the `jwt_authn` provider's
     /// `payload_in_metadata` (Istio 1.21 and later: `payload`; older Istio and Envoy Gateway:
     /// the token's issuer, e.g. `https://login.example.com`).
-    pub payload: String,
+    pub payload: PayloadKey,
     /// The claim to test: a name (`role`) or a dotted path into nested objects
-    /// (`realm_access.roles`); a name that itself holds dots (`https://example.com/roles`) is
-    /// found too.
-    pub claim: String,
+    /// (`realm_access.roles`), at most 8 segments; a name that itself holds dots
+    /// (`https://example.com/roles`) is found too.
+    pub claim: ClaimPath,
     /// The request passes when the claim is a string equal to one of these, or a list holding
-    /// one of them (`groups`). At least one; compared exactly (case matters).
-    pub any_of: Vec<String>,
+    /// one of them (`groups`). 1 to 64 values, none empty; compared exactly (case matters).
+    pub any_of: Vec<ClaimValue>,
 }
 
-/// Why a `bypass.jwt` rule is refused; [`JwtError::field`] says where, inside `bypass.jwt`.
+/// `payload`: a metadata key, not empty.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
+pub struct PayloadKey(String);
+
+/// `claim`: a dotted path of non-empty segments.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
+pub struct ClaimPath(String);
+
+/// One of `any_of`: not empty.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
+pub struct ClaimValue(String);
+
+/// Why a value of a `bypass.jwt` rule is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JwtError {
-    NoRules,
-    TooManyRules(usize),
-    EmptyPayload {
-        rule: usize,
-    },
+pub enum JwtValueProblem {
+    EmptyPayload,
     /// Empty, an empty segment (`a..b`, `.a`, `a.`), or too many segments.
-    BadClaim {
-        rule: usize,
-        claim: String,
-    },
-    EmptyAnyOf {
-        rule: usize,
-    },
-    TooManyValues {
-        rule: usize,
-        count: usize,
-    },
-    EmptyValue {
-        rule: usize,
-        index: usize,
-    },
+    BadClaim(String),
+    EmptyValue,
 }
 
-impl JwtError {
-    /// The offending field, relative to `bypass.jwt`.
-    pub fn field(&self) -> String {
-        match self {
-            JwtError::NoRules | JwtError::TooManyRules(_) => String::new(),
-            JwtError::EmptyPayload { rule } => format!("[{rule}].payload"),
-            JwtError::BadClaim { rule, .. } => format!("[{rule}].claim"),
-            JwtError::EmptyAnyOf { rule } | JwtError::TooManyValues { rule, .. } => {
-                format!("[{rule}].any_of")
-            }
-            JwtError::EmptyValue { rule, index } => format!("[{rule}].any_of[{index}]"),
-        }
-    }
-}
-
-impl fmt::Display for JwtError {
+impl fmt::Display for JwtValueProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            JwtError::NoRules => f.write_str("is empty; omit it to let no one through by JWT"),
-            JwtError::TooManyRules(count) => {
-                write!(f, "has {count} rules; at most {MAX_RULES} are allowed")
-            }
-            JwtError::EmptyPayload { .. } => f.write_str(
+            JwtValueProblem::EmptyPayload => f.write_str(
                 "must not be empty: give the jwt_authn provider's payload_in_metadata (Istio \
                  1.21 and later: \"payload\"; Envoy Gateway: the issuer)",
             ),
-            JwtError::BadClaim { claim, .. } => write!(
+            JwtValueProblem::BadClaim(claim) => write!(
                 f,
                 "{claim:?} is not a claim name or dotted path such as \"realm_access.roles\" (no \
                  empty segment, at most {MAX_CLAIM_SEGMENTS} segments)"
             ),
-            JwtError::EmptyAnyOf { .. } => {
-                f.write_str("is empty, which lets no one through; list the values that pass")
-            }
-            JwtError::TooManyValues { count, .. } => {
-                write!(f, "has {count} values; at most {MAX_VALUES} are allowed")
-            }
-            JwtError::EmptyValue { .. } => f.write_str("must not be empty"),
+            JwtValueProblem::EmptyValue => f.write_str("must not be empty"),
         }
     }
 }
 
-impl std::error::Error for JwtError {}
+impl TryFrom<String> for PayloadKey {
+    type Error = JwtValueProblem;
+
+    fn try_from(key: String) -> Result<PayloadKey, JwtValueProblem> {
+        match key.is_empty() {
+            true => Err(JwtValueProblem::EmptyPayload),
+            false => Ok(PayloadKey(key)),
+        }
+    }
+}
+
+impl TryFrom<String> for ClaimPath {
+    type Error = JwtValueProblem;
+
+    fn try_from(claim: String) -> Result<ClaimPath, JwtValueProblem> {
+        let segments = claim.split('.');
+        if claim.is_empty()
+            || segments.clone().any(str::is_empty)
+            || segments.count() > MAX_CLAIM_SEGMENTS
+        {
+            return Err(JwtValueProblem::BadClaim(claim));
+        }
+        Ok(ClaimPath(claim))
+    }
+}
+
+impl TryFrom<String> for ClaimValue {
+    type Error = JwtValueProblem;
+
+    fn try_from(value: String) -> Result<ClaimValue, JwtValueProblem> {
+        match value.is_empty() {
+            true => Err(JwtValueProblem::EmptyValue),
+            false => Ok(ClaimValue(value)),
+        }
+    }
+}
+
+/// What `bypass.jwt` says as a whole that its values alone cannot (`config/conflicts.rs`
+/// reports these): the list, or the `rule`-th rule read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JwtFinding {
+    NoRules,
+    TooManyRules(usize),
+    EmptyAnyOf { rule: usize },
+    TooManyValues { rule: usize, count: usize },
+}
+
+impl fmt::Display for JwtFinding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JwtFinding::NoRules => f.write_str("is empty; omit it to let no one through by JWT"),
+            JwtFinding::TooManyRules(count) => {
+                write!(f, "has {count} rules; at most {MAX_RULES} are allowed")
+            }
+            JwtFinding::EmptyAnyOf { .. } => {
+                f.write_str("is empty, which lets no one through; list the values that pass")
+            }
+            JwtFinding::TooManyValues { count, .. } => {
+                write!(f, "has {count} values; at most {MAX_VALUES} are allowed")
+            }
+        }
+    }
+}
+
+/// The findings about `bypass.jwt`, in reading order.
+pub fn findings(rules: &[JwtRuleConfig]) -> Vec<JwtFinding> {
+    let mut found = Vec::new();
+    if rules.is_empty() {
+        found.push(JwtFinding::NoRules);
+    }
+    if rules.len() > MAX_RULES {
+        found.push(JwtFinding::TooManyRules(rules.len()));
+    }
+    for (rule, config) in rules.iter().enumerate() {
+        match config.any_of.len() {
+            0 => found.push(JwtFinding::EmptyAnyOf { rule }),
+            count if count > MAX_VALUES => found.push(JwtFinding::TooManyValues { rule, count }),
+            _ => {}
+        }
+    }
+    found
+}
+
+/// The bytes the rules take, for the memory budget.
+pub fn memory_bytes(rules: &[JwtRuleConfig]) -> usize {
+    rules
+        .iter()
+        .map(|rule| {
+            64 + rule.payload.0.len()
+                + rule.claim.0.len()
+                + rule.any_of.iter().map(|v| 24 + v.0.len()).sum::<usize>()
+        })
+        .sum()
+}
 
 /// One compiled rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,44 +207,16 @@ pub struct JwtRules {
     rules: Vec<Rule>,
 }
 
-/// Compiles `bypass.jwt`.
-pub fn compile(rules: Vec<JwtRuleConfig>) -> Result<JwtRules, JwtError> {
-    if rules.is_empty() {
-        return Err(JwtError::NoRules);
-    }
-    if rules.len() > MAX_RULES {
-        return Err(JwtError::TooManyRules(rules.len()));
-    }
-    let mut compiled = Vec::with_capacity(rules.len());
-    for (rule, config) in rules.into_iter().enumerate() {
-        if config.payload.is_empty() {
-            return Err(JwtError::EmptyPayload { rule });
-        }
-        let segments = config.claim.split('.');
-        if config.claim.is_empty()
-            || segments.clone().any(str::is_empty)
-            || segments.count() > MAX_CLAIM_SEGMENTS
-        {
-            return Err(JwtError::BadClaim {
-                rule,
-                claim: config.claim,
-            });
-        }
-        match config.any_of.len() {
-            0 => return Err(JwtError::EmptyAnyOf { rule }),
-            count if count > MAX_VALUES => return Err(JwtError::TooManyValues { rule, count }),
-            _ => {}
-        }
-        if let Some(index) = config.any_of.iter().position(String::is_empty) {
-            return Err(JwtError::EmptyValue { rule, index });
-        }
-        compiled.push(Rule {
-            payload: config.payload,
-            claim: config.claim,
-            any_of: config.any_of,
-        });
-    }
-    Ok(JwtRules { rules: compiled })
+/// Compiles `bypass.jwt` (checked: see [`findings`]).
+pub fn compile(rules: Vec<JwtRuleConfig>) -> JwtRules {
+    let rules = (rules.into_iter())
+        .map(|rule| Rule {
+            payload: rule.payload.0,
+            claim: rule.claim.0,
+            any_of: rule.any_of.into_iter().map(|value| value.0).collect(),
+        })
+        .collect();
+    JwtRules { rules }
 }
 
 impl JwtRules {
@@ -479,8 +534,12 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn rules(json: serde_json::Value) -> Result<JwtRules, JwtError> {
-        compile(serde_json::from_value(json).unwrap())
+    fn rules(json: serde_json::Value) -> Result<JwtRules, String> {
+        let rules: Vec<JwtRuleConfig> = serde_json::from_value(json).map_err(|e| e.to_string())?;
+        match findings(&rules).first() {
+            Some(finding) => Err(finding.to_string()),
+            None => Ok(compile(rules)),
+        }
     }
 
     fn admin_rule() -> JwtRules {
@@ -639,67 +698,62 @@ mod tests {
     }
 
     #[test]
-    fn bad_rules_name_the_field() {
+    fn bad_rules_say_what_is_wrong() {
         let cases = [
-            (json!([]), "", "is empty"),
+            (json!([]), "is empty; omit it"),
             (
                 json!([{"payload": "", "claim": "role", "any_of": ["a"]}]),
-                "[0].payload",
                 "payload_in_metadata",
             ),
             (
                 json!([{"payload": "p", "claim": "", "any_of": ["a"]}]),
-                "[0].claim",
                 "not a claim name",
             ),
             (
                 json!([{"payload": "p", "claim": "a..b", "any_of": ["a"]}]),
-                "[0].claim",
                 "not a claim name",
             ),
             (
                 json!([{"payload": "p", "claim": ".a", "any_of": ["a"]}]),
-                "[0].claim",
                 "not a claim name",
             ),
             (
                 json!([{"payload": "p", "claim": "a.b.c.d.e.f.g.h.i", "any_of": ["a"]}]),
-                "[0].claim",
                 "at most 8",
             ),
             (
                 json!([{"payload": "p", "claim": "role", "any_of": ["a"]}, {"payload": "p", "claim": "role", "any_of": []}]),
-                "[1].any_of",
                 "lets no one through",
             ),
             (
                 json!([{"payload": "p", "claim": "role", "any_of": ["a", ""]}]),
-                "[0].any_of[1]",
                 "must not be empty",
             ),
+            (json!([{"payload": "p", "claim": "c"}]), "any_of"),
+            (
+                json!([{"payload": "p", "claim": "c", "any_of": ["a"], "anyof": []}]),
+                "anyof",
+            ),
         ];
-        for (json, field, message) in cases {
+        for (json, message) in cases {
             let error = rules(json.clone()).unwrap_err();
-            assert_eq!(error.field(), field, "{json}");
-            assert!(error.to_string().contains(message), "{json}: {error}");
+            assert!(error.contains(message), "{json}: {error}");
         }
         let many: Vec<_> = (0..=MAX_RULES)
             .map(|_| json!({"payload": "p", "claim": "c", "any_of": ["a"]}))
             .collect();
-        assert_eq!(
-            rules(json!(many)).unwrap_err(),
-            JwtError::TooManyRules(MAX_RULES + 1)
-        );
+        let many: Vec<JwtRuleConfig> = serde_json::from_value(json!(many)).unwrap();
+        assert_eq!(findings(&many), [JwtFinding::TooManyRules(MAX_RULES + 1)]);
         let values: Vec<String> = (0..=MAX_VALUES).map(|n| n.to_string()).collect();
-        let error = rules(json!([{"payload": "p", "claim": "c", "any_of": values}])).unwrap_err();
-        assert_eq!(error.field(), "[0].any_of");
-        assert!(serde_json::from_value::<Vec<JwtRuleConfig>>(
-            json!([{"payload": "p", "claim": "c"}])
-        )
-        .is_err());
-        assert!(serde_json::from_value::<Vec<JwtRuleConfig>>(
-            json!([{"payload": "p", "claim": "c", "any_of": ["a"], "anyof": []}])
-        )
-        .is_err());
+        let rule: Vec<JwtRuleConfig> =
+            serde_json::from_value(json!([{"payload": "p", "claim": "c", "any_of": values}]))
+                .unwrap();
+        assert_eq!(
+            findings(&rule),
+            [JwtFinding::TooManyValues {
+                rule: 0,
+                count: MAX_VALUES + 1
+            }]
+        );
     }
 }

@@ -6,11 +6,12 @@
 pub mod acme;
 pub mod cookie;
 pub mod expiry;
+pub mod header;
 pub mod jwt;
 pub mod networks;
 pub(crate) mod paths;
 pub mod secret;
-pub(crate) mod tokens;
+pub mod tokens;
 
 /// The compiled bypasses of a configuration.
 #[derive(Debug)]

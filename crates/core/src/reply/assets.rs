@@ -2,6 +2,7 @@
 //! the gateway at `<response.assets_path>/<name>` so the page is whole while every upstream is
 //! down. `response.logo` names the one the built-in page shows above its title.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
@@ -24,154 +25,284 @@ pub const CACHE_CONTROL: &str = "public, max-age=300";
 /// The methods assets answer, as a `405`'s `allow` says.
 pub const ALLOW: &str = "GET, HEAD";
 
-/// One asset as operators write it: its content type and its content, as text or in base64.
-#[derive(Debug, Default, Deserialize)]
+/// One of the page's files: its content type, and its content as text or in base64.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(schemars::JsonSchema))]
 pub struct AssetConfig {
     /// The media type it is served with, e.g. `image/svg+xml`, `image/png`, `text/css`,
     /// `font/woff2`.
-    pub content_type: String,
+    pub content_type: MediaType,
     /// The content as text (SVG, CSS). Give this or `body_base64`.
     pub body: Option<String>,
     /// The content in base64 (RFC 4648, padding optional, line breaks ignored), for binary files
     /// such as PNG or WOFF2. Give this or `body`.
-    pub body_base64: Option<String>,
+    pub body_base64: Option<Base64Body>,
 }
 
 /// `response.assets`: assets by name (`logo.svg`), each name once.
-#[derive(Debug, Default)]
-pub struct AssetsConfig(pub Vec<(String, AssetConfig)>);
+pub type AssetsConfig = BTreeMap<AssetName, AssetConfig>;
 
-impl<'de> Deserialize<'de> for AssetsConfig {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Entries;
+/// An asset's name: one path segment of URL-safe characters, so it is served and linked exactly
+/// as written.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
+pub struct AssetName(String);
 
-        impl<'de> serde::de::Visitor<'de> for Entries {
-            type Value = AssetsConfig;
+/// Why an asset name is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssetNameProblem {
+    /// A name with `/`: assets are one level under the assets path.
+    Slash(String),
+    /// Empty, too long, `.`/`..`, or a character outside letters, digits and `-._~`.
+    NotAName(String),
+}
 
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object of assets by name")
-            }
-
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<AssetsConfig, A::Error> {
-                let mut entries: Vec<(String, AssetConfig)> = Vec::new();
-                while let Some(name) = map.next_key::<String>()? {
-                    if entries.iter().any(|(seen, _)| *seen == name) {
-                        let message = format!("{name:?} is given twice");
-                        return Err(serde::de::Error::custom(message));
-                    }
-                    entries.push((name, map.next_value()?));
-                }
-                Ok(AssetsConfig(entries))
-            }
+impl fmt::Display for AssetNameProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AssetNameProblem::Slash(name) => write!(
+                f,
+                "{name:?} has '/'; an asset name is one path segment (served at \
+                 <assets_path>/<name>)"
+            ),
+            AssetNameProblem::NotAName(name) => write!(
+                f,
+                "{name:?} is not an asset name: 1 to {MAX_NAME_BYTES} letters, digits, '-', \
+                 '.', '_' or '~', not \".\" or \"..\""
+            ),
         }
-
-        deserializer.deserialize_map(Entries)
     }
 }
 
-/// Why `response.assets`, `response.assets_path` or `response.logo` is refused;
-/// [`AssetsError::field`] says where, inside `response`.
+impl TryFrom<String> for AssetName {
+    type Error = AssetNameProblem;
+
+    fn try_from(name: String) -> Result<AssetName, AssetNameProblem> {
+        if name.contains('/') {
+            return Err(AssetNameProblem::Slash(name));
+        }
+        let ok = !name.is_empty()
+            && name.len() <= MAX_NAME_BYTES
+            && name != "."
+            && name != ".."
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+        match ok {
+            true => Ok(AssetName(name)),
+            false => Err(AssetNameProblem::NotAName(name)),
+        }
+    }
+}
+
+impl AssetName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A media type: `type/subtype`, optionally with `; parameter=value`s of printable ASCII.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
+pub struct MediaType(String);
+
+/// A content type that is not a media type.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AssetsError {
+pub struct MediaTypeProblem(String);
+
+impl fmt::Display for MediaTypeProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:?} is not a media type such as \"image/svg+xml\" or \"font/woff2\"",
+            self.0
+        )
+    }
+}
+
+impl TryFrom<String> for MediaType {
+    type Error = MediaTypeProblem;
+
+    fn try_from(text: String) -> Result<MediaType, MediaTypeProblem> {
+        let (essence, parameters) = text.split_once(';').unwrap_or((&text, ""));
+        let valid_essence = (essence.trim().split_once('/'))
+            .is_some_and(|(kind, subtype)| is_token(kind) && is_token(subtype));
+        match valid_essence && parameters.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+            true => Ok(MediaType(text.trim().to_string())),
+            false => Err(MediaTypeProblem(text)),
+        }
+    }
+}
+
+impl MediaType {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    fn is_image(&self) -> bool {
+        self.0.to_ascii_lowercase().starts_with("image/")
+    }
+}
+
+/// An asset's content given in base64, decoded as it is read.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
+pub struct Base64Body(Vec<u8>);
+
+/// Text that is not base64.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Base64Problem;
+
+impl fmt::Display for Base64Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("is not valid base64 (RFC 4648)")
+    }
+}
+
+impl TryFrom<String> for Base64Body {
+    type Error = Base64Problem;
+
+    fn try_from(text: String) -> Result<Base64Body, Base64Problem> {
+        base64_decode(text.as_bytes())
+            .map(Base64Body)
+            .ok_or(Base64Problem)
+    }
+}
+
+/// `response.assets_path`: a plain path, not `/`, kept without a final `/`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
+pub struct AssetsPath(String);
+
+/// An assets path refused: the path, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssetsPathProblem {
+    path: String,
+    why: String,
+}
+
+impl fmt::Display for AssetsPathProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} {}", self.path, self.why)
+    }
+}
+
+impl TryFrom<String> for AssetsPath {
+    type Error = AssetsPathProblem;
+
+    fn try_from(path: String) -> Result<AssetsPath, AssetsPathProblem> {
+        let normalized = match normalize_config_path(&path) {
+            Ok(normalized) => normalized,
+            Err(why) => {
+                let why = why.to_string();
+                return Err(AssetsPathProblem { path, why });
+            }
+        };
+        let trimmed = normalized.trim_end_matches('/');
+        if trimmed.is_empty() {
+            let why = "would serve assets for every path; use a path such as \
+                       \"/__maintenance/assets\""
+                .to_string();
+            return Err(AssetsPathProblem { path, why });
+        }
+        Ok(AssetsPath(trimmed.to_string()))
+    }
+}
+
+impl AssetsPath {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What `response.assets`, `response.assets_path` and `response.logo` say together that their
+/// values alone cannot (`config/conflicts.rs` reports these); [`AssetsFinding::field`] says
+/// where, inside `response`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AssetsFinding {
     /// `{}`: omit it instead.
     NoAssets,
     TooMany(usize),
-    /// A name with `/`: assets are one level under the assets path.
-    NameWithSlash(String),
-    /// Empty, too long, `.`/`..`, or a character outside letters, digits and `-._~`.
-    BadName(String),
-    BadContentType {
-        name: String,
-        content_type: String,
-    },
     /// Neither or both of `body` and `body_base64`.
     BodyChoice {
         name: String,
         both: bool,
     },
-    BadBase64(String),
     TooLarge(usize),
-    BadPath {
-        path: String,
-        why: String,
-    },
     /// `logo` names no configured asset.
     UnknownLogo(String),
     LogoNotAnImage {
         name: String,
         content_type: String,
     },
+    /// `assets_path` or `logo` without `assets`.
+    NeedsAssets(&'static str),
 }
 
-impl AssetsError {
-    /// The offending field, relative to `response`.
-    pub fn field(&self) -> String {
+impl AssetsFinding {
+    /// The field concerned, as steps inside `response`.
+    pub fn field(&self) -> Vec<&str> {
         match self {
-            AssetsError::NoAssets | AssetsError::TooMany(_) | AssetsError::TooLarge(_) => {
-                "assets".to_string()
+            AssetsFinding::NoAssets | AssetsFinding::TooMany(_) | AssetsFinding::TooLarge(_) => {
+                vec!["assets"]
             }
-            AssetsError::NameWithSlash(name) | AssetsError::BadName(name) => {
-                format!("assets.{name}")
-            }
-            AssetsError::BadContentType { name, .. } => format!("assets.{name}.content_type"),
-            AssetsError::BodyChoice { name, .. } => format!("assets.{name}"),
-            AssetsError::BadBase64(name) => format!("assets.{name}.body_base64"),
-            AssetsError::BadPath { .. } => "assets_path".to_string(),
-            AssetsError::UnknownLogo(_) | AssetsError::LogoNotAnImage { .. } => "logo".to_string(),
+            AssetsFinding::BodyChoice { name, .. } => vec!["assets", name],
+            AssetsFinding::UnknownLogo(_) | AssetsFinding::LogoNotAnImage { .. } => vec!["logo"],
+            AssetsFinding::NeedsAssets(field) => vec![field],
         }
     }
 }
 
-impl fmt::Display for AssetsError {
+impl fmt::Display for AssetsFinding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            AssetsError::NoAssets => f.write_str("is empty; omit it to serve no assets"),
-            AssetsError::TooMany(count) => {
+            AssetsFinding::NoAssets => f.write_str("is empty; omit it to serve no assets"),
+            AssetsFinding::TooMany(count) => {
                 write!(f, "has {count} assets; at most {MAX_ASSETS} are allowed")
             }
-            AssetsError::NameWithSlash(name) => write!(
-                f,
-                "{name:?} has '/'; an asset name is one path segment (served at \
-                 <assets_path>/<name>)"
-            ),
-            AssetsError::BadName(name) => write!(
-                f,
-                "{name:?} is not an asset name: 1 to {MAX_NAME_BYTES} letters, digits, '-', \
-                 '.', '_' or '~', not \".\" or \"..\""
-            ),
-            AssetsError::BadContentType { content_type, .. } => write!(
-                f,
-                "{content_type:?} is not a media type such as \"image/svg+xml\" or \"font/woff2\""
-            ),
-            AssetsError::BodyChoice { both: true, .. } => {
+            AssetsFinding::BodyChoice { both: true, .. } => {
                 f.write_str("gives both body and body_base64; give one")
             }
-            AssetsError::BodyChoice { both: false, .. } => {
+            AssetsFinding::BodyChoice { both: false, .. } => {
                 f.write_str("gives no content: give body (text) or body_base64")
             }
-            AssetsError::BadBase64(_) => f.write_str("is not valid base64 (RFC 4648)"),
-            AssetsError::TooLarge(total) => write!(
+            AssetsFinding::TooLarge(total) => write!(
                 f,
                 "hold {total} bytes together; at most {MAX_ASSETS_BYTES} are allowed (every \
                  worker keeps a copy)"
             ),
-            AssetsError::BadPath { path, why } => write!(f, "{path:?} {why}"),
-            AssetsError::UnknownLogo(name) => {
+            AssetsFinding::UnknownLogo(name) => {
                 write!(f, "{name:?} is not one of response.assets")
             }
-            AssetsError::LogoNotAnImage { name, content_type } => write!(
+            AssetsFinding::LogoNotAnImage { name, content_type } => write!(
                 f,
                 "{name:?} is served as {content_type:?}; the logo must be an image (image/...)"
             ),
+            AssetsFinding::NeedsAssets(_) => f.write_str("needs response.assets"),
         }
     }
 }
-
-impl std::error::Error for AssetsError {}
 
 /// One asset, ready to serve.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,117 +322,95 @@ pub struct Assets {
     logo: Option<usize>,
 }
 
-/// An asset name: one path segment of URL-safe characters, so it is served and linked exactly
-/// as written.
-fn check_name(name: &str) -> Result<(), AssetsError> {
-    if name.contains('/') {
-        return Err(AssetsError::NameWithSlash(name.to_string()));
-    }
-    let ok = !name.is_empty()
-        && name.len() <= MAX_NAME_BYTES
-        && name != "."
-        && name != ".."
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
-    match ok {
-        true => Ok(()),
-        false => Err(AssetsError::BadName(name.to_string())),
+/// An asset's content: as given, or decoded from base64 (`None`: neither or both given).
+fn body_of(asset: &AssetConfig) -> Option<&[u8]> {
+    match (&asset.body, &asset.body_base64) {
+        (Some(text), None) => Some(text.as_bytes()),
+        (None, Some(decoded)) => Some(&decoded.0),
+        _ => None,
     }
 }
 
-/// `type/subtype`, optionally with `; parameter=value`s of printable ASCII.
-fn is_media_type(text: &str) -> bool {
-    let (essence, parameters) = text.split_once(';').unwrap_or((text, ""));
-    let valid_essence = essence
-        .trim()
-        .split_once('/')
-        .is_some_and(|(kind, subtype)| is_token(kind) && is_token(subtype));
-    valid_essence && parameters.bytes().all(|b| (b' '..=b'~').contains(&b))
+/// The bytes all assets hold, decoded (what every VM keeps).
+pub fn total_bytes(assets: &AssetsConfig) -> usize {
+    assets
+        .values()
+        .filter_map(body_of)
+        .map(<[u8]>::len)
+        .fold(0, usize::saturating_add)
 }
 
-impl AssetsConfig {
-    /// Compiles the assets with `response.assets_path` (`path`) and `response.logo` (`logo`).
-    pub fn compile(self, path: Option<&str>, logo: Option<&str>) -> Result<Assets, AssetsError> {
-        if self.0.is_empty() {
-            return Err(AssetsError::NoAssets);
+/// The findings about `response.assets`, `assets_path` and `logo`, in the order of the fields.
+pub fn findings(
+    assets: Option<&AssetsConfig>,
+    path: Option<&AssetsPath>,
+    logo: Option<&AssetName>,
+) -> Vec<AssetsFinding> {
+    let mut found = Vec::new();
+    let Some(assets) = assets else {
+        if path.is_some() {
+            found.push(AssetsFinding::NeedsAssets("assets_path"));
         }
-        if self.0.len() > MAX_ASSETS {
-            return Err(AssetsError::TooMany(self.0.len()));
+        if logo.is_some() {
+            found.push(AssetsFinding::NeedsAssets("logo"));
         }
-        let prefix = compile_assets_path(path)?;
-        let mut files = Vec::with_capacity(self.0.len());
-        let mut total = 0usize;
-        for (name, asset) in self.0 {
-            check_name(&name)?;
-            let content_type = asset.content_type.trim().to_string();
-            if !is_media_type(&content_type) {
-                return Err(AssetsError::BadContentType {
-                    name,
-                    content_type: asset.content_type,
-                });
-            }
-            let body = match (asset.body, asset.body_base64) {
-                (Some(text), None) => text.into_bytes(),
-                (None, Some(encoded)) => match base64_decode(encoded.as_bytes()) {
-                    Some(body) => body,
-                    None => return Err(AssetsError::BadBase64(name)),
-                },
-                (body, _) => {
-                    let both = body.is_some();
-                    return Err(AssetsError::BodyChoice { name, both });
-                }
-            };
-            total = total.saturating_add(body.len());
-            if total > MAX_ASSETS_BYTES {
-                return Err(AssetsError::TooLarge(total));
-            }
-            files.push(Asset {
-                name,
-                content_type,
-                body,
-            });
-        }
-        let logo = match logo {
-            None => None,
-            Some(logo) => {
-                let Some(index) = files.iter().position(|file| file.name == logo) else {
-                    return Err(AssetsError::UnknownLogo(logo.to_string()));
-                };
-                let content_type = &files[index].content_type;
-                if !content_type.to_ascii_lowercase().starts_with("image/") {
-                    return Err(AssetsError::LogoNotAnImage {
-                        name: logo.to_string(),
-                        content_type: content_type.clone(),
-                    });
-                }
-                Some(index)
-            }
-        };
-        Ok(Assets {
-            prefix,
-            files,
-            logo,
-        })
-    }
-}
-
-/// `response.assets_path` (or the default) with a final `/`.
-fn compile_assets_path(path: Option<&str>) -> Result<String, AssetsError> {
-    let given = path.unwrap_or(DEFAULT_ASSETS_PATH);
-    let bad = |why: String| AssetsError::BadPath {
-        path: given.to_string(),
-        why,
+        return found;
     };
-    let normalized = normalize_config_path(given).map_err(bad)?;
-    let trimmed = normalized.trim_end_matches('/');
-    if trimmed.is_empty() {
-        return Err(bad(
-            "would serve assets for every path; use a path such as \"/__maintenance/assets\""
-                .to_string(),
-        ));
+    if assets.is_empty() {
+        found.push(AssetsFinding::NoAssets);
     }
-    Ok(format!("{trimmed}/"))
+    if assets.len() > MAX_ASSETS {
+        found.push(AssetsFinding::TooMany(assets.len()));
+    }
+    for (name, asset) in assets {
+        if body_of(asset).is_none() {
+            let both = asset.body.is_some();
+            let name = name.0.clone();
+            found.push(AssetsFinding::BodyChoice { name, both });
+        }
+    }
+    let total = total_bytes(assets);
+    if total > MAX_ASSETS_BYTES {
+        found.push(AssetsFinding::TooLarge(total));
+    }
+    if let Some(logo) = logo {
+        match assets.get(logo) {
+            None => found.push(AssetsFinding::UnknownLogo(logo.0.clone())),
+            Some(asset) if !asset.content_type.is_image() => {
+                found.push(AssetsFinding::LogoNotAnImage {
+                    name: logo.0.clone(),
+                    content_type: asset.content_type.0.clone(),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    found
+}
+
+/// The assets the plugin serves (checked: see [`findings`]).
+pub fn compile(assets: AssetsConfig, path: Option<AssetsPath>, logo: Option<AssetName>) -> Assets {
+    let path = path.map_or_else(|| DEFAULT_ASSETS_PATH.to_string(), |path| path.0);
+    let logo = logo.and_then(|logo| assets.keys().position(|name| *name == logo));
+    let files = (assets.into_iter())
+        .map(|(name, asset)| {
+            let body = match (asset.body, asset.body_base64) {
+                (Some(text), _) => text.into_bytes(),
+                (None, Some(decoded)) => decoded.0,
+                (None, None) => Vec::new(),
+            };
+            Asset {
+                name: name.0,
+                content_type: asset.content_type.0,
+                body,
+            }
+        })
+        .collect();
+    Assets {
+        prefix: format!("{path}/"),
+        files,
+        logo,
+    }
 }
 
 /// What the gateway answers a request for its assets path.
@@ -399,8 +508,12 @@ mod tests {
         serde_json::from_str(json).unwrap()
     }
 
-    fn assets(json: &str, path: Option<&str>, logo: Option<&str>) -> Result<Assets, AssetsError> {
-        read(json).compile(path, logo)
+    fn name(text: &str) -> AssetName {
+        AssetName::try_from(text.to_string()).unwrap()
+    }
+
+    fn path(text: &str) -> AssetsPath {
+        AssetsPath::try_from(text.to_string()).unwrap()
     }
 
     fn two() -> Assets {
@@ -409,7 +522,9 @@ mod tests {
                 "font.woff2": {{"content_type": "font/woff2", "body_base64": "d09GMgABAAAA"}}}}"#,
             svg = serde_json::to_string(SVG).unwrap()
         );
-        assets(&json, None, Some("logo.svg")).unwrap()
+        let assets = read(&json);
+        assert_eq!(findings(Some(&assets), None, Some(&name("logo.svg"))), []);
+        compile(assets, None, Some(name("logo.svg")))
     }
 
     #[test]
@@ -494,7 +609,7 @@ mod tests {
     #[test]
     fn the_assets_path_can_be_changed() {
         let json = r#"{"a.css": {"content_type": "text/css; charset=utf-8", "body": "p{}"}}"#;
-        let assets = assets(json, Some("/static/maintenance/"), None).unwrap();
+        let assets = compile(read(json), Some(path("/static/maintenance/")), None);
         assert_eq!(assets.path(), "/static/maintenance");
         assert_eq!(assets.logo_url(), None);
         assert!(matches!(
@@ -505,138 +620,103 @@ mod tests {
     }
 
     #[test]
-    fn bad_assets_are_refused_with_the_field() {
-        let one = |name: &str, asset: &str| {
-            format!(r#"{{{}: {asset}}}"#, serde_json::to_string(name).unwrap())
-        };
-        let svg = r#"{"content_type": "image/svg+xml", "body": "<svg/>"}"#;
-        // (assets, assets_path, logo, field, message)
-        type Case<'a> = (String, Option<&'a str>, Option<&'a str>, &'a str, &'a str);
-        let cases: Vec<Case> = vec![
-            ("{}".into(), None, None, "assets", "is empty"),
-            (
-                one("img/logo.svg", svg),
-                None,
-                None,
-                "assets.img/logo.svg",
-                "has '/'",
-            ),
-            (one("", svg), None, None, "assets.", "is not an asset name"),
-            (
-                one("..", svg),
-                None,
-                None,
-                "assets...",
-                "is not an asset name",
-            ),
-            (
-                one("logo svg", svg),
-                None,
-                None,
-                "assets.logo svg",
-                "is not an asset name",
-            ),
-            (
-                one("logo%20.svg", svg),
-                None,
-                None,
-                "assets.logo%20.svg",
-                "is not an asset name",
-            ),
-            (
-                one("a", r#"{"content_type": "svg", "body": "x"}"#),
-                None,
-                None,
-                "assets.a.content_type",
-                "is not a media type",
-            ),
-            (
-                one("a", r#"{"content_type": "text/css\r\nx: y", "body": "x"}"#),
-                None,
-                None,
-                "assets.a.content_type",
-                "is not a media type",
-            ),
-            (
-                one(
-                    "a",
-                    r#"{"content_type": "text/css", "body": "x", "body_base64": "eA=="}"#,
-                ),
-                None,
-                None,
-                "assets.a",
-                "both",
-            ),
-            (
-                one("a", r#"{"content_type": "text/css"}"#),
-                None,
-                None,
-                "assets.a",
-                "no content",
-            ),
-            (
-                one(
-                    "a",
-                    r#"{"content_type": "font/woff2", "body_base64": "not base64!"}"#,
-                ),
-                None,
-                None,
-                "assets.a.body_base64",
-                "base64",
-            ),
-            (
-                one("a.svg", svg),
-                Some("assets"),
-                None,
-                "assets_path",
-                "must start with '/'",
-            ),
-            (
-                one("a.svg", svg),
-                Some("/"),
-                None,
-                "assets_path",
-                "every path",
-            ),
-            (
-                one("a.svg", svg),
-                Some("/a/../b"),
-                None,
-                "assets_path",
-                "not a plain path",
-            ),
-            (
-                one("a.svg", svg),
-                None,
-                Some("b.svg"),
-                "logo",
-                "is not one of response.assets",
-            ),
-            (
-                one("a.css", r#"{"content_type": "text/css", "body": "p{}"}"#),
-                None,
-                Some("a.css"),
-                "logo",
-                "must be an image",
-            ),
-        ];
-        for (json, path, logo, field, message) in cases {
-            let error = assets(&json, path, logo).unwrap_err();
-            assert_eq!(error.field(), field, "{json}");
-            assert!(error.to_string().contains(message), "{json}: {error}");
-        }
-        let repeated = serde_json::from_str::<AssetsConfig>(
-            r#"{"a.svg": {"content_type": "image/png", "body": "x"}, "a.svg": {"content_type": "image/png", "body": "y"}}"#,
-        )
-        .unwrap_err();
-        assert!(
-            repeated.to_string().contains("\"a.svg\" is given twice"),
-            "{repeated}"
+    fn bad_values_say_what_is_wrong() {
+        let problem = |text: &str| AssetName::try_from(text.to_string()).unwrap_err();
+        assert_eq!(
+            problem("img/logo.svg").to_string(),
+            "\"img/logo.svg\" has '/'; an asset name is one path segment (served at \
+             <assets_path>/<name>)"
         );
+        for bad in [
+            "",
+            ".",
+            "..",
+            "logo svg",
+            "logo%20.svg",
+            &"x".repeat(MAX_NAME_BYTES + 1),
+        ] {
+            assert!(
+                matches!(problem(bad), AssetNameProblem::NotAName(_)),
+                "{bad}"
+            );
+        }
+        for bad in ["svg", "text/css\r\nx: y", "/x", "a b/c"] {
+            assert!(MediaType::try_from(bad.to_string()).is_err(), "{bad}");
+        }
+        assert!(Base64Body::try_from("not base64!".to_string()).is_err());
+        for (bad, why) in [
+            ("assets", "must start with '/'"),
+            ("/", "every path"),
+            ("/a/../b", "not a plain path"),
+        ] {
+            let error = AssetsPath::try_from(bad.to_string()).unwrap_err();
+            assert!(error.to_string().contains(why), "{bad}: {error}");
+        }
+        // A map key given twice is the reader's to refuse; unknown fields are refused.
         assert!(serde_json::from_str::<AssetsConfig>(
             r#"{"a": {"content_type": "x/y", "bdy": "x"}}"#
         )
         .is_err());
+    }
+
+    #[test]
+    fn findings_over_the_whole() {
+        let svg = r#"{"content_type": "image/svg+xml", "body": "<svg/>"}"#;
+        let css = r#"{"content_type": "text/css", "body": "p{}"}"#;
+        let cases: [(String, Option<&str>, Vec<&str>, &str); 6] = [
+            ("{}".into(), None, vec!["assets"], "is empty"),
+            (
+                r#"{"a.css": {"content_type": "text/css", "body": "x", "body_base64": "eA=="}}"#
+                    .into(),
+                None,
+                vec!["assets", "a.css"],
+                "both",
+            ),
+            (
+                r#"{"a.css": {"content_type": "text/css"}}"#.into(),
+                None,
+                vec!["assets", "a.css"],
+                "no content",
+            ),
+            (
+                format!(r#"{{"a.svg": {svg}}}"#),
+                Some("b.svg"),
+                vec!["logo"],
+                "is not one of response.assets",
+            ),
+            (
+                format!(r#"{{"a.css": {css}}}"#),
+                Some("a.css"),
+                vec!["logo"],
+                "must be an image",
+            ),
+            (
+                format!(r#"{{"a.svg": {svg}, "b.css": {css}}}"#),
+                Some("a.svg"),
+                vec![],
+                "",
+            ),
+        ];
+        for (json, logo, field, message) in cases {
+            let assets = read(&json);
+            let logo = logo.map(name);
+            let found = findings(Some(&assets), None, logo.as_ref());
+            match found.as_slice() {
+                [] => assert!(field.is_empty(), "{json}"),
+                [finding] => {
+                    assert_eq!(finding.field(), field, "{json}");
+                    assert!(finding.to_string().contains(message), "{json}: {finding}");
+                }
+                more => panic!("{json}: {more:?}"),
+            }
+        }
+        assert_eq!(
+            findings(None, Some(&path("/x")), Some(&name("a.svg"))),
+            [
+                AssetsFinding::NeedsAssets("assets_path"),
+                AssetsFinding::NeedsAssets("logo")
+            ]
+        );
     }
 
     #[test]
@@ -646,23 +726,28 @@ mod tests {
             r#"{{"a.txt": {{"content_type": "text/plain", "body": "{big}"}},
                 "b.txt": {{"content_type": "text/plain", "body": "{big}"}}}}"#
         );
-        let error = assets(&json, None, None).unwrap_err();
-        assert_eq!(error, AssetsError::TooLarge(2 * big.len()));
-        assert_eq!(error.field(), "assets");
+        let assets = read(&json);
+        assert_eq!(total_bytes(&assets), 2 * big.len());
+        assert_eq!(
+            findings(Some(&assets), None, None),
+            [AssetsFinding::TooLarge(2 * big.len())]
+        );
         let exact = "x".repeat(MAX_ASSETS_BYTES);
         let json = format!(r#"{{"a.txt": {{"content_type": "text/plain", "body": "{exact}"}}}}"#);
-        assert!(assets(&json, None, None).is_ok());
-        let many: Vec<(String, AssetConfig)> = (0..=MAX_ASSETS)
+        assert_eq!(findings(Some(&read(&json)), None, None), []);
+        let many: AssetsConfig = (0..=MAX_ASSETS)
             .map(|n| {
                 let asset = AssetConfig {
-                    content_type: "text/plain".into(),
+                    content_type: MediaType::try_from("text/plain".to_string()).unwrap(),
                     body: Some(String::new()),
                     body_base64: None,
                 };
-                (format!("{n}.txt"), asset)
+                (name(&format!("{n}.txt")), asset)
             })
             .collect();
-        let error = AssetsConfig(many).compile(None, None).unwrap_err();
-        assert_eq!(error, AssetsError::TooMany(MAX_ASSETS + 1));
+        assert_eq!(
+            findings(Some(&many), None, None),
+            [AssetsFinding::TooMany(MAX_ASSETS + 1)]
+        );
     }
 }

@@ -10,19 +10,21 @@ use serde::Deserialize;
 
 use crate::bytes::{is_token, is_token_char};
 use crate::host::Reply;
+use crate::schedule::calendar::Seconds;
 
-/// `cors` as operators write it.
-#[derive(Debug, Default, Deserialize)]
+/// Who may read, from a page on another origin, what the plugin answers.
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(not(target_arch = "wasm32"), derive(schemars::JsonSchema))]
 pub struct CorsConfig {
     /// Origins whose pages may read the plugin's answers, as browsers send them in `Origin`:
     /// `https://app.example.com` (scheme, host and port, no path), `https://*.example.com` (any
     /// subdomain of `example.com`, not `example.com` itself), or `*` (every origin). At least
-    /// one.
-    pub allow_origins: Vec<String>,
-    /// Seconds browsers may keep the answer to a preflight (`access-control-max-age`),
-    /// 0..=86400. Absent: not sent (browsers then keep it for 5 seconds).
-    pub max_age: Option<u64>,
+    /// one, each once.
+    pub allow_origins: Vec<Origin>,
+    /// Seconds (0 to 86400) browsers may keep the answer to a preflight
+    /// (`access-control-max-age`). Absent: not sent (browsers then keep it for 5 seconds).
+    pub max_age: Option<Seconds<0, MAX_MAX_AGE>>,
     /// Whether pages that send credentials (cookies: `fetch(url, {credentials: "include"})`)
     /// may read the answers (`access-control-allow-credentials: true`). Not with `*`, which
     /// browsers refuse for credentials. Default false.
@@ -35,6 +37,16 @@ pub const MAX_MAX_AGE: u64 = 86_400;
 
 /// The response headers a page's script may read besides the safelisted ones.
 pub const EXPOSE_HEADERS: &str = "retry-after, maintenance-notice";
+
+/// One entry of `cors.allow_origins`, lower case, without a default port.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
+pub struct Origin(Allowed);
 
 /// What is wrong with one `allow_origins` entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,63 +86,63 @@ impl OriginProblem {
     }
 }
 
-/// Why a `cors` configuration is refused; [`CorsError::field`] says where, inside `cors`.
+/// An origin refused, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CorsError {
-    NoOrigins,
-    Origin {
-        index: usize,
-        origin: String,
-        problem: OriginProblem,
-    },
-    RepeatedOrigin {
-        index: usize,
-        origin: String,
-    },
-    MaxAge(u64),
-    CredentialsWithAnyOrigin,
+pub struct OriginError {
+    pub origin: String,
+    pub problem: OriginProblem,
 }
 
-impl CorsError {
-    /// The offending field, relative to `cors`.
-    pub fn field(&self) -> String {
-        match self {
-            CorsError::NoOrigins => "allow_origins".to_string(),
-            CorsError::Origin { index, .. } | CorsError::RepeatedOrigin { index, .. } => {
-                format!("allow_origins[{index}]")
-            }
-            CorsError::MaxAge(_) => "max_age".to_string(),
-            CorsError::CredentialsWithAnyOrigin => "allow_credentials".to_string(),
-        }
-    }
-}
-
-impl std::fmt::Display for CorsError {
+impl std::fmt::Display for OriginError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CorsError::NoOrigins => {
-                f.write_str("is empty, which allows no origin; omit cors to send no CORS headers")
-            }
-            CorsError::Origin {
-                origin, problem, ..
-            } => write!(f, "{origin:?} {}", problem.text()),
-            CorsError::RepeatedOrigin { origin, .. } => write!(f, "{origin:?} is given twice"),
-            CorsError::MaxAge(seconds) => {
-                write!(f, "{seconds} is not between 0 and {MAX_MAX_AGE} seconds")
-            }
-            CorsError::CredentialsWithAnyOrigin => f.write_str(
-                "cannot be true with \"*\" in allow_origins: browsers refuse credentials with \
-                 any origin; list the origins",
-            ),
+        write!(f, "{:?} {}", self.origin, self.problem.text())
+    }
+}
+
+impl TryFrom<String> for Origin {
+    type Error = OriginError;
+
+    fn try_from(origin: String) -> Result<Origin, OriginError> {
+        match origin.as_str() {
+            "*" => Ok(Origin(Allowed::Any)),
+            text => parse_origin(text)
+                .map(Origin)
+                .map_err(|problem| OriginError { origin, problem }),
         }
     }
 }
 
-impl std::error::Error for CorsError {}
+/// What `cors` says as a whole that its values alone cannot (`config/conflicts.rs` reports
+/// these); [`CorsFinding::field`] says where, inside `cors`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsFinding {
+    NoOrigins,
+    /// The `index`-th origin read is one given before.
+    RepeatedOrigin(usize),
+    /// `allow_credentials` with `*` (the `index`-th origin read).
+    CredentialsWithAnyOrigin(usize),
+}
+
+impl std::fmt::Display for CorsFinding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CorsFinding::NoOrigins => {
+                "is empty, which allows no origin; omit cors to send no CORS headers"
+            }
+            CorsFinding::RepeatedOrigin(_) => "is given twice",
+            CorsFinding::CredentialsWithAnyOrigin(_) => {
+                "cannot be true with \"*\" in allow_origins: browsers refuse credentials with \
+                 any origin; list the origins"
+            }
+        })
+    }
+}
 
 /// One allowed origin, lower case, without a default port.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Allowed {
+    /// `*`.
+    Any,
     /// `https://app.example.com`.
     Exact(String),
     /// `https://*.example.com:8443`: `scheme` is `https://`, `suffix` `.example.com:8443`.
@@ -148,44 +160,43 @@ pub struct Cors {
 }
 
 impl CorsConfig {
-    pub fn compile(self) -> Result<Cors, CorsError> {
+    /// What the configuration says wrong as a whole, in reading order.
+    pub fn findings(&self) -> Vec<CorsFinding> {
+        let mut found = Vec::new();
         if self.allow_origins.is_empty() {
-            return Err(CorsError::NoOrigins);
+            found.push(CorsFinding::NoOrigins);
         }
-        let mut cors = Cors {
-            any: false,
-            allowed: Vec::with_capacity(self.allow_origins.len()),
-            max_age: None,
-            credentials: self.allow_credentials,
-        };
-        for (index, origin) in self.allow_origins.into_iter().enumerate() {
-            if origin == "*" {
-                if cors.any {
-                    return Err(CorsError::RepeatedOrigin { index, origin });
-                }
-                cors.any = true;
-                continue;
+        for (index, origin) in self.allow_origins.iter().enumerate() {
+            if self.allow_origins[..index].contains(origin) {
+                found.push(CorsFinding::RepeatedOrigin(index));
             }
-            let allowed = parse_origin(&origin).map_err(|problem| CorsError::Origin {
-                index,
-                origin: origin.clone(),
-                problem,
-            })?;
-            if cors.allowed.contains(&allowed) {
-                return Err(CorsError::RepeatedOrigin { index, origin });
-            }
-            cors.allowed.push(allowed);
         }
-        if cors.any && cors.credentials {
-            return Err(CorsError::CredentialsWithAnyOrigin);
+        let any = self.allow_origins.iter().position(|o| o.0 == Allowed::Any);
+        if let (true, Some(index)) = (self.allow_credentials, any) {
+            found.push(CorsFinding::CredentialsWithAnyOrigin(index));
         }
-        cors.max_age = match self.max_age {
-            None => None,
-            Some(seconds @ 0..=MAX_MAX_AGE) => Some(seconds.to_string()),
-            Some(other) => return Err(CorsError::MaxAge(other)),
-        };
-        Ok(cors)
+        found
     }
+
+    /// The configuration the plugin consults (checked: see [`CorsConfig::findings`]).
+    pub fn compile(self) -> Cors {
+        let any = self.allow_origins.iter().any(|o| o.0 == Allowed::Any);
+        let allowed = (self.allow_origins.into_iter())
+            .map(|origin| origin.0)
+            .filter(|allowed| *allowed != Allowed::Any)
+            .collect();
+        Cors {
+            any,
+            allowed,
+            max_age: self.max_age.map(|seconds| seconds.0.to_string()),
+            credentials: self.allow_credentials,
+        }
+    }
+}
+
+/// The configured origins' and preflight answers' bytes, for the memory budget.
+pub fn memory_bytes(config: &CorsConfig) -> usize {
+    config.allow_origins.len() * 64
 }
 
 /// A host name (letters, digits, `-`, dot-separated labels), an IPv4 address, or a bracketed
@@ -350,6 +361,7 @@ impl Cors {
         };
         let origin = origin.to_ascii_lowercase();
         self.allowed.iter().any(|allowed| match allowed {
+            Allowed::Any => true,
             Allowed::Exact(exact) => *exact == origin,
             Allowed::Subdomains { scheme, suffix } => origin
                 .strip_prefix(scheme.as_str())
@@ -418,13 +430,23 @@ mod tests {
     use super::*;
     use crate::reply::notice;
 
-    fn cors(origins: &[&str]) -> Result<Cors, CorsError> {
-        CorsConfig {
-            allow_origins: origins.iter().map(|o| o.to_string()).collect(),
-            max_age: Some(600),
-            allow_credentials: false,
-        }
-        .compile()
+    fn config(origins: &[&str], credentials: bool) -> Result<CorsConfig, String> {
+        let origins: Vec<Origin> = origins
+            .iter()
+            .map(|origin| Origin::try_from(origin.to_string()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?;
+        Ok(CorsConfig {
+            allow_origins: origins,
+            max_age: Some(Seconds(600)),
+            allow_credentials: credentials,
+        })
+    }
+
+    fn cors(origins: &[&str]) -> Cors {
+        let config = config(origins, false).unwrap();
+        assert_eq!(config.findings(), []);
+        config.compile()
     }
 
     #[test]
@@ -433,8 +455,7 @@ mod tests {
             "https://app.example.com",
             "https://*.example.org",
             "http://localhost:3000",
-        ])
-        .unwrap();
+        ]);
         for allowed in [
             "https://app.example.com",
             "HTTPS://App.Example.COM",
@@ -468,7 +489,7 @@ mod tests {
 
     #[test]
     fn default_ports_are_the_same_origin() {
-        let cors = cors(&["https://app.example.com:443", "http://*.example.net:80"]).unwrap();
+        let cors = cors(&["https://app.example.com:443", "http://*.example.net:80"]);
         assert!(cors.allows(b"https://app.example.com"));
         assert!(cors.allows(b"http://a.example.net"));
         assert!(!cors.allows(b"https://app.example.com:443"));
@@ -483,7 +504,7 @@ mod tests {
 
     #[test]
     fn any_origin() {
-        let cors = cors(&["*"]).unwrap();
+        let cors = cors(&["*"]);
         assert!(cors.allows(b"https://anything.example") && cors.allows(b"null"));
         let headers = cors.headers(Some(b"https://a.example")).unwrap();
         let mut list = Vec::new();
@@ -505,13 +526,9 @@ mod tests {
 
     #[test]
     fn answers_echo_the_allowed_origin() {
-        let cors = CorsConfig {
-            allow_origins: vec!["https://app.example.com".into()],
-            max_age: None,
-            allow_credentials: true,
-        }
-        .compile()
-        .unwrap();
+        let cors = config(&["https://app.example.com"], true)
+            .unwrap()
+            .compile();
         let mut list = Vec::new();
         let headers = cors.headers(Some(b"https://app.example.com")).unwrap();
         headers.add_to(&mut list);
@@ -545,7 +562,7 @@ mod tests {
 
     #[test]
     fn preflights_from_allowed_origins_are_answered() {
-        let cors = cors(&["https://app.example.com"]).unwrap();
+        let cors = cors(&["https://app.example.com"]);
         let request = preflight_request(
             "https://app.example.com",
             "PUT",
@@ -577,7 +594,7 @@ mod tests {
 
     #[test]
     fn other_requests_are_not_preflights() {
-        let cors = cors(&["https://app.example.com"]).unwrap();
+        let cors = cors(&["https://app.example.com"]);
         let mut request = preflight_request("https://app.example.com", "PUT", None);
         request.method = b"GET";
         assert_eq!(cors.preflight(&request), None);
@@ -608,12 +625,10 @@ mod tests {
     }
 
     #[test]
-    fn bad_configurations_name_the_entry() {
-        let problem = |origin: &str| match cors(&["https://ok.example.com", origin]) {
-            Err(CorsError::Origin {
-                index: 1, problem, ..
-            }) => problem,
-            other => panic!("{origin}: {other:?}"),
+    fn bad_origins_say_what_is_wrong() {
+        let problem = |origin: &str| match Origin::try_from(origin.to_string()) {
+            Err(OriginError { problem, .. }) => problem,
+            Ok(_) => panic!("{origin} accepted"),
         };
         assert_eq!(problem("https://app.example.com/"), OriginProblem::Path);
         assert_eq!(problem("https://app.example.com/api"), OriginProblem::Path);
@@ -638,37 +653,43 @@ mod tests {
         assert_eq!(problem("https://*example.com"), OriginProblem::Wildcard);
         assert_eq!(problem("https://*.*.example.com"), OriginProblem::Wildcard);
         assert_eq!(problem(""), OriginProblem::Empty);
-        let error = cors(&["https://app.example.com/"]).unwrap_err();
-        assert_eq!(error.field(), "allow_origins[0]");
+        let error = Origin::try_from("https://app.example.com/".to_string()).unwrap_err();
         assert!(
             error
                 .to_string()
                 .starts_with("\"https://app.example.com/\" has a path"),
             "{error}"
         );
-        assert_eq!(cors(&[]).unwrap_err(), CorsError::NoOrigins);
-        assert_eq!(cors(&[]).unwrap_err().field(), "allow_origins");
-        let repeated = cors(&["https://a.example.com", "https://A.example.com:443"]).unwrap_err();
-        assert_eq!(repeated.field(), "allow_origins[1]");
-        assert!(cors(&["*", "*"]).is_err());
-        let max_age = CorsConfig {
-            allow_origins: vec!["*".into()],
-            max_age: Some(MAX_MAX_AGE + 1),
-            allow_credentials: false,
-        };
-        assert_eq!(max_age.compile().unwrap_err().field(), "max_age");
-        let credentials = CorsConfig {
-            allow_origins: vec!["https://a.example.com".into(), "*".into()],
-            max_age: None,
-            allow_credentials: true,
-        };
-        assert_eq!(
-            credentials.compile().unwrap_err(),
-            CorsError::CredentialsWithAnyOrigin
-        );
         // IPv6 and IPv4 hosts.
-        let ip = cors(&["http://[::1]:8080", "http://127.0.0.1:5173"]).unwrap();
+        let ip = cors(&["http://[::1]:8080", "http://127.0.0.1:5173"]);
         assert!(ip.allows(b"http://[::1]:8080") && ip.allows(b"http://127.0.0.1:5173"));
+    }
+
+    #[test]
+    fn findings_over_the_whole_list() {
+        assert_eq!(
+            config(&[], false).unwrap().findings(),
+            [CorsFinding::NoOrigins]
+        );
+        let repeated = config(
+            &["https://a.example.com", "https://A.example.com:443"],
+            false,
+        );
+        assert_eq!(
+            repeated.unwrap().findings(),
+            [CorsFinding::RepeatedOrigin(1)]
+        );
+        assert_eq!(
+            config(&["*", "*"], false).unwrap().findings(),
+            [CorsFinding::RepeatedOrigin(1)]
+        );
+        assert_eq!(
+            config(&["https://a.example.com", "*"], true)
+                .unwrap()
+                .findings(),
+            [CorsFinding::CredentialsWithAnyOrigin(1)]
+        );
+        assert!(CorsFinding::NoOrigins.to_string().contains("omit cors"));
     }
 
     #[test]
@@ -677,9 +698,22 @@ mod tests {
             r#"{"allow_origins": ["https://app.example.com", "https://*.example.com"], "max_age": 600}"#,
         )
         .unwrap();
-        let cors = config.compile().unwrap();
+        let cors = config.compile();
         assert!(cors.allows(b"https://x.example.com"));
         assert!(serde_json::from_str::<CorsConfig>(r#"{"allow_origin": []}"#).is_err());
         assert!(serde_json::from_str::<CorsConfig>(r#"{"max_age": 1}"#).is_err());
+        let max_age =
+            serde_json::from_str::<CorsConfig>(r#"{"allow_origins": ["*"], "max_age": 86401}"#)
+                .unwrap_err();
+        assert!(
+            max_age
+                .to_string()
+                .contains("86401 is not between 0 and 86400 seconds"),
+            "{max_age}"
+        );
+        let path =
+            serde_json::from_str::<CorsConfig>(r#"{"allow_origins": ["https://a.example/"]}"#)
+                .unwrap_err();
+        assert!(path.to_string().contains("has a path"), "{path}");
     }
 }
