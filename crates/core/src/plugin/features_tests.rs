@@ -352,3 +352,27 @@ fn a_long_outage_is_warned_about_once_per_proxy() {
         "{line}"
     );
 }
+
+#[test]
+fn the_applied_configuration_line_names_the_features() {
+    let (_, host) = configured(
+        r#"{"enabled": true, "cors": {"allow_origins": ["*"]},
+            "bypass": {"acme": false, "jwt": [{"payload": "p", "claim": "role", "any_of": ["a"]}]},
+            "response": {"assets": {"a.svg": {"content_type": "image/svg+xml", "body": "<svg/>"}},
+                         "assets_path": "/static"}}"#,
+    );
+    let applied = host
+        .logged(log::Level::Info)
+        .into_iter()
+        .find(|line| line.contains("configuration applied"))
+        .unwrap_or_default()
+        .to_string();
+    for part in [
+        "; bypass jwt rules: 1",
+        "; ACME challenges not bypassed",
+        "; cors",
+        "; assets: 1 at /static",
+    ] {
+        assert!(applied.contains(part), "{part}: {applied}");
+    }
+}
