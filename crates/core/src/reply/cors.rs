@@ -113,7 +113,7 @@ impl TryFrom<String> for Origin {
 }
 
 /// What `cors` says as a whole that its values alone cannot (`config/conflicts.rs` reports
-/// these); [`CorsFinding::field`] says where, inside `cors`.
+/// these, each at its field).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CorsFinding {
     NoOrigins,
