@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from hashlib import sha256
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,52 @@ ON_ONE_RULE = {**ON, "routes": [{"hosts": ["app-0.example.org"]}]}
 STATUS_PATH = {"status_path": "/.well-known/maintenance"}
 TRANSLATED = {**ON, "translations": {"fr": {"title": "Maintenance en cours", "reason": "Mise à jour."}}}
 BYPASS_HEADER = {**BASE, "bypass": {**BASE["bypass"], "header": "x-maintenance-bypass-kind"}}
+TOKEN_HEADER = "x-maintenance-bypass"
+TOKEN = "operators-token-2026"
+TOKEN_BYPASS = {
+    **ON,
+    "bypass": {**BASE["bypass"], "tokens": [{"header": TOKEN_HEADER, "sha256": sha256(TOKEN.encode()).hexdigest()}]},
+}
+
+
+def same_host_routes(last_prefix: str, count: int = RULES) -> dict:
+    """Maintenance on for `count` path prefixes on the benchmark request's own host, the most
+    common shape of a large configuration; the last one is `last_prefix`."""
+    prefixes = [f"/department-{i}" for i in range(count - 1)] + [last_prefix]
+    return {**ON, "routes": [{"hosts": [HOST], "path_prefix": prefix} for prefix in prefixes]}
+
+
+# What a browser sends for a page (Chrome 124 on Linux, after a few visits): 17 headers,
+# 1.46 KB with the request line, a 627-byte cookie.
+COOKIE = "; ".join([
+    "session=" + "s3ss10n" * 9,
+    "_ga=GA1.1.1234567890.1714000000",
+    "_ga_ABCDEF1234=GS1.1.1714000000.12.1.1714003600.0.0.0",
+    "_gid=GA1.2.987654321.1714000000",
+    "consent=" + "necessary:1,analytics:1,marketing:0," * 2,
+    "cart=" + "item-42x2|item-7x1|" * 6,
+    "csrftoken=" + "c5rf" * 16,
+    "recently_viewed=" + "1001,1002,1003,1004,1005," * 4,
+    "theme=dark; lang=en-US; currency=EUR",
+])  # fmt: skip
+BROWSER = (
+    ("connection", "keep-alive"),
+    ("cache-control", "max-age=0"),
+    ("sec-ch-ua", '"Chromium";v="124", "Google Chrome";v="124", "Not-A.Brand";v="99"'),
+    ("sec-ch-ua-mobile", "?0"),
+    ("sec-ch-ua-platform", '"Linux"'),
+    ("upgrade-insecure-requests", "1"),
+    ("user-agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"),
+    ("accept", "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"),
+    ("sec-fetch-site", "same-origin"),
+    ("sec-fetch-mode", "navigate"),
+    ("sec-fetch-user", "?1"),
+    ("sec-fetch-dest", "document"),
+    ("referer", "https://shop.example.com/catalog/shoes?page=2&sort=price&utm_source=newsletter&utm_medium=email"),
+    ("accept-encoding", "gzip, deflate, br, zstd"),
+    ("accept-language", "en-US,en;q=0.9"),
+    ("cookie", COOKIE),
+)  # fmt: skip
 
 
 def rfc3339(unix: float) -> str:
@@ -122,7 +169,7 @@ class Case:
     status: int
     ref: str = ""
     path: str = PATH
-    headers: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = (("accept", ACCEPT),)
     body_has: bytes | None = None
     hcm: dict | None = None
     plugin: str = WASM
@@ -142,7 +189,7 @@ CASES: list[Case] = [
     Case("status-off", "status_path set, maintenance off (the header map read for the path)", {**OFF, **STATUS_PATH}, 200, ref="off"),
     Case("status-on-1", "status_path set, plugin on, 1 route, request out of scope", {**ON_ONE_RULE, **STATUS_PATH}, 200, ref="on-1"),
     Case("notice", "notice_before: in the lead time, in scope, maintenance-notice added", notice_lead_time(), 200, ref="off"),
-    Case("translations", "maintenance page in French (translations, accept-language: fr-CA)", TRANSLATED, 503, ref="page", headers=(("accept-language", "fr-CA,fr;q=0.9,en;q=0.5"),), body_has=b"Maintenance en cours"),
+    Case("translations", "maintenance page in French (translations, accept-language: fr-CA)", TRANSLATED, 503, ref="page", headers=(("accept", ACCEPT), ("accept-language", "fr-CA,fr;q=0.9,en;q=0.5")), body_has=b"Maintenance en cours"),
     Case("decision-off", "dry run, maintenance off: only the access-log decision (off)", {**OFF, "dry_run": True}, 200, ref="off"),
     Case("page-logged", "maintenance page, Envoy's access log printing the decision", ON, 503, ref="page", hcm=ACCESS_LOG),
     Case("bypass-header", "bypassed request (/admin) marked with bypass.header, maintenance on", {**BYPASS_HEADER, "enabled": True}, 200, ref="bypassed", path="/admin/users"),
@@ -155,6 +202,15 @@ CASES: list[Case] = [
     Case("noop-module", "pass-through, no-op dynamic module (Envoy's own cost of a module filter)", NOOP_MODULE, 200, ref="none"),
     Case("native-off", "pass-through, native module, maintenance off", OFF, 200, ref="noop-module", plugin=MODULE),
     Case("native-on-10k", f"pass-through, native module on, {RULES:,} routes + {RULES:,} bypass paths, out of scope", many_rules(), 200, ref="noop-module", plugin=MODULE),
+    # Production shapes (issue 21): many paths on one host, a real browser's request, a token.
+    Case("host-10k-none", f"{RULES:,} path prefixes on the request's host, none matches", same_host_routes("/department-last"), 200, ref="off"),
+    Case("host-10k-last", f"{RULES:,} path prefixes on the request's host, the last matches: page", same_host_routes("/catalog"), 503, ref="page"),
+    Case("noop-browser", "browser-like request (17 headers, 1.46 KB): no-op wasm filter", NOOP, 200, ref="noop", headers=BROWSER),
+    Case("off-browser", "browser-like request: plugin, maintenance off", OFF, 200, ref="noop-browser", headers=BROWSER),
+    Case("page-browser", "browser-like request: maintenance page", ON, 503, ref="noop-reply-browser", headers=BROWSER),
+    Case("noop-reply-browser", "browser-like request: fixed reply from the no-op wasm filter", NOOP_REPLY, 503, ref="noop-browser", headers=BROWSER),
+    Case("token", "bypassed by a token header (sha256 checked), maintenance on", TOKEN_BYPASS, 200, ref="off", headers=(("accept", ACCEPT), (TOKEN_HEADER, TOKEN))),
+    Case("status", "the status endpoint (status_path), maintenance on", {**ON, **STATUS_PATH}, 200, ref="noop-reply", path=STATUS_PATH["status_path"], body_has=b'"active":true'),
 ]  # fmt: skip
 
 # (scenario, reference, limit): the CI guard (`--ci`) fails when scenario/reference > limit.
@@ -188,8 +244,7 @@ def callgrind_control(pid: int, *args: str) -> None:
 
 
 def request_bytes(case: Case) -> bytes:
-    lines = [f"GET {case.path} HTTP/1.1", f"host: {HOST}", f"accept: {ACCEPT}"]
-    lines += [f"{k}: {v}" for k, v in case.headers]
+    lines = [f"GET {case.path} HTTP/1.1", f"host: {HOST}"] + [f"{k}: {v}" for k, v in case.headers]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
@@ -345,7 +400,7 @@ def expected_body(case: Case, page: bytes) -> bytes | None:
         return None
     if case.status == 200:
         return UPSTREAM_BODY.encode()
-    return page if case.config in (ON, NOOP_REPLY, DIRECT, LUA) else None
+    return page  # every 503 here is the plugin's page, or a copy of it byte for byte
 
 
 @dataclass(frozen=True)
