@@ -23,7 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.instructions import many_rules, same_host_routes
+from bench.instructions import many_rules, prefix_routes
 from envoylib.paths import DEFAULT_MODULE, DEFAULT_WASM, REPO
 from envoylib.plugin import MODULE, WASM, Plugin
 from envoylib.process import PluginEnvoy
@@ -32,7 +32,7 @@ MiB = 1024 * 1024
 LINE = re.compile(r"linear memory after configuration: (\d+) bytes")
 CONFIGURATIONS = {
     "10,000 routes + 10,000 bypass paths": many_rules(),
-    "10,000 path prefixes on one host": same_host_routes("/catalog"),
+    "10,000 path prefixes on one host": prefix_routes("/catalog"),
 }
 
 
