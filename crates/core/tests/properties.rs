@@ -1,6 +1,7 @@
 //! Property tests over the config parser, the path normalizer and the decision: they never
-//! panic, normalization is idempotent, and no path that some upstream would read outside a
-//! bypass prefix is ever bypassed.
+//! panic, normalization is idempotent, no path that some upstream would read outside a bypass
+//! prefix is ever bypassed, and the route and bypass-path indexes answer as reading every route
+//! and bypass path one by one would.
 //!
 //! "Some upstream" is modelled by the readers below: each turns the raw `:path` into the path a
 //! kind of server would route on (literal, RFC 3986, full decoding, servlet path parameters,
