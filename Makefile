@@ -287,7 +287,7 @@ bench-instructions: build module build-noop venv
 	ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" $(VENV)/bin/python -m bench.instructions \
 		--wasm "$(WASM)" --module "$(MODULE_SO)" --noop-wasm "$(NOOP_WASM)" --noop-module "$(NOOP_MODULE)" $(INSTR_ARGS)
 
-## bench-ci: the CI guard on the instruction ratios (the guarded scenarios, fewer requests: about 4 min,
+## bench-ci: the CI guard on the instruction ratios (the guarded scenarios, fewer requests: 2 to 3 min,
 ##           bounded to 10; fails when a ratio is exceeded)
 bench-ci: build module build-noop venv
 	@$(call debian,valgrind,valgrind)
