@@ -269,7 +269,7 @@ image-test: build venv
 ##        instructions per request (callgrind) and each VM's memory (~5 min)
 bench: bench-throughput bench-instructions bench-memory
 
-## bench-memory: each plugin VM's linear memory with the 10,000-route configuration, --concurrency 1 and 4;
+## bench-memory: each plugin VM's linear memory with the 10,000-route configurations, --concurrency 1 and 4;
 ##               Envoy's RSS with the native module, the wasm and without a filter
 bench-memory: build module build-noop venv
 	ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" $(VENV)/bin/python -m bench.memory --wasm "$(WASM)" --module "$(MODULE_SO)" \
@@ -287,10 +287,11 @@ bench-instructions: build module build-noop venv
 	ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" $(VENV)/bin/python -m bench.instructions \
 		--wasm "$(WASM)" --module "$(MODULE_SO)" --noop-wasm "$(NOOP_WASM)" --noop-module "$(NOOP_MODULE)" $(INSTR_ARGS)
 
-## bench-ci: the CI guard on the instruction ratios (fewer requests, bounded to 15 min; fails when a ratio is exceeded)
+## bench-ci: the CI guard on the instruction ratios (the guarded scenarios, fewer requests: 2 to 3 min,
+##           bounded to 10; fails when a ratio is exceeded)
 bench-ci: build module build-noop venv
 	@$(call debian,valgrind,valgrind)
-	ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" timeout 900 $(VENV)/bin/python -m bench.instructions --ci \
+	ENVOY_BIN="$(abspath $(VENV)/bin/envoy)" timeout 600 $(VENV)/bin/python -m bench.instructions --ci \
 		--requests 50 --warmup 100 --wasm "$(WASM)" --module "$(MODULE_SO)" --noop-wasm "$(NOOP_WASM)" \
 		--noop-module "$(NOOP_MODULE)" $(INSTR_ARGS)
 

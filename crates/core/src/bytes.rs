@@ -1,8 +1,6 @@
 //! Small byte-level helpers shared by the parsers: hex digits, percent-decoding, HTTP token
 //! characters, FNV-1a. One copy each.
 
-use std::hash::Hasher;
-
 /// The value of one hex digit.
 pub(crate) fn hex_value(byte: u8) -> Option<u8> {
     match byte {
@@ -80,75 +78,91 @@ pub(crate) fn is_token(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(is_token_char)
 }
 
-/// FNV-1a (64-bit): the route and bypass indexes are looked up several times per request with
-/// short keys, where std's SipHash costs more than the lookup. Flooding is not a concern: only
-/// the configuration chooses the stored keys; a request only chooses what it looks up.
+/// FNV-1a (64-bit), fed as bytes arrive: the route and bypass indexes are looked up several
+/// times per request with short keys, where std's SipHash costs more than the lookup, and a walk
+/// over a path hashes each of its prefixes by carrying on from the one before. Flooding is not a
+/// concern: only the configuration chooses the stored keys; a request only chooses what it looks
+/// up.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Fnv(u64);
 
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
+impl Fnv {
+    pub(crate) const START: Fnv = Fnv(0xcbf2_9ce4_8422_2325);
+
+    #[inline]
+    pub(crate) fn byte(self, byte: u8) -> Fnv {
+        Fnv((self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3))
+    }
+
+    #[inline]
+    pub(crate) fn bytes(mut self, bytes: &[u8]) -> Fnv {
+        for &byte in bytes {
+            self = self.byte(byte);
+        }
+        self
+    }
+
+    /// The 32 bits a [`HashIndex`] keeps (both halves folded in).
+    #[inline]
+    pub(crate) fn key(self) -> u32 {
+        let key = (self.0 ^ (self.0 >> 32)) as u32;
+        #[cfg(test)]
+        let key = key & KEY_BITS.with(std::cell::Cell::get);
+        key
     }
 }
 
-impl Hasher for Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
+#[cfg(test)]
+thread_local! {
+    /// The bits of a key that tests keep: fewer make every index collide, to show that a
+    /// collision costs checks, never a wrong answer.
+    pub(crate) static KEY_BITS: std::cell::Cell<u32> = const { std::cell::Cell::new(u32::MAX) };
 }
 
 /// The FNV-1a hash of `bytes`.
 pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut hasher = Fnv::default();
-    hasher.write(bytes);
-    hasher.finish()
+    Fnv::START.bytes(bytes).0
 }
 
-/// Numbers (of routes, of bypass paths) by the FNV-1a hash of their keys, sorted: 16 bytes
-/// per entry, where a hash map of key strings took several allocations per key (VM memory
-/// never shrinks, and every worker has its own VM). A hash only names candidates: callers
+/// Numbers (of routes, of bypass paths) by a 32-bit hash of their keys ([`Fnv::key`]), sorted:
+/// 8 bytes per entry, where a hash map of key strings took several allocations per key (VM
+/// memory never shrinks, and every worker has its own VM). A hash only names candidates: callers
 /// check each candidate in full, so a collision costs one more check, never a wrong answer.
 #[derive(Debug, Default)]
-pub(crate) struct HashIndex(Vec<(u64, u32)>);
+pub(crate) struct HashIndex(Box<[Entry]>);
+
+/// A (key, number) pair of a [`HashIndex`].
+pub(crate) type Entry = (u32, u32);
 
 impl HashIndex {
-    /// From (hash, number) pairs; a number listed twice under one hash is kept once.
-    pub(crate) fn new(mut entries: Vec<(u64, u32)>) -> HashIndex {
+    /// From (key, number) pairs; a number listed twice under one key is kept once.
+    pub(crate) fn new(mut entries: Vec<Entry>) -> HashIndex {
         entries.sort_unstable();
         entries.dedup();
-        entries.shrink_to_fit();
-        HashIndex(entries)
+        HashIndex(entries.into_boxed_slice())
     }
 
-    /// The numbers listed under `key` (and under any key with the same hash).
-    pub(crate) fn get(&self, key: &[u8]) -> impl Iterator<Item = usize> + '_ {
-        // No hashing when nothing is indexed.
-        let hash = match self.0.is_empty() {
-            true => 0,
-            false => fnv1a(key),
-        };
-        let start = self.0.partition_point(|&(h, _)| h < hash);
-        self.0[start..]
-            .iter()
-            .take_while(move |&&(h, _)| h == hash)
-            .map(|&(_, number)| number as usize)
+    /// The numbers listed under `key`.
+    pub(crate) fn get(&self, key: u32) -> impl Iterator<Item = usize> + '_ {
+        listed(&self.0, key)
     }
 
-    /// Whether nothing is indexed (callers skip computing keys then).
-    pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Every (hash, number), sorted.
-    pub(crate) fn entries(&self) -> &[(u64, u32)] {
+    /// Every (key, number), sorted.
+    pub(crate) fn entries(&self) -> &[Entry] {
         &self.0
     }
+}
+
+/// The numbers listed under `key` in entries sorted by key (as a [`HashIndex`] keeps them).
+#[inline]
+pub(crate) fn listed(entries: &[Entry], key: u32) -> impl Iterator<Item = usize> + '_ {
+    let start = entries.partition_point(|&(k, _)| k < key);
+    entries
+        .get(start..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(move |&&(k, _)| k == key)
+        .map(|&(_, number)| number as usize)
 }
 
 /// `index` as the u32 a [`HashIndex`] stores (a configuration cannot list more).
@@ -165,6 +179,20 @@ mod tests {
         assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
         assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
+        // Carrying on from a prefix is hashing the whole.
+        assert_eq!(
+            Fnv::START.bytes(b"foo").bytes(b"bar").key(),
+            Fnv::START.bytes(b"foobar").key()
+        );
+    }
+
+    #[test]
+    fn index_lists_numbers_by_key() {
+        let index = HashIndex::new(vec![(7, 2), (3, 1), (7, 0), (7, 2)]);
+        assert_eq!(index.get(7).collect::<Vec<_>>(), [0, 2]);
+        assert_eq!(index.get(3).collect::<Vec<_>>(), [1]);
+        assert_eq!(index.get(4).count() + index.get(u32::MAX).count(), 0);
+        assert_eq!(HashIndex::default().get(0).count(), 0);
     }
 
     #[test]

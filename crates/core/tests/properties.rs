@@ -1,6 +1,7 @@
 //! Property tests over the config parser, the path normalizer and the decision: they never
-//! panic, normalization is idempotent, and no path that some upstream would read outside a
-//! bypass prefix is ever bypassed.
+//! panic, normalization is idempotent, no path that some upstream would read outside a bypass
+//! prefix is ever bypassed, and the route and bypass-path indexes answer as reading every route
+//! and bypass path one by one would.
 //!
 //! "Some upstream" is modelled by the readers below: each turns the raw `:path` into the path a
 //! kind of server would route on (literal, RFC 3986, full decoding, servlet path parameters,
@@ -18,7 +19,7 @@ use maintenance_core::config::parse;
 use maintenance_core::decision::{decide, Decision, RequestFacts, Via};
 use maintenance_core::plan::Plan;
 use maintenance_core::request::hostname::{normalize_host, NormalizedHost};
-use maintenance_core::request::path::{normalize, NormalizedPath};
+use maintenance_core::request::path::{literal_path, normalize, NormalizedPath};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -410,6 +411,158 @@ fn facts(path: &[u8]) -> RequestFacts<'_> {
     }
 }
 
+// ---------------------------------------------------------------------------
+// routes and bypass paths, read one by one
+// ---------------------------------------------------------------------------
+
+/// Routes as a configuration writes them, from small sets of hosts, paths and methods so that
+/// requests below meet them, and bypass paths from the same paths.
+fn routes_config() -> impl Strategy<Value = Value> {
+    let host = prop::sample::select(vec![
+        "*",
+        "a.example",
+        "A.Example",
+        "*.example",
+        "*.a.example",
+        "example",
+        "b.a.example",
+        "[0:0::1]",
+        "127.0.0.1",
+        "*.other",
+    ]);
+    let path = prop::sample::select(vec![
+        "/",
+        "/a",
+        "/a/b",
+        "/ab",
+        "/b",
+        "/a/b/c",
+        "/x/y",
+        "/caf%C3%A9",
+    ]);
+    let method = prop::sample::select(vec!["GET", "POST", "DELETE"]);
+    let route = (
+        prop::option::of(prop::collection::vec(host, 1..3)),
+        prop::option::of((any::<bool>(), path.clone())),
+        prop::option::of(prop::collection::vec(method, 1..3)),
+    )
+        .prop_map(|(hosts, path, methods)| {
+            let mut route = Map::new();
+            if let Some(hosts) = hosts {
+                route.insert("hosts".into(), json!(hosts));
+            }
+            if let Some((prefix, path)) = path {
+                route.insert(
+                    if prefix { "path_prefix" } else { "path" }.into(),
+                    json!(path),
+                );
+            }
+            if let Some(methods) = methods {
+                route.insert("methods".into(), json!(methods));
+            }
+            Value::Object(route)
+        });
+    let routes = prop_oneof![
+        3 => prop::collection::vec(route.clone(), 1..10),
+        1 => prop::collection::vec(route, 10..50),
+    ];
+    (routes, prop::collection::vec(path, 0..4)).prop_map(
+        |(routes, bypass)| json!({"enabled": true, "routes": routes, "bypass": {"paths": bypass}}),
+    )
+}
+
+fn route_request() -> impl Strategy<Value = (Option<&'static str>, &'static str, &'static str)> {
+    let host = prop::sample::select(vec![
+        "a.example",
+        "A.Example:8080",
+        "x.a.example",
+        "b.a.example",
+        "c.b.a.example",
+        "example",
+        "y.other",
+        "other",
+        "[::1]",
+        "[0::1]:80",
+        "127.0.0.1",
+        "127.1",
+        "bad host",
+        ".a.example",
+        "",
+    ]);
+    let path = prop::sample::select(vec![
+        "/",
+        "/a",
+        "/a/",
+        "/a/b",
+        "/a/b/",
+        "/a/b/c/d",
+        "/ab",
+        "/abc",
+        "/b/c",
+        "/x/y/z",
+        "/caf%C3%A9/x",
+        "/caf%c3%a9",
+        "/%61/b",
+        "/a/../b",
+        "//a",
+        "/a;x",
+        "/x/y?z",
+        "*",
+    ]);
+    let method = prop::sample::select(vec!["GET", "get", "POST", "PATCH", "DELETE"]);
+    (prop::option::of(host), path, method)
+}
+
+/// Whether the configured route covers the request, as the configuration reference reads it:
+/// every condition given must hold; an ambiguous host or path holds for every host or path
+/// condition.
+fn route_covers(route: &Value, host: &NormalizedHost, path: &NormalizedPath, method: &str) -> bool {
+    let host_ok = match (route.get("hosts").and_then(Value::as_array), host) {
+        (None, _) | (Some(_), NormalizedHost::Ambiguous) => true,
+        (Some(patterns), NormalizedHost::Clean(host)) => patterns.iter().any(|pattern| {
+            let pattern = pattern
+                .as_str()
+                .unwrap()
+                .to_ascii_lowercase()
+                .replace("[0:0::1]", "[::1]");
+            match pattern.strip_prefix('*') {
+                Some("") => true,
+                Some(suffix) => host.len() > suffix.len() && host.ends_with(suffix),
+                None => **host == *pattern,
+            }
+        }),
+    };
+    let clean = match path {
+        NormalizedPath::Clean(path) => Some(decoded(path)),
+        NormalizedPath::Ambiguous(_) => None,
+    };
+    let path_ok = match (&clean, route.get("path_prefix"), route.get("path")) {
+        (None, _, _) | (_, None, None) => true,
+        (Some(path), Some(prefix), _) => under(path, &decoded(prefix.as_str().unwrap())),
+        (Some(path), _, Some(exact)) => *path == decoded(exact.as_str().unwrap()),
+    };
+    let method_ok = match route.get("methods").and_then(Value::as_array) {
+        None => true,
+        Some(methods) => methods
+            .iter()
+            .any(|m| m.as_str().unwrap().eq_ignore_ascii_case(method)),
+    };
+    host_ok && path_ok && method_ok
+}
+
+/// Segment-aware: `/a` covers `/a` and `/a/...`, `/` covers everything.
+fn under(path: &str, prefix: &str) -> bool {
+    prefix == "/"
+        || path
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// A path with every `%XX` decoded (the paths above encode only UTF-8).
+fn decoded(path: &str) -> String {
+    String::from_utf8(decode_all(path.as_bytes()).unwrap()).unwrap()
+}
+
 /// Arbitrary JSON built from the configuration's own field names, so generated documents get
 /// past the unknown-field check and exercise validation.
 fn config_value() -> impl Strategy<Value = Value> {
@@ -548,6 +701,52 @@ proptest! {
                     String::from_utf8_lossy(&read)
                 );
             }
+        }
+    }
+
+    /// Scope and bypass paths decide as reading every route and every bypass path one by one
+    /// would, whatever the routes share: hosts, paths, methods, wildcards.
+    #[test]
+    fn scope_and_bypass_are_the_routes_read_one_by_one(
+        config in routes_config(),
+        requests in prop::collection::vec(route_request(), 1..10),
+    ) {
+        let plan = parse(config.to_string().as_bytes()).unwrap();
+        let routes = config["routes"].as_array().unwrap();
+        let bypass: Vec<String> = config["bypass"]["paths"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap().to_owned())
+            .collect();
+        for (host, raw_path, method) in requests {
+            let request = RequestFacts {
+                method: method.as_bytes(),
+                authority: host.map(str::as_bytes),
+                path: raw_path.as_bytes(),
+                ..RequestFacts::default()
+            };
+            let (host, path) = (normalize_host(request.authority), normalize(request.path));
+            let in_scope = routes.iter().any(|route| route_covers(route, &host, &path, method));
+            // A bypass path needs the clean path and the literal one under it (both readings).
+            let bypassed = match (&path, literal_path(request.path)) {
+                (NormalizedPath::Clean(clean), Some(literal)) => bypass.iter().any(|prefix| {
+                    under(&decoded(clean), &decoded(prefix)) && under(literal, prefix)
+                }),
+                _ => false,
+            };
+            let expected = match (in_scope, bypassed) {
+                (false, _) => Decision::OutOfScope,
+                (true, false) => Decision::Maintenance,
+                (true, true) => Decision::Bypassed {
+                    via: Via::Path,
+                    strip: match decide(&plan, &request, 0) {
+                        Decision::Bypassed { strip, .. } => strip,
+                        other => return Err(TestCaseError::fail(format!("{other:?} for {request:?}"))),
+                    },
+                },
+            };
+            prop_assert_eq!(decide(&plan, &request, 0), expected, "{:?}", request);
         }
     }
 

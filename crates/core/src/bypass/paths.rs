@@ -1,7 +1,7 @@
 //! Bypass paths: prefixes that go upstream even while maintenance applies.
 
-use crate::bytes::{fnv1a, index_number, HashIndex};
-use crate::request::path::{literal_path, prefixes_of, NormalizedPath};
+use crate::bytes::{index_number, Fnv, HashIndex};
+use crate::request::path::{literal_path, NormalizedPath, PrefixHashes};
 
 /// Paths that go upstream even while maintenance applies.
 #[derive(Debug, Default)]
@@ -21,7 +21,12 @@ impl BypassPaths {
             prefixes
                 .iter()
                 .enumerate()
-                .map(|(number, prefix)| (fnv1a(prefix.as_bytes()), index_number(number)))
+                .map(|(number, prefix)| {
+                    (
+                        Fnv::START.bytes(prefix.as_bytes()).key(),
+                        index_number(number),
+                    )
+                })
                 .collect(),
         );
         // Equal prefixes have equal hashes, so they sit next to each other in the index.
@@ -50,18 +55,21 @@ impl BypassPaths {
         self.distinct
     }
 
-    fn listed(&self, prefix: &str) -> bool {
-        self.index
-            .get(prefix.as_bytes())
-            .any(|number| self.prefixes.get(number).is_some_and(|p| **p == *prefix))
+    /// Whether a prefix of `path` is listed: one hash lookup per prefix, hashed in one pass.
+    fn covers(&self, path: &str) -> bool {
+        PrefixHashes::new(path, Fnv::START).any(|(prefix, hash)| {
+            self.index.get(hash.key()).any(|number| {
+                self.prefixes
+                    .get(number)
+                    .is_some_and(|p| p.as_bytes() == prefix)
+            })
+        })
     }
 
     /// Only a clean path can be bypassed: ambiguity never widens a bypass.
     pub fn contains(&self, path: &NormalizedPath) -> bool {
         match path {
-            NormalizedPath::Clean(path) if !self.prefixes.is_empty() => {
-                prefixes_of(path).any(|prefix| self.listed(prefix))
-            }
+            NormalizedPath::Clean(path) if !self.prefixes.is_empty() => self.covers(path),
             _ => false,
         }
     }
@@ -71,9 +79,7 @@ impl BypassPaths {
     /// than `/admin`, perhaps one served by a catch-all route.
     pub fn contains_literally(&self, raw: &[u8]) -> bool {
         match literal_path(raw) {
-            Some(path) if !self.prefixes.is_empty() && path.starts_with('/') => {
-                prefixes_of(path).any(|prefix| self.listed(prefix))
-            }
+            Some(path) if !self.prefixes.is_empty() && path.starts_with('/') => self.covers(path),
             _ => false,
         }
     }

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use crate::bytes::hex_value;
+use crate::bytes::{hex_value, Fnv};
 
 /// The outcome of normalizing one request path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -349,19 +349,55 @@ pub fn normalize_config_prefix(prefix: &str) -> Result<String, String> {
     Ok(normalized)
 }
 
-/// Every ancestor prefix of a clean path, as configured prefixes are stored: for `/a/b/` that is
-/// `/`, `/a`, `/a/b` and `/a/b/` (the last matters only for an exact path).
-pub(crate) fn prefixes_of(path: &str) -> impl Iterator<Item = &str> {
-    std::iter::once("/").chain(
-        // Bytes, not chars: `/` never occurs inside a multi-byte character, and a char walk
-        // costs several times more per request.
-        path.bytes()
-            .enumerate()
-            .skip(1)
-            .filter(|&(_, b)| b == b'/')
-            .map(move |(index, _)| &path[..index])
-            .chain(std::iter::once(path).filter(|p| p.len() > 1 && !p.ends_with('/'))),
-    )
+/// Every ancestor prefix of a clean path, as configured prefixes are stored (whole segments, no
+/// trailing slash, the root first: for `/a/b/` that is `/`, `/a` and `/a/b`), with its hash, each
+/// carrying on from the one before: one pass over the path, however many prefixes are looked up.
+/// Then [`PrefixHashes::whole`] is the hash of the whole path. The first prefix is always `/`,
+/// whatever the path starts with, as [`is_under_prefix`] reads the root.
+pub(crate) struct PrefixHashes<'a> {
+    path: &'a [u8],
+    at: usize,
+    hash: Fnv,
+}
+
+impl<'a> PrefixHashes<'a> {
+    /// Hashing carries on from `start` (what comes before the path in a key).
+    pub(crate) fn new(path: &'a str, start: Fnv) -> PrefixHashes<'a> {
+        PrefixHashes {
+            path: path.as_bytes(),
+            at: 0,
+            hash: start,
+        }
+    }
+
+    /// The hash of the whole path (after `/`, as the prefixes are), once every prefix is walked.
+    pub(crate) fn whole(mut self) -> Fnv {
+        while self.next().is_some() {}
+        self.hash
+    }
+}
+
+impl<'a> Iterator for PrefixHashes<'a> {
+    /// A prefix's bytes, and its hash.
+    type Item = (&'a [u8], Fnv);
+
+    #[inline]
+    fn next(&mut self) -> Option<(&'a [u8], Fnv)> {
+        if self.at == 0 {
+            self.at = 1;
+            self.hash = self.hash.byte(b'/');
+            return Some((b"/", self.hash));
+        }
+        // Bytes, not chars: `/` never occurs inside a multi-byte character.
+        while let Some(&byte) = self.path.get(self.at) {
+            self.hash = self.hash.byte(byte);
+            self.at += 1;
+            if byte != b'/' && self.path.get(self.at).is_none_or(|&next| next == b'/') {
+                return Some((self.path.get(..self.at).unwrap_or_default(), self.hash));
+            }
+        }
+        None
+    }
 }
 
 #[cfg(test)]
@@ -369,12 +405,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn prefixes_of_lists_ancestors() {
-        assert_eq!(prefixes_of("/").collect::<Vec<_>>(), ["/"]);
-        assert_eq!(prefixes_of("/a/b").collect::<Vec<_>>(), ["/", "/a", "/a/b"]);
+    fn prefix_hashes_walk_the_ancestors() {
+        let hashes = |path: &str| {
+            let walk = PrefixHashes::new(path, Fnv::START);
+            walk.map(|(prefix, hash)| (prefix.to_vec(), hash.key()))
+                .collect::<Vec<_>>()
+        };
+        let keys = |prefixes: &[&str]| {
+            prefixes
+                .iter()
+                .map(|&prefix| {
+                    (
+                        prefix.as_bytes().to_vec(),
+                        Fnv::START.bytes(prefix.as_bytes()).key(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(hashes("/"), keys(&["/"]));
+        assert_eq!(hashes("/a/b"), keys(&["/", "/a", "/a/b"]));
+        assert_eq!(hashes("/a/b/"), keys(&["/", "/a", "/a/b"]));
         assert_eq!(
-            prefixes_of("/a/b/").collect::<Vec<_>>(),
-            ["/", "/a", "/a/b"]
+            hashes("/ab/c/def"),
+            keys(&["/", "/ab", "/ab/c", "/ab/c/def"])
+        );
+        assert_eq!(hashes(""), keys(&["/"]));
+        let whole = |path: &str| PrefixHashes::new(path, Fnv::START).whole().key();
+        assert_eq!(whole("/a/b/"), Fnv::START.bytes(b"/a/b/").key());
+        assert_eq!(whole("/"), Fnv::START.bytes(b"/").key());
+        let start = Fnv::START.bytes(b"host");
+        assert_eq!(
+            PrefixHashes::new("/x", start)
+                .last()
+                .map(|(_, hash)| hash.key()),
+            Some(Fnv::START.bytes(b"host/x").key())
         );
     }
 
