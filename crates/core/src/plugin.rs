@@ -29,6 +29,8 @@ use crate::schedule::calendar::format_rfc3339;
 
 /// How often the windows are checked, to log openings and closings.
 pub const TICK: Duration = Duration::from_secs(1);
+/// How many problems of a refused configuration are logged (then how many more there are).
+const LOGGED_PROBLEMS: usize = 10;
 
 /// The one key scheme for proxy-wide shared data: `maintenance-mode/<what>/<whose>`.
 fn shared_key(what: &str, whose: &str) -> String {
@@ -291,9 +293,11 @@ impl Root {
         let mark = fingerprint(&bytes);
         let plan = match config::parse_owned(bytes) {
             Ok(plan) => plan,
-            Err(problem) => {
-                let line = format!("invalid plugin configuration: {problem}");
-                host.log(Level::Error, &about(&instance, &line));
+            Err(problems) => {
+                for problem in problems.bounded(LOGGED_PROBLEMS) {
+                    let line = format!("invalid plugin configuration: {problem}");
+                    host.log(Level::Error, &about(&instance, &line));
+                }
                 return false;
             }
         };

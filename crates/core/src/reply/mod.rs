@@ -8,6 +8,7 @@ pub(crate) mod json;
 pub mod language;
 pub mod maintenance;
 pub mod notice;
+pub mod page;
 pub mod status;
 pub mod status_endpoint;
 pub mod upstream_fallback;
