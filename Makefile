@@ -44,7 +44,7 @@ INSTR_ARGS  ?=
 # CONFIG=file runs with another plugin configuration (default envoy/maintenance.json).
 RUN_ARGS    ?=
 
-.PHONY: release release-check manifests release-push toolchain lint-toolchain doc-check docs build module module-fault module-abi-check cli cli-native build-noop venv test test-native test-e2e lint fuzz fuzz-build fuzz-ci run on off apply show docker-config docker-up istio-check manifests-check image image-test observability observability-check bench bench-throughput bench-memory bench-smoke bench-instructions bench-ci clean
+.PHONY: release release-check manifests release-push toolchain lint-toolchain doc-check docs reference build module module-fault module-abi-check cli cli-native build-noop venv test test-native test-e2e lint fuzz fuzz-build fuzz-ci run on off apply show docker-config docker-up istio-check manifests-check image image-test observability observability-check bench bench-throughput bench-memory bench-smoke bench-instructions bench-ci clean
 
 # $(call debian,COMMAND,PACKAGE): installs PACKAGE when COMMAND is missing and we may (root with
 # apt-get, as on CI); otherwise leaves it to the caller to say what is missing.
@@ -360,6 +360,10 @@ release-push:
 	@$(call debian,skopeo,skopeo)
 	skopeo copy --preserve-digests $(SKOPEO_ARGS) "oci-archive:$(DIST)/maintenance-mode-$(VERSION).oci.tar" \
 		"docker://$(IMAGE_REPO):$(VERSION)"
+
+## reference: docs/src/configuration-reference.md from the configuration's declaration (crates/core/src/config/schema.rs); a test fails when it is stale
+reference: toolchain
+	$(CARGO) run --quiet -p maintenance-core --example reference > docs/src/configuration-reference.md
 
 ## doc-check: the crate's documentation builds without warnings (broken links included)
 doc-check: toolchain

@@ -5,6 +5,10 @@ benchmark's, with 10,000 bypass paths, and 10,000 path prefixes on one host), at
 check the configuration), so memory that a configuration keeps is paid per VM. Wasm memory
 never shrinks, so this is also the peak while parsing.
 
+Then Envoy's own memory (RSS) at `--concurrency 2` with 64 translations, against the same
+configuration without them: a configuration's memory is bounded per VM (the plugin refuses one
+over its budget), so translations must not multiply Envoy's memory.
+
 The plugin logs `linear memory after configuration: N bytes` at debug level (crates/wasm/src/lib.rs); this
 runs Envoy with `--component-log-level wasm:debug` and reads those lines, one per VM. The native module
 has no VMs: Envoy makes its configuration object once and every worker shares it; the second
@@ -19,16 +23,20 @@ from __future__ import annotations
 
 import argparse
 import re
+import string
 import sys
 import tempfile
+import time
 from pathlib import Path
 
-from bench.instructions import many_rules, prefix_routes
+from bench.bench import rss_bytes
+from bench.instructions import ON, many_rules, prefix_routes
 from envoylib.paths import DEFAULT_MODULE, DEFAULT_WASM, REPO
 from envoylib.plugin import MODULE, WASM, Plugin
 from envoylib.process import PluginEnvoy
 
 MiB = 1024 * 1024
+TAGS = [a + b for a in string.ascii_lowercase for b in string.ascii_lowercase if a + b != "en"][:64]
 LINE = re.compile(r"linear memory after configuration: (\d+) bytes")
 CONFIGURATIONS = {
     "10,000 routes + 10,000 bypass paths": many_rules(),
@@ -44,13 +52,6 @@ def vm_memory(config: dict, wasm: Path, concurrency: int, work: Path) -> list[in
         return [int(n) for n in LINE.findall(envoy.log_text())]
 
 
-def rss_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS for {pid}")
-
-
 def envoy_rss(plugin: Plugin | None, work: Path, requests: int = 200) -> int:
     """Envoy's RSS at `--concurrency 4` with `plugin` running the 10,000-route configuration
     (None: no filter), after `requests` requests (each worker's first ones touch its memory)."""
@@ -63,6 +64,30 @@ def envoy_rss(plugin: Plugin | None, work: Path, requests: int = 200) -> int:
         return rss_bytes(envoy.proc.pid)
 
 
+def translated(placeholders: int) -> dict:
+    """ON with 64 translations; with `placeholders`, each page repeats a 4 KiB reason of quotes
+    (24 KiB once escaped) that many times (3: about the most the memory budget accepts)."""
+    config = {
+        **ON,
+        "translations": {tag: {"title": f"Maintenance ({tag})", "reason": f"Back soon ({tag})."} for tag in TAGS},
+    }
+    if placeholders:
+        config["reason"] = '"' * 4096
+        config["response"] = {"html": "<p>{{reason}}</p>" * placeholders}
+        config["translations"] = {tag: {"title": f"Maintenance ({tag})"} for tag in TAGS}
+    return config
+
+
+def envoy_memory(config: dict, wasm: Path, work: Path) -> tuple[int, list[int]]:
+    """Envoy's RSS once configured at `--concurrency 2`, and each VM's linear memory."""
+    with PluginEnvoy(
+        config, 1, work, plugin=Plugin(WASM, wasm), concurrency=2, log_level="warning",
+        component_log_level="wasm:debug", start_timeout=120,
+    ) as envoy:  # fmt: skip
+        time.sleep(2)
+        return rss_bytes(envoy.proc.pid), [int(n) for n in LINE.findall(envoy.log_text())]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--wasm", type=Path, default=DEFAULT_WASM)
@@ -70,6 +95,7 @@ def main() -> int:
     ap.add_argument("--noop-module", type=Path, default=REPO / "target/noop-module/release/libnoop_module.so")
     ap.add_argument("--limit-mib", type=float, default=3.0, help="target per VM")
     ap.add_argument("--module-limit-mib", type=float, default=8.0, help="target: Envoy RSS over no filter")
+    ap.add_argument("--limit-ratio", type=float, default=1.5, help="target Envoy RSS ratio with 64 translations")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="maintenance-memory-") as tmp:
         for number, (name, config) in enumerate(CONFIGURATIONS.items()):
@@ -93,6 +119,15 @@ def main() -> int:
               f"+{(noop - base) / MiB:.1f}, so the module's own +{(native - noop) / MiB:.1f}); target ≤ "
               f"+{args.module_limit_mib:g} MiB for the module: "
               f"{'met' if extra <= args.module_limit_mib else '**missed**'}")  # fmt: skip
+        base_vms_rss, base_vms = envoy_memory(ON, args.wasm.resolve(), Path(tmp) / "base")
+        cases = (("64 translations", translated(0)), ("64 translations, heaviest pages accepted", translated(3)))
+        for n, (title, config) in enumerate(cases):
+            rss, vms = envoy_memory(config, args.wasm.resolve(), Path(tmp) / f"translations-{n}")
+            ratio = rss / base_vms_rss
+            print(f"- --concurrency 2, {title}: Envoy RSS {rss / MiB:.1f} MiB vs {base_vms_rss / MiB:.1f} MiB without "
+                  f"translations ({ratio:.2f}x), linear memory per VM {max(vms) / MiB:.2f} MiB "
+                  f"(without: {max(base_vms) / MiB:.2f}); target ≤ {args.limit_ratio:g}x: "
+                  f"{'met' if ratio <= args.limit_ratio else '**missed**'}")  # fmt: skip
     return 0
 
 

@@ -140,3 +140,16 @@ def test_error_line_is_short_for_huge_input(results):
     code, output = results[("bad", "reason_too_long")]
     lines = harness.plugin_error_lines(output)
     assert lines and len(lines[0]) < 1500, lines
+
+
+def test_every_problem_is_logged_up_to_ten(tmp_path):
+    """A configuration with 13 mistakes: Envoy refuses it and the plugin logs the first ten, in
+    the order written, and how many more there are."""
+    config = json.dumps({"bypass": {"paths": [f"p{n}" for n in range(13)]}})
+    code, output = harness.validate(config, tmp_path)
+    lines = [line.split(PREFIX, 1)[1] for line in harness.plugin_error_lines(output)]
+    assert code != 0
+    assert lines == [
+        *(f"bypass.paths[{n}]: \"p{n}\" must start with '/'" for n in range(10)),
+        "… and 3 more problems (`kubectl maintenance validate` lists them all)",
+    ], output[-3000:]

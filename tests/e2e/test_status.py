@@ -187,6 +187,7 @@ def test_notice_starts_when_the_lead_time_does(make_envoy):
     # The lead time opens 6 s from now: time for Envoy to start on a busy machine.
     start = now + 66
     envoy = make_envoy(notice_config(start, start + 60, 60))
+    assert time.time() < now + 6, "Envoy took too long to start to see the lead time open"
     assert envoy.get("/shop").header("maintenance-notice") is None
     time.sleep(max(0.0, now + 6.2 - time.time()))
     assert envoy.get("/shop").header("maintenance-notice") == f"start={utc(start)}; end={utc(start + 60)}"

@@ -142,7 +142,10 @@ fn execute(inv: &Invocation) -> Result<(), String> {
 fn problems(text: &str) -> Vec<String> {
     match maintenance_core::config::parse(text.as_bytes()) {
         Ok(_) => Vec::new(),
-        Err(e) => vec![format!("invalid plugin configuration: {e}")],
+        Err(problems) => problems
+            .iter()
+            .map(|problem| format!("invalid plugin configuration: {problem}"))
+            .collect(),
     }
 }
 

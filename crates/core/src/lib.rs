@@ -17,7 +17,10 @@
 //! ```
 //!
 //! The map:
-//! - [`config`]: reading and validating the JSON configuration into a [`plan::Plan`].
+//! - [`config`]: the configuration declared once (`config/schema.rs`), read and checked into a
+//!   [`plan::Plan`], every problem reported; each value's type parses itself beside its domain
+//!   ([`refused::Refused`] carries what was written and why it was refused; [`header_name`]
+//!   is what the configuration's header names share).
 //! - [`request`]: the request's target, its path and host, normalized as routes are.
 //! - [`scope`], [`bypass`], [`schedule`]: which requests maintenance applies to, which pass
 //!   anyway, and when.
@@ -38,12 +41,14 @@ pub mod bypass;
 pub(crate) mod bytes;
 pub mod config;
 pub mod decision;
+pub mod header_name;
 pub mod host;
 pub mod log_once;
 pub mod metrics;
 pub mod outcome;
 pub mod plan;
 pub mod plugin;
+pub mod refused;
 pub mod reply;
 pub mod request;
 pub mod schedule;

@@ -5,10 +5,11 @@
 
 pub mod cookie;
 pub mod expiry;
+pub mod header;
 pub mod networks;
 pub(crate) mod paths;
 pub mod secret;
-pub(crate) mod tokens;
+pub mod tokens;
 
 /// The compiled bypasses of a configuration.
 #[derive(Debug, Default)]

@@ -20,6 +20,8 @@ use crate::schedule::calendar::format_rfc3339;
 
 /// How often the windows are checked, to log openings and closings.
 pub const TICK: Duration = Duration::from_secs(1);
+/// How many problems of a refused configuration are logged (then how many more there are).
+const LOGGED_PROBLEMS: usize = 10;
 
 /// What one VM (the native module: the process) remembers across its root contexts.
 #[derive(Debug, Default)]
@@ -147,9 +149,11 @@ impl Root {
         let mark = log_once::fingerprint(&bytes);
         let plan = match config::parse_owned(bytes) {
             Ok(plan) => plan,
-            Err(problem) => {
-                let line = format!("invalid plugin configuration: {problem}");
-                host.log(Level::Error, &about(&instance, &line));
+            Err(problems) => {
+                for problem in problems.bounded(LOGGED_PROBLEMS) {
+                    let line = format!("invalid plugin configuration: {problem}");
+                    host.log(Level::Error, &about(&instance, &line));
+                }
                 return false;
             }
         };

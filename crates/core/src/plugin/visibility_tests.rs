@@ -2,6 +2,7 @@
 //! credentials that expire (`not_after`), against the fake host.
 
 use std::rc::Rc;
+use std::sync::Arc;
 
 use log::Level;
 
@@ -265,8 +266,9 @@ fn bypass_header_configuration_errors_name_the_field() {
             r#"{{"bypass": {{"header": "{header}",
                 "tokens": [{{"header": "x-bypass", "sha256": "ABC"}}]}}}}"#
         ));
-        let problem = config::parse(config.as_bytes()).unwrap_err();
-        assert_eq!(problem.field, "bypass.header", "{header}: {problem}");
+        let problems = config::parse(config.as_bytes()).unwrap_err();
+        let problem = problems.first().unwrap();
+        assert_eq!(problem.field(), "bypass.header", "{header}: {problem}");
     }
     let problem = config::parse(
         br#"{"bypass": {"cookie": {"name": "mm",
@@ -274,7 +276,7 @@ fn bypass_header_configuration_errors_name_the_field() {
         "not_after": "tomorrow"}}}"#,
     )
     .unwrap_err();
-    assert_eq!(problem.field, "bypass.cookie.not_after");
+    assert_eq!(problem.first().unwrap().field(), "bypass.cookie.not_after");
     let problem = config::parse(
         with(
             r#"{"bypass": {"tokens": [{"header": "x-a", "sha256": "ABC"},
@@ -283,7 +285,43 @@ fn bypass_header_configuration_errors_name_the_field() {
         .as_bytes(),
     )
     .unwrap_err();
-    assert_eq!(problem.field, "bypass.tokens[1].not_after");
+    assert_eq!(
+        problem.first().unwrap().field(),
+        "bypass.tokens[1].not_after"
+    );
+}
+
+#[test]
+fn a_refused_configuration_logs_its_problems_bounded() {
+    let refuse = |config: &str| {
+        let mut host = FakeHost::new();
+        let mut root = Root::new(Arc::default());
+        host.configuration = config.as_bytes().to_vec();
+        assert!(root.on_vm_start(&mut host));
+        assert!(!root.on_configure(&mut host));
+        host.logged(Level::Error)
+            .into_iter()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let three = refuse(r#"{"enabled": "yes", "status": 700, "bypass": {"cidrs": ["10.0.0.1/8"]}}"#);
+    assert_eq!(three.len(), 3, "{three:?}");
+    for (line, field) in three.iter().zip(["enabled", "status", "bypass.cidrs[0]"]) {
+        assert!(
+            line.contains(&format!("invalid plugin configuration: {field}: ")),
+            "{line}"
+        );
+    }
+    let paths: Vec<String> = (0..13).map(|n| format!("\"p{n}\"")).collect();
+    let many = refuse(&format!(
+        r#"{{"bypass": {{"paths": [{}]}}}}"#,
+        paths.join(", ")
+    ));
+    assert_eq!(many.len(), 11, "{many:?}");
+    assert!(many[9].contains("invalid plugin configuration: bypass.paths[9]: \"p9\" must start"));
+    assert!(many[10].contains(
+        "invalid plugin configuration: … and 3 more problems (`kubectl maintenance validate` lists them all)"
+    ));
 }
 
 fn at(text: &str) -> i64 {

@@ -113,19 +113,18 @@ impl MaintenanceResponse {
             retry_after_until: None,
             html: Rendered {
                 content_type: "text/html; charset=utf-8",
-                body: match template {
+                body: tight(match template {
                     Some(template) => fill_template(template, text),
                     None => builtin_page(text),
-                }
-                .into_bytes(),
+                }),
             },
             json: Rendered {
                 content_type: "application/problem+json",
-                body: problem_json(text).into_bytes(),
+                body: tight(problem_json(text)),
             },
             plain: Rendered {
                 content_type: "text/plain; charset=utf-8",
-                body: plain_text(text).into_bytes(),
+                body: tight(plain_text(text)),
             },
             translations: Vec::new(),
         }
@@ -154,6 +153,14 @@ impl MaintenanceResponse {
             Format::Grpc(_) => None,
         }
     }
+}
+
+/// A rendered text as kept for the configuration's life: without the spare capacity it grew
+/// with (up to as much again, in every VM and language).
+fn tight(text: String) -> Vec<u8> {
+    let mut bytes = text.into_bytes();
+    bytes.shrink_to_fit();
+    bytes
 }
 
 /// The gRPC status of every maintenance reply: UNAVAILABLE.
@@ -257,31 +264,40 @@ pub fn human_time(seconds: i64) -> String {
 }
 
 /// Fills placeholders in one pass, so placeholder-like text inside the reason or title stays
-/// literal.
+/// literal. The page is sized first and allocated once: a string grown as it is filled could
+/// keep up to twice the page, for the whole configuration's life, in every VM and language.
 fn fill_template(template: &str, text: &PageText) -> String {
-    let mut filled = String::with_capacity(template.len() + text.reason.len());
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        filled.push_str(&rest[..start]);
-        let after = &rest[start..];
-        let (value, length) = if after.starts_with("{{reason}}") {
-            (escape_html(text.reason), "{{reason}}".len())
-        } else if after.starts_with("{{title}}") {
-            (escape_html(text.title), "{{title}}".len())
-        } else if after.starts_with("{{status}}") {
-            (text.status.to_string(), "{{status}}".len())
-        } else if after.starts_with("{{until}}") {
-            (
-                escape_html(text.until.unwrap_or_default()),
-                "{{until}}".len(),
-            )
-        } else {
-            ("{{".to_string(), 2)
-        };
-        filled.push_str(&value);
-        rest = &after[length..];
-    }
-    filled.push_str(rest);
+    let (reason, title) = (escape_html(text.reason), escape_html(text.title));
+    let (status, until) = (
+        text.status.to_string(),
+        escape_html(text.until.unwrap_or_default()),
+    );
+    let values = [
+        ("{{reason}}", reason.as_str()),
+        ("{{title}}", title.as_str()),
+        ("{{status}}", status.as_str()),
+        ("{{until}}", until.as_str()),
+    ];
+    let walk = |piece: &mut dyn FnMut(&str)| {
+        let mut rest = template;
+        while let Some(start) = rest.find("{{") {
+            piece(&rest[..start]);
+            let after = &rest[start..];
+            let (value, length) = values
+                .iter()
+                .find(|(placeholder, _)| after.starts_with(placeholder))
+                .map_or(("{{", 2), |(placeholder, value)| {
+                    (*value, placeholder.len())
+                });
+            piece(value);
+            rest = &after[length..];
+        }
+        piece(rest);
+    };
+    let mut size = 0;
+    walk(&mut |piece| size += piece.len());
+    let mut filled = String::with_capacity(size);
+    walk(&mut |piece| filled.push_str(piece));
     filled
 }
 

@@ -9,6 +9,7 @@ pub mod language;
 pub mod local;
 pub mod maintenance;
 pub mod notice;
+pub mod page;
 pub mod status;
 pub mod status_endpoint;
 pub mod upstream_fallback;

@@ -17,6 +17,10 @@
 //!   Envoy's rejections of bad requests, `route_not_found`, unknown or missing details) is never
 //!   replaced.
 
+use std::fmt;
+
+use serde::Deserialize;
+
 use crate::plan::Plan;
 use crate::reply::format::Format;
 
@@ -145,6 +149,41 @@ where
             _ => code >= 500,
         },
         Source::Other => false,
+    }
+}
+
+/// An upstream status `upstream_fallback` replaces: a server error, 500 to 599.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u32")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "u32")
+)]
+pub struct ServerErrorStatus(pub u16);
+
+/// A status out of 500 to 599.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerErrorStatusProblem(u32);
+
+impl fmt::Display for ServerErrorStatusProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} is not a server error status between 500 and 599",
+            self.0
+        )
+    }
+}
+
+impl TryFrom<u32> for ServerErrorStatus {
+    type Error = ServerErrorStatusProblem;
+
+    fn try_from(status: u32) -> Result<ServerErrorStatus, ServerErrorStatusProblem> {
+        match u16::try_from(status) {
+            Ok(status @ 500..=599) => Ok(ServerErrorStatus(status)),
+            _ => Err(ServerErrorStatusProblem(status)),
+        }
     }
 }
 
