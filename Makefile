@@ -37,7 +37,7 @@ INSTR_ARGS  ?=
 # CONFIG=file runs with another plugin configuration (default envoy/maintenance.json).
 RUN_ARGS    ?=
 
-.PHONY: toolchain lint-toolchain doc-check build cli cli-native build-noop venv test test-native test-e2e lint fuzz fuzz-build fuzz-ci run on off apply show docker-config docker-up istio-check manifests-check image image-test bench bench-throughput bench-memory bench-smoke bench-instructions bench-ci clean
+.PHONY: toolchain lint-toolchain doc-check reference build cli cli-native build-noop venv test test-native test-e2e lint fuzz fuzz-build fuzz-ci run on off apply show docker-config docker-up istio-check manifests-check image image-test bench bench-throughput bench-memory bench-smoke bench-instructions bench-ci clean
 
 # $(call debian,COMMAND,PACKAGE): installs PACKAGE when COMMAND is missing and we may (root with
 # apt-get, as on CI); otherwise leaves it to the caller to say what is missing.
@@ -158,7 +158,7 @@ fuzz-ci:
 
 ## run: Envoy on 127.0.0.1:10000 in front of a demo app, configured from envoy/maintenance.json
 ##      (or CONFIG=file); more options with RUN_ARGS='--upstream-port 8081 ...'
-run: build venv
+run: build venv cli-native
 	$(VENV)/bin/python -m envoy.run --wasm "$(WASM)" --envoy "$(VENV)/bin/envoy" \
 		--config "$(or $(CONFIG),envoy/maintenance.json)" $(RUN_ARGS)
 
@@ -178,15 +178,15 @@ apply: cli-native
 show: cli-native
 	@$(ECDSCTL) status
 
-DOCKER_CONFIG = $(VENV)/bin/python -m envoy.ecds --envoy "$(VENV)/bin/envoy" --check-wasm "$(WASM)" docker-config
+DOCKER_CONFIG = $(VENV)/bin/python -m envoy.docker_config
 
-## docker-config: envoy/docker/envoy.yaml from the template, and the ECDS file Docker mounts
-##      (.run/docker/ecds/) from envoy/maintenance.json (or CONFIG=file), checked by the plugin first
-docker-config: build venv
+## docker-config: the ECDS file Docker mounts (.run/docker/ecds/, written by the CLI from
+##      envoy/maintenance.json or CONFIG=file, checked by the plugin first), and envoy/docker/envoy.yaml
+docker-config: build venv cli-native
 	$(DOCKER_CONFIG) "$(or $(CONFIG),envoy/maintenance.json)"
 
 ## docker-up: docker compose up (the wasm built, the ECDS file written when missing)
-docker-up: build venv
+docker-up: build venv cli-native
 	$(DOCKER_CONFIG) --keep "$(or $(CONFIG),envoy/maintenance.json)"
 	docker compose -f envoy/docker-compose.yaml up
 
@@ -248,6 +248,10 @@ bench-ci: build build-noop venv
 ## bench-smoke: the same benchmark, 1 round of 1 s per scenario, to keep it working (CI)
 bench-smoke:
 	$(MAKE) --no-print-directory bench-throughput BENCH_ARGS="--rounds 1 --seconds 1 --no-native $(BENCH_ARGS)"
+
+## reference: docs/src/configuration-reference.md from the configuration's declaration (crates/core/src/config/schema.rs); a test fails when it is stale
+reference: toolchain
+	$(CARGO) run --quiet -p maintenance-core --example reference > docs/src/configuration-reference.md
 
 ## doc-check: the crate's documentation builds without warnings (broken links included)
 doc-check: toolchain

@@ -5,14 +5,15 @@
   application" at /, /admin/... and /healthz
 - Envoy: http://127.0.0.1:10000, admin http://127.0.0.1:9901, bootstrap
   rendered from envoy/envoy.yaml.tmpl into .run/envoy.yaml; the filter comes
-  by ECDS from the watched file .run/ecds/maintenance-mode.json, created from
-  envoy/maintenance.json. `make on REASON=...`, `make off` and `make apply`
-  (the kubectl-maintenance CLI) rewrite that file and Envoy applies it without a restart.
+  by ECDS from the watched file .run/ecds/maintenance-mode.json, written from
+  envoy/maintenance.json by the kubectl-maintenance CLI, which `make on REASON=...`,
+  `make off` and `make apply` run too: Envoy applies each change without a restart.
 
 Nothing is written before the checks pass: the configuration file must be
-readable and accepted by the plugin (`envoy --mode validate`; its error line is
-shown), the ports free, and no other `make run` may use the same work directory
-(a lock file). So a second `make run` that fails leaves a running one untouched.
+readable, the ports free, and no other `make run` may use the same work directory
+(a lock file); then the CLI writes the ECDS file only when the plugin's own
+validation accepts the configuration (its error line is shown). So a second
+`make run` that fails leaves a running one untouched.
 Runs in the foreground until Ctrl-C; Envoy runs in its own process group and is
 killed on exit, SIGINT, SIGTERM or SIGHUP. Standard library only (and envoylib):
 run it from the repository root as `python -m envoy.run` (`make run`).
@@ -30,10 +31,10 @@ import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+from envoylib import cli
 from envoylib.bootstrap import render_template
-from envoylib.ecds import dump, resource_document, write_atomically
-from envoylib.paths import DEFAULT_WASM, LOOPBACK, REPO, TEMPLATE, VENV_ENVOY
-from envoylib.process import Envoy, EnvoyStartError, port_in_use, validate
+from envoylib.paths import DEFAULT_WASM, LOOPBACK, REPO, TEMPLATE, VENV_ENVOY, cli_path
+from envoylib.process import Envoy, EnvoyStartError, port_in_use
 from envoylib.server import QuietHTTPServer
 from envoylib.config_file import UserError, read_config
 
@@ -175,9 +176,9 @@ def main() -> int:
 
 def run(args) -> int:
     wasm = args.wasm.resolve()
-    for what, path in (("wasm", wasm), ("envoy", Path(args.envoy))):
+    for what, path in (("wasm", wasm), ("envoy", Path(args.envoy)), ("kubectl-maintenance", cli_path())):
         if not path.exists():
-            raise UserError(f"{what} not found: {path} (run `make build venv`)")
+            raise UserError(f"{what} not found: {path} (run `make build venv cli-native`)")
     config_text = read_config(args.config)
     workdir = args.workdir.resolve()
     lock = lock_workdir(workdir)  # noqa: F841 - released when the process exits
@@ -196,18 +197,14 @@ def run(args) -> int:
 
 
 def serve(args, wasm: Path, workdir: Path, config_text: str, app: QuietHTTPServer) -> int:
-    print(f"validating {args.config} ...", flush=True)
-    result = validate(config_text, envoy=args.envoy, wasm=wasm)
-    if not result.accepted:
-        print(f"\nEnvoy rejected the configuration in {args.config}:", file=sys.stderr)
-        for line in result.errors or result.output.splitlines()[-20:]:
-            print(f"  {line}", file=sys.stderr)
+    # Every other check passed: from here on this run owns the work directory.
+    ecds_file = workdir / "ecds" / "maintenance-mode.json"
+    try:
+        cli.write_ecds(ecds_file, config_text, wasm)
+    except cli.CliError as err:
+        print(f"\nThe plugin rejects the configuration in {args.config}:\n  {err.message}", file=sys.stderr)
         print("\nFix the file and run `make run` again.", file=sys.stderr)
         return 1
-
-    # Every check passed: from here on this run owns the work directory.
-    ecds_file = workdir / "ecds" / "maintenance-mode.json"
-    write_atomically(ecds_file, dump(resource_document(config_text, str(wasm))))
     bootstrap = workdir / "envoy.yaml"
     bootstrap.write_text(
         render_template(

@@ -1,15 +1,15 @@
 """One Python library for running and configuring the real Envoy with the maintenance-mode plugin.
 
-Used by `make run` (envoy/run.py), `make docker-config` (envoy/ecds.py), the e2e tests
+Used by `make run` (envoy/run.py), `make docker-config` (envoy/docker_config.py), the e2e tests
 (tests/e2e), the benchmark (bench/bench.py) and the Istio checker (istio/check.py).
 Standard library only (the HTTP/2 client imports `h2` when called). Modules, by concern:
 
-- `envoylib.paths`     where things are: the repo, the release wasm, the Envoy binary.
+- `envoylib.paths`     where things are: the repo, the release wasm, the CLI, the Envoy binary.
 - `envoylib.bootstrap` Envoy configuration as data: the wasm filter (plugin configuration as a
                        JSON string in a google.protobuf.StringValue, as Istio and Envoy Gateway
                        deliver it), the test/benchmark bootstrap, envoy/envoy.yaml.tmpl rendering.
-- `envoylib.ecds`      the ECDS resource file: its document, a first one written only when the
-                       plugin accepts it, atomic writes, Envoy's update counters.
+- `envoylib.ecds`      the ECDS resource file, read, and Envoy's update counters.
+- `envoylib.cli`       the kubectl-maintenance CLI, the one writer of ECDS files, as scripts run it.
 - `envoylib.process`   an Envoy process (start, ready, stop, log), `validate` (envoy --mode
                        validate), process-group clean-up, loopback port checks.
 - `envoylib.client`    raw HTTP/1.1 and h2c clients that send exactly the bytes they are given.

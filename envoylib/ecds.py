@@ -1,42 +1,19 @@
-"""The ECDS resource file Envoy watches for the plugin (see envoy/envoy.yaml.tmpl), and Envoy's
-counters that tell whether it applied or rejected a new one.
+"""The ECDS resource file Envoy watches for the plugin (see envoy/envoy.yaml.tmpl), read, and
+Envoy's counters that tell whether it applied or rejected a new one.
 
-Changing the configuration in a file is the CLI's job (`kubectl-maintenance --ecds FILE on/off/
-apply`); `write_first` creates one, and only with a configuration the plugin accepts: a file
-Envoy rejects at start leaves the filter without a configuration, and Envoy then answers every
-request with an empty 500."""
+Writing the file is the CLI's job alone (`kubectl-maintenance --ecds FILE on/off/apply`, and
+`apply --ecds FILE --wasm PATH CONFIG.json` for a new one; see `envoylib.cli`)."""
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
-import os
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-from envoylib.bootstrap import FILTER_NAME, wasm_config
-from envoylib.process import validate
+from envoylib.bootstrap import FILTER_NAME
 
-EXTENSION_CONFIG_TYPE = "type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig"
 UPDATE_STATS = ("update_success", "update_rejected")
-
-
-def version_of(config_text: str) -> str:
-    """Shown by Envoy as the stat `extension_config_discovery.http_filter.maintenance-mode.version_text`."""
-    return "sha256:" + hashlib.sha256(config_text.encode("utf-8")).hexdigest()[:16]
-
-
-def resource_document(config_text: str, wasm: str) -> dict:
-    """The ECDS file: a DiscoveryResponse with one TypedExtensionConfig."""
-    return {
-        "version_info": version_of(config_text),
-        "resources": [
-            {"@type": EXTENSION_CONFIG_TYPE, "name": FILTER_NAME, "typed_config": wasm_config(config_text, wasm)}
-        ],
-    }
 
 
 def read_document(path: Path) -> dict:
@@ -57,55 +34,6 @@ def plugin_config_text(document: dict) -> str:
 def wasm_of(document: dict) -> str:
     """The wasm path Envoy loads the plugin from."""
     return document["resources"][0]["typed_config"]["config"]["vm_config"]["code"]["local"]["filename"]
-
-
-def with_config(document: dict, config_text: str) -> dict:
-    """A copy of the resource file with another plugin configuration (and version)."""
-    new = json.loads(json.dumps(document))
-    new["resources"][0]["typed_config"]["config"]["configuration"]["value"] = config_text
-    new["version_info"] = version_of(config_text)
-    return new
-
-
-class Rejected(Exception):
-    """The plugin rejects the configuration: `lines` are its messages (or Envoy's last lines)."""
-
-    def __init__(self, lines: list[str]):
-        super().__init__("\n".join(lines))
-        self.lines = lines
-
-
-def write_first(path: Path, config_text: str, wasm: str, *, envoy: str, check_wasm: Path) -> None:
-    """Writes the resource file for `config_text` (Envoy loading the plugin from `wasm`) after
-    the plugin (`check_wasm`, run by `envoy --mode validate`) accepted it; raises `Rejected`
-    and writes nothing otherwise."""
-    result = validate(config_text, envoy=envoy, wasm=check_wasm)
-    if not result.accepted:
-        raise Rejected(result.errors or result.output.splitlines()[-15:])
-    write_atomically(path, dump(resource_document(config_text, wasm)))
-
-
-def dump(document: dict) -> str:
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write `text` to `path` so that readers see the old file or the new one, never a part:
-    a temporary file in the same directory, flushed, then renamed over `path`. The rename is
-    what Envoy's `watched_directory` reacts to."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; Envoy may run as another user (Docker)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def update_counts(admin: str) -> dict[str, int]:

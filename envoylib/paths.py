@@ -11,12 +11,19 @@ LOOPBACK = "127.0.0.1"
 DEFAULT_WASM = REPO / "target/wasm32-wasip1/release/maintenance_mode.wasm"
 VENV_ENVOY = REPO / ".venv/bin/envoy"
 TEMPLATE = REPO / "envoy/envoy.yaml.tmpl"
+DEFAULT_CLI = REPO / "target/release/kubectl-maintenance"
 
 
 def wasm_path() -> Path:
     """The plugin: $MAINTENANCE_WASM, else the release build."""
     env = os.environ.get("MAINTENANCE_WASM")
     return (Path(env) if env else DEFAULT_WASM).resolve()
+
+
+def cli_path() -> Path:
+    """The kubectl-maintenance CLI: $MAINTENANCE_CLI, else `make cli-native`'s build."""
+    env = os.environ.get("MAINTENANCE_CLI")
+    return (Path(env) if env else DEFAULT_CLI).resolve()
 
 
 def envoy_bin() -> str:

@@ -293,10 +293,31 @@ class Envoy:
 
 
 class PluginEnvoy(Envoy):
-    """Envoy running the plugin with `config` (see `bootstrap.plugin_bootstrap`) in front of
-    127.0.0.1:`upstream_port`; `with_wasm=False` is the same listener without the plugin."""
+    """Envoy running the plugin with `config` (see `bootstrap.plugin_bootstrap`, also for
+    `before` and `per_filter_config`) in front of 127.0.0.1:`upstream_port`; `with_wasm=False` is
+    the same listener without the plugin."""
 
-    def __init__(self, config, upstream_port: int, workdir: Path, *, with_wasm: bool = True, hcm=None, wasm=None, **kw):
-        boot = plugin_bootstrap(config, upstream_port, with_wasm=with_wasm, hcm=hcm, wasm=wasm)
+    def __init__(
+        self,
+        config,
+        upstream_port: int,
+        workdir: Path,
+        *,
+        with_wasm: bool = True,
+        hcm=None,
+        wasm=None,
+        before=(),
+        per_filter_config=None,
+        **kw,
+    ):
+        boot = plugin_bootstrap(
+            config,
+            upstream_port,
+            with_wasm=with_wasm,
+            hcm=hcm,
+            wasm=wasm,
+            before=before,
+            per_filter_config=per_filter_config,
+        )
         super().__init__(boot, workdir, **kw)
         self.config = config

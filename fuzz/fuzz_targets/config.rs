@@ -1,5 +1,5 @@
 //! The configuration parser on arbitrary bytes: it never panics, an accepted configuration
-//! renders its summary, and an error names a field.
+//! renders its summary, and every problem names a field and says what is wrong.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -12,6 +12,11 @@ fuzz_target!(|data: &[u8]| {
             let _ = plan.in_effect(0);
             let _ = plan.schedule_status(1_700_000_000);
         }
-        Err(error) => assert!(!error.field.is_empty() && !error.message.is_empty()),
+        Err(problems) => {
+            assert!(!problems.is_empty());
+            for problem in &problems {
+                assert!(!problem.field().is_empty() && !problem.message().is_empty());
+            }
+        }
     }
 });

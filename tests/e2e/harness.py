@@ -48,7 +48,8 @@ class _EchoHandler(BaseHTTPRequestHandler):
     """Answers any method with 200 and a JSON echo of the request.
 
     A path ending in `/status/NNN` (e.g. `/status/418`, `/admin/status/503`)
-    answers with status NNN instead. The echo carries the raw
+    answers with status NNN instead; each request header `x-echo-response-header: NAME: VALUE`
+    adds that header to the response (an application's own). The echo carries the raw
     request-target exactly as received, the headers with lowercased names
     (repeated headers joined with ", ") and the body.
     """
@@ -107,6 +108,9 @@ class _EchoHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("content-type", "application/json")
         self.send_header("x-upstream", "echo")
+        for wanted in self.headers.get_all("x-echo-response-header") or []:
+            name, _, value = wanted.partition(":")
+            self.send_header(name.strip(), value.strip())
         if not no_body:  # a content-length on 204 is a protocol error for Envoy
             self.send_header("content-length", str(len(payload)))
         self.end_headers()

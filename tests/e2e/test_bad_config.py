@@ -58,6 +58,24 @@ GOOD = {
     "reason_4096_bytes_multibyte": json.dumps({"reason": "€" * 1365 + "x"}),  # 4095 + 1 bytes
     "empty_bypass": json.dumps({"enabled": True, "bypass": {"paths": []}}),
     "empty_response": json.dumps({"enabled": True, "response": {}}),
+    "browsers_and_staff": json.dumps(
+        {
+            "enabled": True,
+            "cors": {"allow_origins": ["https://app.example.com", "https://*.example.com"], "max_age": 600},
+            "bypass": {
+                "acme": False,
+                "jwt": [{"payload": "payload", "claim": "realm_access.roles", "any_of": ["admin"]}],
+            },
+            "response": {
+                "assets": {
+                    "logo.svg": {"content_type": "image/svg+xml", "body": "<svg/>"},
+                    "font.woff2": {"content_type": "font/woff2", "body_base64": "d09GMg=="},
+                },
+                "assets_path": "/static/maintenance",
+                "logo": "logo.svg",
+            },
+        }
+    ),
     "root_path_prefix": json.dumps({"enabled": True, "routes": [{"path_prefix": "/"}]}),
     "host_star": json.dumps({"enabled": True, "routes": [{"hosts": ["*"]}]}),  # README: `*` = any host
     "shipped_envoy_maintenance_json": (harness.REPO / "envoy/maintenance.json").read_text(encoding="utf-8")
@@ -139,3 +157,16 @@ def test_error_line_is_short_for_huge_input(results):
     code, output = results[("bad", "reason_too_long")]
     lines = harness.plugin_error_lines(output)
     assert lines and len(lines[0]) < 1500, lines
+
+
+def test_every_problem_is_logged_up_to_ten(tmp_path):
+    """A configuration with 13 mistakes: Envoy refuses it and the plugin logs the first ten, in
+    the order written, and how many more there are."""
+    config = json.dumps({"bypass": {"paths": [f"p{n}" for n in range(13)]}})
+    code, output = harness.validate(config, tmp_path)
+    lines = [line.split(PREFIX, 1)[1] for line in harness.plugin_error_lines(output)]
+    assert code != 0
+    assert lines == [
+        *(f"bypass.paths[{n}]: \"p{n}\" must start with '/'" for n in range(10)),
+        "… and 3 more problems (`kubectl maintenance validate` lists them all)",
+    ], output[-3000:]

@@ -217,6 +217,23 @@ def test_validate_gives_the_plugins_own_message(tmp_path):
     assert cli("validate", str(tmp_path / "nope.json")).stderr.strip().endswith("nope.json does not exist")
 
 
+def test_validate_lists_every_problem_each_at_its_field(tmp_path):
+    """A configuration with three mistakes: `validate` reports all three, each naming its field,
+    in the words and order Envoy logs them."""
+    config = '{"enabled": "yes", "status": 700, "bypass": {"cidrs": ["10.0.0.1/8"]}}'
+    r = cli("validate", "-", stdin=config)
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert lines == [
+        'error: invalid plugin configuration: enabled: expected true or false, got "yes"',
+        "invalid plugin configuration: status: 700 is not an HTTP status between 200 and 599",
+        'invalid plugin configuration: bypass.cidrs[0]: "10.0.0.1/8" has host bits set; the network is "10.0.0.0/8"',
+    ], r.stderr
+    _, output = harness.validate(config, tmp_path)
+    logged = [line[line.index("invalid plugin configuration") :] for line in harness.plugin_error_lines(output)]
+    assert logged == [line.removeprefix("error: ") for line in lines], output[-3000:]
+
+
 def test_token_snippets_are_accepted_by_the_plugin(make_envoy):
     r = cli("token", "--header", "x-ops", "--link", "https://shop.example.com", "-o", "json")
     assert r.returncode == 0, r.stderr

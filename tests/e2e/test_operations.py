@@ -1,10 +1,11 @@
 """Operating maintenance mode (issue 5) on a real Envoy 1.40.
 
 - Toggling without restart: Envoy started from envoy/envoy.yaml.tmpl (what `make run`
-  uses), the filter delivered by ECDS from a watched file, flipped by rewriting it (as the
-  CLI does, see test_cli.py), under a bounded keep-alive load on loopback.
-- A first ECDS file (envoy/ecds.py render, make docker-config) is written only with a
-  configuration the plugin accepts.
+  uses), the filter delivered by ECDS from a watched file, flipped by the kubectl-maintenance
+  CLI (the one writer of ECDS files, see test_cli.py), under a bounded keep-alive load on
+  loopback.
+- A first ECDS file (the CLI's `apply --ecds FILE --wasm PATH`, make docker-config) is written
+  only with a configuration the plugin accepts.
 - A rejected configuration changes nothing; the last good one keeps serving.
 - Metrics read from Envoy's admin /stats and /stats/prometheus.
 - The audit line: one per applied configuration, even with several worker threads.
@@ -27,7 +28,8 @@ from pathlib import Path
 import harness
 import pytest
 import yaml
-from envoy import ecds as first_ecds
+from envoy import docker_config
+from envoylib import cli
 from envoylib import ecds as ecds_lib
 from envoylib.bootstrap import FILTER_NAME, render_template
 from envoylib.process import Envoy, http_get
@@ -68,11 +70,27 @@ class EcdsEnvoy(Envoy):
     # -- toggling ------------------------------------------------------------
 
     def push(self, config_text: str) -> str:
-        """Rewrites the ECDS file (as `make on/off` do) and waits for Envoy's verdict:
-        'applied', 'rejected' or 'unknown'."""
+        """Pushes `config_text` with the CLI (as `make apply` does), which waits for Envoy's
+        verdict: 'applied', 'rejected' or 'unknown'."""
+        done = cli.apply(self.ecds_file, config_text, self.admin)
+        if done.returncode == 0 and "applied it" in done.stdout:
+            return "applied"
+        if "REJECTED" in done.stderr:
+            return "rejected"
+        if "did not report the update in time" in done.stderr:
+            return "unknown"
+        raise AssertionError(f"the CLI did not push the configuration:\n{done.stdout}{done.stderr}")
+
+    def hand_edit(self, config_text: str) -> str:
+        """Puts `config_text` into the file as an edit by other means would (a copy renamed over
+        it), and waits for Envoy's verdict: the CLI refuses a configuration the plugin rejects,
+        so only such an edit can bring one to Envoy."""
         before = ecds_lib.update_counts(self.admin)
         document = ecds_lib.read_document(self.ecds_file)
-        ecds_lib.write_atomically(self.ecds_file, ecds_lib.dump(ecds_lib.with_config(document, config_text)))
+        document["resources"][0]["typed_config"]["config"]["configuration"]["value"] = config_text
+        copy = self.ecds_file.with_name(f".{self.ecds_file.name}.edit")
+        copy.write_text(json.dumps(document), encoding="utf-8")
+        copy.replace(self.ecds_file)
         return ecds_lib.wait_for_update(self.admin, before)
 
     def stat(self, name: str) -> int:
@@ -105,7 +123,7 @@ def ecds_envoy(request, wasm, upstream, envoy_dir):
         workdir = envoy_dir / f"ecds-{request.node.name}-{len(envoys)}"
         ecds_file = workdir / "ecds" / "maintenance-mode.json"
         text = config if isinstance(config, str) else json.dumps(config)
-        ecds_lib.write_atomically(ecds_file, ecds_lib.dump(ecds_lib.resource_document(text, str(wasm))))
+        cli.write_ecds(ecds_file, text, wasm)
         e = EcdsEnvoy(template_boot(upstream.port, ecds_file), ecds_file, workdir, concurrency=concurrency)
         envoys.append(e)
         request.node._envoys = getattr(request.node, "_envoys", []) + [e]
@@ -260,7 +278,7 @@ def test_toggle_under_load_loses_nothing(ecds_envoy, capsys):
             if (i + 1) % BAD_EVERY == 0:
                 # each one different: Envoy does not re-run a plugin configuration it already refused
                 bad = json.dumps({"enabled": state == "off", "reasn": f"typo {i}"})
-                assert e.push(bad) == "rejected", "a bad configuration was not rejected"
+                assert e.hand_edit(bad) == "rejected", "a bad configuration was not rejected"
                 rejected += 1
                 got = probe(e)
                 probes[got] += 1
@@ -302,7 +320,7 @@ def test_a_rejected_configuration_keeps_the_last_good_one(ecds_envoy):
     e = ecds_envoy({"enabled": True, "reason": REASON})
     assert probe(e) == "maintenance"
     assert e.stat(STAT["active"]) == 1
-    assert e.push('{"enabled": false, "routes": []}') == "rejected"
+    assert e.hand_edit('{"enabled": false, "routes": []}') == "rejected"
     # still the old configuration, with its reason
     assert probe(e) == "maintenance"
     assert e.stat(STAT["active"]) == 1
@@ -310,7 +328,7 @@ def test_a_rejected_configuration_keeps_the_last_good_one(ecds_envoy):
     errors = [line for line in e.log_text().splitlines() if "invalid plugin configuration" in line]
     assert len(errors) == 1 and "routes: is empty" in errors[0], errors
     # not JSON at all: rejected too
-    assert e.push("enabled: false") == "rejected"
+    assert e.hand_edit("enabled: false") == "rejected"
     assert probe(e) == "maintenance"
     # and a good one still goes through
     assert e.push('{"enabled": false}') == "applied"
@@ -318,84 +336,72 @@ def test_a_rejected_configuration_keeps_the_last_good_one(ecds_envoy):
     assert e.stat(STAT["active"]) == 0
 
 
-def first_ecds_run(*args: str) -> subprocess.CompletedProcess:
-    """envoy/ecds.py as `make docker-config` runs it (the test's Envoy and wasm check)."""
-    command = [
-        sys.executable,
-        "-m",
-        "envoy.ecds",
-        "--envoy",
-        harness.envoy_bin(),
-        "--check-wasm",
-        str(harness.wasm_path()),
-    ]
-    return subprocess.run([*command, *args], capture_output=True, text=True, timeout=120, cwd=REPO)
+def docker_config_run(*args: str) -> subprocess.CompletedProcess:
+    """envoy/docker_config.py as `make docker-config` runs it."""
+    command = [sys.executable, "-m", "envoy.docker_config", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=REPO)
 
 
 BAD_CONFIG = '{"enabled": true, "bypass": {"paths": ["admin"]}}'
 BAD_LINE = "invalid plugin configuration: bypass.paths[0]: \"admin\" must start with '/'"
 
 
-def test_render_writes_only_what_the_plugin_accepts(ecds_envoy, tmp_path):
-    """`envoy/ecds.py render` refuses a configuration the plugin rejects (an Envoy started
-    from such a file answers every request with an empty 500) and writes nothing; a good one
-    becomes a file a running Envoy applies."""
+def test_a_new_ecds_file_holds_only_what_the_plugin_accepts(ecds_envoy, tmp_path):
+    """The CLI's `apply --ecds FILE --wasm PATH` refuses a configuration the plugin rejects (an
+    Envoy started from such a file answers every request with an empty 500) and writes
+    nothing; a good one becomes a file a running Envoy applies."""
     bad = tmp_path / "bad.json"
     bad.write_text(BAD_CONFIG)
     target = tmp_path / "ecds" / "maintenance-mode.json"
-    refused = first_ecds_run("render", "--file", str(target), "--wasm", "/etc/envoy/maintenance_mode.wasm", str(bad))
+    new = ["apply", "--ecds", str(target), "--wasm", "/etc/envoy/maintenance_mode.wasm", "--write-only"]
+    refused = cli.run(*new, str(bad))
     assert refused.returncode == 1
-    assert f"error: {target} not written: the plugin rejects {bad}:\n  {BAD_LINE}" in refused.stderr, refused.stderr
+    assert f"error: not written: the plugin rejects the new configuration: {BAD_LINE}" in refused.stderr
     assert not target.exists() and not target.parent.exists()
 
-    missing = first_ecds_run("render", "--file", str(target), "--wasm", "x.wasm", str(tmp_path / "nope.json"))
+    missing = cli.run(*new, str(tmp_path / "nope.json"))
     assert missing.returncode == 1
-    assert missing.stderr.strip() == f"error: configuration file not found: {tmp_path / 'nope.json'}"
+    assert missing.stderr.strip() == f"error: {tmp_path / 'nope.json'} does not exist"
 
-    # a good one, for the wasm Envoy loads, is what a running Envoy takes
+    # a good one, for the wasm Envoy loads, replaces a running Envoy's file and is applied
     e = ecds_envoy({"enabled": False})
     good = tmp_path / "good.json"
     good.write_text(json.dumps({"enabled": True, "reason": REASON}))
-    before = ecds_lib.update_counts(e.admin)
-    done = first_ecds_run("render", "--file", str(e.ecds_file), "--wasm", str(harness.wasm_path()), str(good))
+    where = ["--ecds", str(e.ecds_file), "--wasm", str(harness.wasm_path()), "--admin", e.admin]
+    done = cli.run("apply", *where, str(good))
     assert done.returncode == 0, done.stderr
-    assert ecds_lib.wait_for_update(e.admin, before) == "applied"
+    assert f"Envoy at {e.admin} applied it." in done.stdout
     assert probe(e) == "maintenance"
 
 
 def test_docker_config_writes_only_what_the_plugin_accepts(tmp_path):
-    """`make docker-config` checks the configuration first; `make docker-up` (--keep) leaves
-    the run-time file (maintenance state) alone."""
+    """`make docker-config` has the CLI write the ECDS file, which it refuses for a rejected
+    configuration; `make docker-up` (--keep) leaves the run-time file (maintenance state)
+    alone."""
     ecds_file = tmp_path / "docker" / "ecds" / "maintenance-mode.json"
     bootstrap = tmp_path / "envoy.yaml"
     where = ["--ecds", str(ecds_file), "--bootstrap", str(bootstrap)]
     bad = tmp_path / "bad.json"
     bad.write_text(BAD_CONFIG)
-    refused = first_ecds_run("docker-config", *where, str(bad))
+    refused = docker_config_run(*where, str(bad))
     assert refused.returncode == 1 and BAD_LINE in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
     assert not ecds_file.exists() and not bootstrap.exists(), "nothing is written"
 
-    done = first_ecds_run("docker-config", *where)
+    done = docker_config_run(*where)
     assert done.returncode == 0, done.stderr
     shipped = (REPO / "envoy/maintenance.json").read_text(encoding="utf-8")
     document = ecds_lib.read_document(ecds_file)
-    assert document == ecds_lib.resource_document(shipped, first_ecds.DOCKER_WASM)
-    assert bootstrap.read_text() == first_ecds.docker_bootstrap()
+    assert json.loads(ecds_lib.plugin_config_text(document)) == json.loads(shipped)
+    assert ecds_lib.wasm_of(document) == docker_config.DOCKER_WASM
+    assert bootstrap.read_text() == docker_config.docker_bootstrap()
 
-    toggled = ecds_lib.dump(ecds_lib.with_config(document, '{"enabled": false}'))
-    ecds_file.write_text(toggled)
-    kept = first_ecds_run("docker-config", "--keep", *where)
+    toggled = cli.run("off", "--ecds", str(ecds_file), "--write-only")
+    assert toggled.returncode == 0, toggled.stderr
+    state = ecds_file.read_text()
+    kept = docker_config_run("--keep", *where)
     assert kept.returncode == 0, kept.stderr
-    assert ecds_file.read_text() == toggled, "--keep keeps the maintenance state"
-
-
-def test_atomic_write_leaves_no_temporary_file_and_readable_mode(tmp_path):
-    target = tmp_path / "ecds" / "maintenance-mode.json"
-    ecds_lib.write_atomically(target, "one")
-    ecds_lib.write_atomically(target, "two")
-    assert target.read_text() == "two"
-    assert sorted(p.name for p in target.parent.iterdir()) == ["maintenance-mode.json"]
-    assert target.stat().st_mode & 0o777 == 0o644
+    assert ecds_file.read_text() == state, "--keep keeps the maintenance state"
 
 
 # ---------------------------------------------------------------------------
@@ -567,13 +573,7 @@ def test_per_request_decisions_only_at_debug(make_envoy):
 
 COMPOSE = REPO / "envoy/docker-compose.yaml"
 DOCKER_BOOT = REPO / "envoy/docker/envoy.yaml"
-DOCKER_ECDS = first_ecds.DOCKER_ECDS
-
-
-def docker_document() -> dict:
-    """The ECDS file `make docker-config` writes for Docker (from envoy/maintenance.json)."""
-    shipped = (REPO / "envoy/maintenance.json").read_text(encoding="utf-8")
-    return ecds_lib.resource_document(shipped, first_ecds.DOCKER_WASM)
+DOCKER_ECDS = docker_config.DOCKER_ECDS
 
 
 def switched(config_text: str, *, enabled: bool) -> str:
@@ -599,7 +599,7 @@ def test_docker_compose_matches_the_tested_config():
     version = subprocess.run([harness.envoy_bin(), "--version"], capture_output=True, text=True, timeout=30).stdout
     assert f"/{pinned}/" in version, version
     # envoy.yaml is the template rendered for Docker, unedited
-    assert DOCKER_BOOT.read_text() == first_ecds.docker_bootstrap(), "run `make docker-config`"
+    assert DOCKER_BOOT.read_text() == docker_config.docker_bootstrap(), "run `make docker-config`"
     boot = yaml.safe_load(DOCKER_BOOT.read_text())
     assert envoy["command"] == ["envoy", "-c", "/etc/envoy/envoy.yaml"]
 
@@ -614,10 +614,8 @@ def test_docker_compose_matches_the_tested_config():
     # the directory is mounted (a rename is invisible through a single-file mount), from the
     # run-time directory `make docker-config` writes to, outside tracked files
     assert volumes[ecds_dir] == (DOCKER_ECDS.parent, "ro")
-    document = docker_document()
-    wasm_in_container = ecds_lib.wasm_of(document)
-    assert volumes[wasm_in_container] == (REPO / "target/wasm32-wasip1/release/maintenance_mode.wasm", "ro")
-    assert http_filter["name"] == document["resources"][0]["name"]
+    assert volumes[docker_config.DOCKER_WASM] == (REPO / "target/wasm32-wasip1/release/maintenance_mode.wasm", "ro")
+    assert http_filter["name"] == FILTER_NAME
 
     # ports: published on loopback only, to the listener and admin ports of envoy.yaml
     published = {}
@@ -658,12 +656,10 @@ def test_docker_config_runs_in_envoy(wasm, upstream, envoy_dir):
     without restart."""
     workdir = envoy_dir / "docker-config"
     ecds_dir = workdir / "ecds"
-    document = docker_document()
-    config_text = ecds_lib.plugin_config_text(document)
+    config_text = (REPO / "envoy/maintenance.json").read_text(encoding="utf-8")
     enabled = json.loads(config_text).get("enabled", False)
-    document["resources"][0]["typed_config"]["config"]["vm_config"]["code"]["local"]["filename"] = str(wasm)
     ecds_file = ecds_dir / DOCKER_ECDS.name
-    ecds_lib.write_atomically(ecds_file, ecds_lib.dump(document))
+    cli.write_ecds(ecds_file, config_text, wasm)
 
     boot = yaml.safe_load(DOCKER_BOOT.read_text())
     boot["admin"]["address"]["socket_address"] = {"address": LOOPBACK, "port_value": 0}

@@ -48,11 +48,13 @@ class TestStatusOff:
         body = assert_status(envoy.get(STATUS))
         assert body == {
             "active": False,
+            "in_scope": True,
             "dry_run": False,
             "title": "Back soon",
             "reason": "Database upgrade.",
             "until": None,
             "next": None,
+            "since": None,
         }
         # Any host, and with a query.
         assert assert_status(envoy.get(STATUS + "?t=1", host="other.example"))["active"] is False
@@ -183,12 +185,51 @@ def test_no_notice_outside_the_lead_time_or_inside_the_window(make_envoy):
 
 def test_notice_starts_when_the_lead_time_does(make_envoy):
     now = int(time.time())
-    # The lead time opens 2 s from now.
-    start = now + 62
+    # The lead time opens 6 s from now: time for Envoy to start on a busy machine.
+    start = now + 66
     envoy = make_envoy(notice_config(start, start + 60, 60))
     assert envoy.get("/shop").header("maintenance-notice") is None
-    time.sleep(max(0.0, now + 2.2 - time.time()))
+    time.sleep(max(0.0, now + 6.2 - time.time()))
     assert envoy.get("/shop").header("maintenance-notice") == f"start={utc(start)}; end={utc(start + 60)}"
+
+
+def test_the_notice_replaces_the_applications_own(make_envoy):
+    now = int(time.time())
+    start, end = now + 600, now + 4200
+    envoy = make_envoy(notice_config(start, end, 3600))
+    r = envoy.get("/shop/cart", headers=[("x-echo-response-header", "maintenance-notice: start=1999-01-01T00:00:00Z")])
+    assert_upstream(r, "/shop/cart")
+    assert r.header_all("maintenance-notice") == [f"start={utc(start)}; end={utc(end)}"], r
+
+
+def test_a_dry_runs_would_be_replacement_keeps_the_notice(make_envoy):
+    now = int(time.time())
+    start, end = now + 600, now + 4200
+    envoy = make_envoy({**notice_config(start, end, 3600), "dry_run": True, "upstream_fallback": {}})
+    r = envoy.get("/shop/status/503")
+    assert r.status == 503 and r.from_upstream, r
+    assert r.header("maintenance-notice") == f"start={utc(start)}; end={utc(end)}", r
+
+
+def test_the_status_endpoint_says_when_no_route_covers_the_host_or_path(make_envoy):
+    config = {
+        "enabled": True,
+        "status_path": STATUS,
+        "routes": [{"hosts": ["shop.example.com"]}, {"hosts": ["blog.example.com"], "path_prefix": "/news"}],
+    }
+    envoy = make_envoy(config)
+    for host, target, covered in [
+        ("shop.example.com", STATUS, True),
+        ("wiki.example.com", STATUS, False),
+        ("blog.example.com", STATUS, False),
+        ("blog.example.com", f"{STATUS}?path=/news/today", True),
+        ("blog.example.com", f"{STATUS}?path=/about", False),
+    ]:
+        body = assert_status(envoy.get(target, host=host))
+        assert (body["active"], body["in_scope"]) == (covered, covered), (host, target, body)
+    # The pages themselves agree.
+    assert_maintenance(envoy.get("/news/today", host="blog.example.com"))
+    assert_upstream(envoy.get("/about", host="blog.example.com"), "/about")
 
 
 # ---------------------------------------------------------------------------
@@ -240,6 +281,25 @@ class TestTranslations:
         assert r.header("content-language") == language, r
         assert f'<html lang="{language}">'.encode() in r.body
         assert f"<h1>{title}</h1>".encode() in r.body
+
+    def test_several_accept_language_lines_are_one_list(self, envoy):
+        r = envoy.get("/", headers=[("accept", "text/html"), ("accept-language", "ja"), ("accept-language", "fr")])
+        assert_maintenance(r)
+        assert r.header("content-language") == "fr", r
+        assert b"<h1>Maintenance en cours</h1>" in r.body
+
+    def test_grpc_replies_and_their_preview_follow_accept_language(self, envoy):
+        grpc = [("content-type", "application/grpc"), ("te", "trailers"), ("accept-language", "fr")]
+        r = envoy.h2("POST", "/pkg.Svc/Method", grpc, body=b"\0\0\0\0\0")
+        assert (r.status, r.header("grpc-status"), r.header("content-language")) == (200, "14", "fr"), r
+        assert r.header("grpc-message") == "Mise %C3%A0 jour de la base.", r
+        # The preview shows that reply, marked (a GET: the status endpoint answers GET and HEAD).
+        r = envoy.h2("GET", STATUS + "/preview", grpc)
+        assert (r.status, r.header("grpc-status"), r.header("maintenance-preview")) == (200, "14", "true"), r
+        assert r.header("grpc-message") == "Mise %C3%A0 jour de la base.", r
+        # A gRPC call itself (POST) is refused; Envoy hands a gRPC client that as grpc-status 2.
+        r = envoy.h2("POST", STATUS + "/preview", grpc, body=b"\0\0\0\0\0")
+        assert (r.status, r.header("grpc-status"), r.header("allow")) == (200, "2", "GET, HEAD"), r
 
     def test_json_plain_and_preview(self, envoy):
         r = self.get(envoy, "fr-FR", "application/json")

@@ -215,6 +215,22 @@ def test_the_bypass_header_names_each_kind_and_spoofed_copies_never_arrive(make_
         assert KIND not in echo["headers"], echo
 
 
+def test_every_spelling_of_the_bypass_header_is_removed(make_envoy):
+    """WSGI, Rack and PHP read `x_maintenance_bypass_kind` (any case) as the trusted header: no
+    such copy of a client's reaches the application, whatever the decision."""
+    config = {"enabled": True, "routes": ROUTES, "bypass": {**BYPASS, "header": KIND}}
+    spoofs = [(KIND.replace("-", "_"), "token"), ("X-Maintenance_Bypass-Kind", "cookie"), (KIND, "network")]
+
+    def spellings(echo: dict) -> dict[str, str]:
+        return {name: value for name, value in echo["headers"].items() if name.replace("_", "-") == KIND}
+
+    envoy = make_envoy(config)
+    assert spellings(assert_upstream(shop(envoy, "/admin/x", "p", spoofs))) == {KIND: "path"}
+    assert spellings(assert_upstream(shop(envoy, "/", "o", spoofs, host="blog.example.com"))) == {}
+    off = make_envoy({**config, "enabled": False})
+    assert spellings(assert_upstream(shop(off, "/cart", "off", spoofs))) == {}
+
+
 # ---------------------------------------------------------------------------
 # not_after
 # ---------------------------------------------------------------------------

@@ -27,7 +27,9 @@ TARGET, one of:
                             (-o yaml|json), no cluster needed
   --ecds FILE               a plain Envoy's ECDS resource file; waits for the Envoy at
                             --admin HOST:PORT (default 127.0.0.1:9901) to apply it, and fails
-                            when none answers, unless --write-only
+                            when none answers, unless --write-only. `apply --ecds FILE --wasm
+                            PATH` writes FILE anew (made if missing), Envoy loading the plugin
+                            from PATH
 
 Options:
   --reason TEXT        the reason users see
@@ -88,6 +90,8 @@ pub struct Invocation {
     pub context: Option<String>,
     pub kubeconfig: Option<String>,
     pub wasm_name: Option<String>,
+    /// `apply --ecds FILE --wasm PATH`: a new ECDS file, Envoy loading the plugin from PATH.
+    pub wasm: Option<String>,
     pub admin: String,
     pub write_only: bool,
     pub dry_run: bool,
@@ -111,6 +115,7 @@ const VALUED: &[&str] = &[
     "--context",
     "--kubeconfig",
     "--wasm-name",
+    "--wasm",
     "--ecds",
     "--admin",
     "--filename",
@@ -239,10 +244,14 @@ pub fn parse(args: &[String]) -> Result<Invocation, String> {
     let allowed_here: &[&str] = match &command {
         Command::On(_) => &on_only,
         Command::Token { .. } => &["--header", "--link"],
+        Command::Apply(_) if matches!(target, Some(Target::Ecds(_))) => &["--wasm"],
         _ => &[],
     };
     for (name, _) in &given {
-        let specific = on_only.contains(&name.as_str()) || name == "--header";
+        let specific = on_only.contains(&name.as_str()) || name == "--header" || name == "--wasm";
+        if name == "--wasm" && !allowed_here.contains(&"--wasm") {
+            return Err("--wasm goes with `apply --ecds FILE` (it writes a new file)".to_string());
+        }
         if specific && !allowed_here.contains(&name.as_str()) {
             return Err(format!("{name} does not apply to `{command_word}`"));
         }
@@ -279,6 +288,7 @@ pub fn parse(args: &[String]) -> Result<Invocation, String> {
         context: last(&["--context"]),
         kubeconfig: last(&["--kubeconfig"]),
         wasm_name: last(&["--wasm-name"]),
+        wasm: last(&["--wasm"]),
         admin: last(&["--admin"]).unwrap_or_else(|| DEFAULT_ADMIN.to_string()),
         write_only: has(&["--write-only"]),
         dry_run: has(&["--dry-run"]),
@@ -294,6 +304,7 @@ fn bare(command: Command) -> Invocation {
         context: None,
         kubeconfig: None,
         wasm_name: None,
+        wasm: None,
         admin: DEFAULT_ADMIN.to_string(),
         write_only: false,
         dry_run: false,
@@ -526,6 +537,14 @@ mod tests {
             ),
             ("on wp/a --scope all --scope /x", "cannot be combined"),
             ("off wp/a --reason x", "--reason does not apply to `off`"),
+            (
+                "on --ecds f.json --wasm x.wasm",
+                "--wasm goes with `apply --ecds FILE` (it writes a new file)",
+            ),
+            (
+                "apply wp/a c.json --wasm x.wasm",
+                "--wasm goes with `apply --ecds FILE` (it writes a new file)",
+            ),
             ("off wp/a extra", "unexpected argument \"extra\""),
             ("apply wp/a", "apply needs the configuration file"),
             ("validate", "validate needs a FILE"),

@@ -14,6 +14,9 @@ use crate::admin::{self, Updates};
 use crate::secret;
 
 const STRING_VALUE_TYPE: &str = "type.googleapis.com/google.protobuf.StringValue";
+/// The filter's name, root id and VM id; also the ECDS resource's name (Envoy names its ECDS
+/// stats after it), as envoy/envoy.yaml.tmpl declares it.
+const FILTER_NAME: &str = "maintenance-mode";
 /// How long to wait for Envoy to report the update.
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -24,12 +27,41 @@ pub struct EcdsFile {
 }
 
 impl EcdsFile {
+    /// A new file at `path` (nothing read from it), without a plugin configuration yet: Envoy
+    /// loads the plugin from `wasm`, in its V8 runtime.
+    pub fn new(path: &Path, wasm: &str) -> EcdsFile {
+        let document = json!({
+            "version_info": "",
+            "resources": [{
+                "@type": "type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig",
+                "name": FILTER_NAME,
+                "typed_config": {
+                    "@type": "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm",
+                    "config": {
+                        "name": FILTER_NAME,
+                        "root_id": FILTER_NAME,
+                        "vm_config": {
+                            "vm_id": FILTER_NAME,
+                            "runtime": "envoy.wasm.runtime.v8",
+                            "code": {"local": {"filename": wasm}},
+                        },
+                    },
+                },
+            }],
+        });
+        EcdsFile {
+            path: path.to_path_buf(),
+            document,
+        }
+    }
+
     pub fn read(path: &Path) -> Result<EcdsFile, String> {
         let text = match fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(format!(
-                    "{} does not exist (is Envoy running with it, e.g. `make run`? or give --ecds FILE)",
+                    "{} does not exist (is Envoy running with it, e.g. `make run`? or give --ecds \
+                     FILE; `apply --ecds FILE --wasm PATH CONFIG.json` makes one)",
                     path.display()
                 ))
             }
@@ -110,10 +142,11 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
+        fs::create_dir_all(&dir)?;
         let mut f = fs::File::create(&tmp)?;
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
-        // Envoy may run as another user (Docker): readable by all, like the Python helper did.
+        // Envoy may run as another user (Docker): readable by all.
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -234,6 +267,29 @@ mod tests {
             .err()
             .unwrap()
             .contains("is not JSON"));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_new_file_loads_the_given_wasm_and_gets_the_configuration() {
+        let dir = tempdir("new");
+        let path = dir.join("ecds").join("maintenance-mode.json");
+        let file = EcdsFile::new(&path, "/etc/envoy/maintenance_mode.wasm");
+        assert_eq!(file.config_text(), "");
+        write_atomically(&path, &file.with_config("{\"enabled\": true}")).unwrap();
+        let written = EcdsFile::read(&path).unwrap();
+        assert_eq!(written.filter(), Some("maintenance-mode"));
+        assert_eq!(written.config_text(), "{\"enabled\": true}");
+        let config = &written.document["resources"][0]["typed_config"]["config"];
+        assert_eq!(
+            config["vm_config"]["code"]["local"]["filename"],
+            json!("/etc/envoy/maintenance_mode.wasm")
+        );
+        assert_eq!(config["root_id"], json!("maintenance-mode"));
+        assert_eq!(
+            config["configuration"]["@type"],
+            json!("type.googleapis.com/google.protobuf.StringValue")
+        );
         fs::remove_dir_all(&dir).unwrap();
     }
 

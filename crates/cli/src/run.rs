@@ -127,11 +127,17 @@ fn execute(inv: &Invocation) -> Result<(), String> {
     }
 }
 
-/// The plugin's own validation, with the message the plugin logs.
+/// The plugin's own validation, with the lines the plugin logs: every problem, one a line.
 fn check(text: &str) -> Result<(), String> {
     maintenance_core::config::parse(text.as_bytes())
         .map(|_| ())
-        .map_err(|e| format!("invalid plugin configuration: {e}"))
+        .map_err(|problems| {
+            problems
+                .iter()
+                .map(|problem| format!("invalid plugin configuration: {problem}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
 }
 
 fn validate_file(path: &Path) -> Result<(), String> {
@@ -234,7 +240,10 @@ fn open(inv: &Invocation) -> Result<Opened, String> {
     };
     match &inv.target {
         None => Err("no target given".to_string()),
-        Some(Target::Ecds(path)) => EcdsFile::read(path).map(Opened::Ecds),
+        Some(Target::Ecds(path)) => match &inv.wasm {
+            Some(wasm) => Ok(Opened::Ecds(EcdsFile::new(path, wasm))),
+            None => EcdsFile::read(path).map(Opened::Ecds),
+        },
         Some(Target::Resource { kind, name }) => {
             let kubectl = kubectl();
             let object = kubectl.get(*kind, name)?;

@@ -2,15 +2,22 @@
 //! records what it decided for each request in the stream's filter state through a proxy-wasm
 //! property; Envoy (1.40) keeps a property `NAME` set by a wasm filter under the filter-state
 //! key `wasm.NAME`, which the access log prints with `%FILTER_STATE(wasm.NAME:PLAIN)%` (without
-//! `:PLAIN` it prints the value as a base64 protobuf `BytesValue`). Host-free: the glue in
-//! `plugin.rs` sets it.
+//! `:PLAIN` it prints the value as a base64 protobuf `BytesValue`). Which label a request gets
+//! is the outcome's (`outcome/`); the flow records it with [`record`].
+
+use log::Level;
 
 use crate::decision::{Decision, Via};
+use crate::host::Host;
 
 /// The property holding the decision; Envoy's access log reads it as
 /// `%FILTER_STATE(wasm.maintenance_mode.decision:PLAIN)%`.
 pub const PROPERTY: &str = "maintenance_mode.decision";
 
+/// A CORS preflight answered by the plugin while maintenance applies (`reply/cors.rs`).
+pub const PREFLIGHT: &str = "cors_preflight";
+/// One of the page's assets served (or refused) by the plugin (`reply/assets.rs`).
+pub const ASSET: &str = "asset";
 /// An upstream failure replaced by the maintenance response.
 pub const REPLACED: &str = "replaced";
 /// An upstream failure `upstream_fallback` would have replaced, in dry run.
@@ -26,12 +33,22 @@ pub fn label(decision: &Decision, dry_run: bool) -> &'static str {
             Via::Token => "bypass:token",
             Via::Cookie => "bypass:cookie",
             Via::Network => "bypass:network",
+            Via::Acme => "bypass:acme",
+            Via::Jwt => "bypass:jwt",
         },
         Decision::GrantCookie { .. } => "cookie_link",
         Decision::OutOfScope => "out_of_scope",
         // Only in dry run: maintenance does not apply now.
         Decision::Off => "off",
         Decision::PassWithFallback => "pass",
+    }
+}
+
+/// Records `label` for Envoy's access log, on the stream being handled.
+pub fn record(host: &mut impl Host, label: &str) {
+    if let Err(refused) = host.set_property(PROPERTY, label.as_bytes()) {
+        let line = format!("cannot record the decision for the access log: {refused}");
+        host.log(Level::Debug, &line);
     }
 }
 
@@ -56,6 +73,8 @@ mod tests {
             bypassed(Via::Token),
             bypassed(Via::Cookie),
             bypassed(Via::Network),
+            bypassed(Via::Acme),
+            bypassed(Via::Jwt),
             Decision::GrantCookie {
                 set_cookie: SetCookie(String::new()),
             },
@@ -66,9 +85,11 @@ mod tests {
         let mut labels: Vec<&str> = decisions.iter().map(|d| label(d, false)).collect();
         labels.push(label(&Decision::Maintenance, true));
         labels.push(REPLACED);
+        labels.push(PREFLIGHT);
+        labels.push(ASSET);
         labels.push(DRY_RUN_REPLACED);
         assert_eq!(labels[0], "maintenance");
-        assert_eq!(labels[9], "dry_run");
+        assert_eq!(labels[11], "dry_run");
         let count = labels.len();
         labels.sort_unstable();
         labels.dedup();

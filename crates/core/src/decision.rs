@@ -2,9 +2,9 @@
 
 use std::borrow::Cow;
 
+use crate::bypass::acme::is_challenge;
 use crate::bypass::cookie::{query_parameter, without_cookie, CookieHeader};
 use crate::plan::Plan;
-use crate::reply::format::Format;
 use crate::request::hostname::normalize_host;
 use crate::request::path::{normalize, NormalizedPath};
 use crate::scope::MatchInput;
@@ -22,6 +22,9 @@ pub struct RequestFacts<'a> {
     pub cookie: Option<&'a [u8]>,
     /// Envoy's `source.address` property (`ip:port`).
     pub source_address: Option<&'a [u8]>,
+    /// Envoy's `metadata` property: the stream's dynamic metadata, where `jwt_authn` keeps
+    /// verified JWT payloads (`bypass/jwt.rs`).
+    pub dynamic_metadata: Option<&'a [u8]>,
 }
 
 /// Which bypass let a request through.
@@ -31,6 +34,10 @@ pub enum Via {
     Network,
     Token,
     Cookie,
+    /// An ACME HTTP-01 challenge (`bypass/acme.rs`).
+    Acme,
+    /// Verified JWT claims (`bypass/jwt.rs`).
+    Jwt,
 }
 
 impl Via {
@@ -41,6 +48,8 @@ impl Via {
             Via::Network => "network",
             Via::Token => "token",
             Via::Cookie => "cookie",
+            Via::Acme => "acme",
+            Via::Jwt => "jwt",
         }
     }
 }
@@ -68,8 +77,8 @@ pub enum Decision<'p> {
     Bypassed { via: Via, strip: Strip<'p> },
     /// The cookie link with the right token: answer `302` to `/` with this `set-cookie`.
     GrantCookie { set_cookie: SetCookie },
-    /// Answer with the maintenance response (in the format the request asks for: the glue reads
-    /// it only when it replies, see `negotiate.rs`).
+    /// Answer with the maintenance response (in the format the request asks for: read only when
+    /// it replies, see `outcome/`).
     Maintenance,
     /// Maintenance does not apply now, but the request is in scope and not bypassed: it passes,
     /// and an upstream failure with a `upstream_fallback` status gets the maintenance response
@@ -132,6 +141,8 @@ pub fn decide<'p>(plan: &'p Plan, request: &RequestFacts, now: i64) -> Decision<
         && plan.bypass.paths.contains_literally(request.path)
     {
         Via::Path
+    } else if plan.bypass.acme && is_challenge(&path, request.path) {
+        Via::Acme
     } else if !in_effect {
         return Decision::PassWithFallback;
     } else if !plan.bypass.networks.is_empty()
@@ -150,6 +161,8 @@ pub fn decide<'p>(plan: &'p Plan, request: &RequestFacts, now: i64) -> Decision<
         .is_some_and(|(cookie, header)| cookie.accepts(header, now))
     {
         Via::Cookie
+    } else if !plan.bypass.jwt.is_empty() && plan.bypass.jwt.accepts(request.dynamic_metadata) {
+        Via::Jwt
     } else {
         return Decision::Maintenance;
     };
@@ -208,41 +221,10 @@ pub(crate) fn strip<'p>(plan: &'p Plan, request: &RequestFacts) -> Strip<'p> {
     Strip { headers, cookie }
 }
 
-/// gRPC's UNAVAILABLE, which Envoy puts in a trailers-only reply to a gRPC request where it
-/// would answer 502, 503 or 504 (no healthy upstream, connection failure, timeout).
-const GRPC_UNAVAILABLE: &[u8] = b"14";
-
-/// Whether an upstream response (its `:status`, and `grpc-status` when the response headers
-/// carry one) is a failure `upstream_fallback` replaces, for a request in `format`.
-pub fn upstream_failed(
-    plan: &Plan,
-    format: Format,
-    status: Option<&[u8]>,
-    grpc_status: Option<&[u8]>,
-) -> bool {
-    let Some(status) = status
-        .and_then(|status| std::str::from_utf8(status).ok())
-        .and_then(|status| status.parse::<u16>().ok())
-    else {
-        return false;
-    };
-    if plan.fallback_statuses.contains(&status) {
-        return true;
-    }
-    format.is_grpc()
-        && status == 200
-        && grpc_status == Some(GRPC_UNAVAILABLE)
-        && plan
-            .fallback_statuses
-            .iter()
-            .any(|status| matches!(status, 502..=504))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::parse;
-    use crate::reply::format::Grpc;
 
     fn facts<'a>(method: &'a str, host: &'a str, path: &'a str) -> RequestFacts<'a> {
         RequestFacts {
@@ -301,7 +283,7 @@ mod tests {
             Decision::Maintenance
         );
         assert!(decide(&plan, &facts("GET", "shop.example.com", "/admin/%7Ex"), 0).passes());
-        // The response format is the glue's (plugin.rs), asked for only when it replies.
+        // The response format is the outcome's (`outcome/`), asked for only when it replies.
     }
 
     fn at(text: &str) -> i64 {
@@ -375,74 +357,6 @@ mod tests {
             decide(&plan, &request, at("2025-06-01T05:00:00Z")),
             Decision::PassWithFallback
         );
-    }
-
-    #[test]
-    fn upstream_failures_by_status() {
-        let plan = parse(br#"{"upstream_fallback": {}}"#).unwrap();
-        for status in ["502", "503", "504"] {
-            assert!(upstream_failed(
-                &plan,
-                Format::Html,
-                Some(status.as_bytes()),
-                None
-            ));
-        }
-        for status in ["200", "500", "501", "505", "404", "", "503 ", "x", "99999"] {
-            assert!(
-                !upstream_failed(&plan, Format::Html, Some(status.as_bytes()), None),
-                "{status}"
-            );
-        }
-        assert!(!upstream_failed(&plan, Format::Html, None, None));
-        let plan = parse(br#"{"upstream_fallback": {"statuses": [500]}}"#).unwrap();
-        assert!(upstream_failed(&plan, Format::Json, Some(b"500"), None));
-        assert!(!upstream_failed(&plan, Format::Json, Some(b"503"), None));
-    }
-
-    #[test]
-    fn grpc_unavailable_counts_as_a_failure_for_grpc_requests() {
-        let plan = parse(br#"{"upstream_fallback": {"statuses": [503]}}"#).unwrap();
-        assert!(upstream_failed(
-            &plan,
-            Format::Grpc(Grpc::Native),
-            Some(b"200"),
-            Some(b"14")
-        ));
-        assert!(upstream_failed(
-            &plan,
-            Format::Grpc(Grpc::Native),
-            Some(b"503"),
-            None
-        ));
-        // Other gRPC errors are the application's answer.
-        assert!(!upstream_failed(
-            &plan,
-            Format::Grpc(Grpc::Native),
-            Some(b"200"),
-            Some(b"2")
-        ));
-        assert!(!upstream_failed(
-            &plan,
-            Format::Grpc(Grpc::Native),
-            Some(b"200"),
-            None
-        ));
-        // Only gRPC requests get this reading.
-        assert!(!upstream_failed(
-            &plan,
-            Format::Html,
-            Some(b"200"),
-            Some(b"14")
-        ));
-        // Without 502..=504 among the statuses, UNAVAILABLE is not replaced.
-        let plan = parse(br#"{"upstream_fallback": {"statuses": [500]}}"#).unwrap();
-        assert!(!upstream_failed(
-            &plan,
-            Format::Grpc(Grpc::Native),
-            Some(b"200"),
-            Some(b"14")
-        ));
     }
 
     const OPS_SECRET: &str = "ops-secret";
@@ -683,6 +597,54 @@ mod tests {
                 )
             }
         );
+    }
+
+    #[test]
+    fn acme_challenges_pass_unless_turned_off() {
+        let plan = parse(br#"{"enabled": true, "routes": [{"hosts": ["shop"]}]}"#).unwrap();
+        let challenge = facts("GET", "shop", "/.well-known/acme-challenge/abc");
+        assert_eq!(
+            decide(&plan, &challenge, 0),
+            Decision::Bypassed {
+                via: Via::Acme,
+                strip: NO_STRIP
+            }
+        );
+        let tricked = facts("GET", "shop", "/.well-known/acme-challenge/../admin");
+        assert_eq!(decide(&plan, &tricked, 0), Decision::Maintenance);
+        let off = parse(br#"{"enabled": true, "bypass": {"acme": false}}"#).unwrap();
+        assert_eq!(decide(&off, &challenge, 0), Decision::Maintenance);
+        // Out of scope it passes anyway, untouched.
+        let blog = facts("GET", "blog", "/.well-known/acme-challenge/abc");
+        assert_eq!(decide(&plan, &blog, 0), Decision::OutOfScope);
+    }
+
+    #[test]
+    fn verified_jwt_claims_pass() {
+        use crate::bypass::jwt::{wire, NAMESPACE};
+        let plan = parse(
+            br#"{"enabled": true, "bypass": {"jwt": [
+                {"payload": "p", "claim": "groups", "any_of": ["sre"]}]}}"#,
+        )
+        .unwrap();
+        let metadata = |groups: serde_json::Value| {
+            wire::metadata(NAMESPACE, &serde_json::json!({"p": {"groups": groups}}))
+        };
+        let sre = metadata(serde_json::json!(["dev", "sre"]));
+        let dev = metadata(serde_json::json!(["dev"]));
+        let mut request = facts("GET", "a", "/");
+        request.dynamic_metadata = Some(&sre);
+        assert_eq!(
+            decide(&plan, &request, 0),
+            Decision::Bypassed {
+                via: Via::Jwt,
+                strip: NO_STRIP
+            }
+        );
+        request.dynamic_metadata = Some(&dev);
+        assert_eq!(decide(&plan, &request, 0), Decision::Maintenance);
+        request.dynamic_metadata = None;
+        assert_eq!(decide(&plan, &request, 0), Decision::Maintenance);
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! The seam between the plugin and its host: everything the plugin asks of Envoy, as one trait.
-//! `plugin.rs` holds the per-configuration and per-request logic against [`Host`]; `wasm.rs`
-//! implements it with proxy-wasm (wasm only); the fake host in `host/fake.rs` (tests only)
-//! records every call so the logic is tested natively.
+//! `plugin/` drives the lifecycle and the per-request flow against [`Host`]; `crates/wasm`
+//! implements it with proxy-wasm; the fake host in `host/fake.rs` (tests only) records every
+//! call so the flow is tested natively.
 //!
 //! Host data arrives as raw bytes: header names and values need not be UTF-8.
 
+use std::ops::Range;
 use std::time::Duration;
 
 #[cfg(test)]
@@ -63,14 +64,18 @@ pub trait Host {
     /// The whole request header map in one host call, serialized as proxy-wasm's
     /// `proxy_get_header_map_pairs` returns it (read it with [`parse_header_map`]).
     fn request_header_map(&mut self) -> Result<Vec<u8>, Refused>;
+    /// The first value of one request header (`name` in lower case); `None` when absent or
+    /// unreadable.
+    fn request_header(&mut self, name: &str) -> Option<Vec<u8>>;
     /// Removes every request header called `name`.
     fn remove_request_header(&mut self, name: &str) -> Result<(), Refused>;
     /// Replaces every request header called `name` by one with `value`.
     fn set_request_header(&mut self, name: &str, value: &[u8]) -> Result<(), Refused>;
     /// One response header; `None` when absent or unreadable.
     fn response_header(&mut self, name: &str) -> Option<Vec<u8>>;
-    /// Adds a response header (response-headers phase only).
-    fn add_response_header(&mut self, name: &str, value: &[u8]) -> Result<(), Refused>;
+    /// Replaces every response header called `name` by one with `value` (response-headers
+    /// phase only).
+    fn set_response_header(&mut self, name: &str, value: &[u8]) -> Result<(), Refused>;
     /// Answers the request locally (by value: the adapter hands the headers on uncopied).
     fn send_reply(&mut self, reply: Reply) -> Result<(), Refused>;
     /// The host clock in unix seconds; `None` when unreadable.
@@ -104,6 +109,15 @@ pub trait Host {
 /// and value followed by a NUL byte. Names and values stay bytes (another filter may have added
 /// non-UTF-8 ones). `None` when the bytes do not follow that form.
 pub fn parse_header_map(bytes: &[u8]) -> Option<HeaderSlices<'_>> {
+    header_spans(bytes)?
+        .into_iter()
+        .map(|(name, value)| Some((bytes.get(name)?, bytes.get(value)?)))
+        .collect()
+}
+
+/// Where each (name, value) pair of a serialized header map (see [`parse_header_map`]) lies in
+/// `bytes`, so a reader can keep the bytes and the places together.
+pub fn header_spans(bytes: &[u8]) -> Option<Vec<(Range<usize>, Range<usize>)>> {
     #[inline]
     fn u32_at(bytes: &[u8], at: usize) -> Option<usize> {
         let word = bytes.get(at..at.checked_add(4)?)?;
@@ -119,13 +133,13 @@ pub fn parse_header_map(bytes: &[u8]) -> Option<HeaderSlices<'_>> {
         return None;
     }
     let mut data = 4 + count * 8;
-    let mut pairs = Vec::with_capacity(count);
+    let mut spans = Vec::with_capacity(count);
     // Each field, then its NUL; `data` moves past both.
     #[inline]
-    fn take<'a>(bytes: &'a [u8], data: &mut usize, len: usize) -> Option<&'a [u8]> {
+    fn take(bytes: &[u8], data: &mut usize, len: usize) -> Option<Range<usize>> {
         let end = data.checked_add(len)?;
-        let field = bytes.get(*data..end)?;
         (bytes.get(end) == Some(&0)).then_some(())?;
+        let field = *data..end;
         *data = end + 1;
         Some(field)
     }
@@ -134,9 +148,9 @@ pub fn parse_header_map(bytes: &[u8]) -> Option<HeaderSlices<'_>> {
         let value_len = u32_at(bytes, 8 + index * 8)?;
         let name = take(bytes, &mut data, name_len)?;
         let value = take(bytes, &mut data, value_len)?;
-        pairs.push((name, value));
+        spans.push((name, value));
     }
-    Some(pairs)
+    Some(spans)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! The plugin's metrics: their names and which counter each decision feeds. Host-free; the glue
-//! in `plugin.rs` defines them through the host and counts.
+//! The plugin's metrics: their names, and their ids in the host ([`Metrics`]: defined once per
+//! plugin instance, then counted). Which counter a request feeds is the outcome's
+//! (`outcome/`).
 //!
 //! Envoy files proxy-wasm metrics under its `wasmcustom` namespace (measured on Envoy 1.40):
 //! `/stats` shows `wasmcustom.maintenance.responses_total`, `/stats/prometheus` shows
@@ -12,7 +13,9 @@
 //! `stats_tags` rule turns that name part into a Prometheus label (README, "Metrics"). An
 //! instance without a plugin name keeps the plain names.
 
-use crate::decision::Decision;
+use log::Level;
+
+use crate::host::{Host, MetricKind};
 
 /// The counters, one per outcome of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,24 +62,60 @@ impl Counter {
     pub fn index(self) -> usize {
         self as usize
     }
-
-    /// The counter a request's decision feeds.
-    /// The counter a request's decision feeds; `in_effect`: whether maintenance applies now
-    /// (outside it, a bypass path only exempts a request from the upstream fallback, and the
-    /// request counts as passed). A bypass that cannot strip its secret ends in the maintenance
-    /// response: the glue counts that as a response instead.
-    pub fn for_decision(decision: &Decision, in_effect: bool) -> Counter {
-        match decision {
-            Decision::Maintenance => Counter::Responses,
-            Decision::Bypassed { .. } if !in_effect => Counter::Passed,
-            Decision::Bypassed { .. } | Decision::GrantCookie { .. } => Counter::Bypassed,
-            Decision::Off | Decision::OutOfScope | Decision::PassWithFallback => Counter::Passed,
-        }
-    }
 }
 
 /// Gauge: 1 while maintenance applies, 0 otherwise.
 pub const ACTIVE_GAUGE: &str = "active";
+
+/// One plugin instance's metric ids in the host. A metric the host refused to define is `None`
+/// and simply not counted.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Metrics {
+    counters: [Option<u32>; Counter::ALL.len()],
+    active: Option<u32>,
+}
+
+impl Metrics {
+    /// Defines the metrics of the plugin instance called `instance` (see [`metric_name`]).
+    pub fn define(host: &mut impl Host, instance: &str) -> Metrics {
+        let mut define = |kind, metric: &str| {
+            let name = metric_name(instance, metric);
+            match host.define_metric(kind, &name) {
+                Ok(id) => Some(id),
+                Err(refused) => {
+                    let line = format!("cannot define metric {name}: {refused}");
+                    host.log(Level::Warn, &line);
+                    None
+                }
+            }
+        };
+        let mut counters = [None; Counter::ALL.len()];
+        for counter in Counter::ALL {
+            counters[counter.index()] = define(MetricKind::Counter, counter.name());
+        }
+        let active = define(MetricKind::Gauge, ACTIVE_GAUGE);
+        Metrics { counters, active }
+    }
+
+    pub fn count(&self, host: &mut impl Host, counter: Counter) {
+        if let Some(id) = self.counters[counter.index()] {
+            if let Err(refused) = host.increment_metric(id) {
+                let line = format!("cannot count {}: {refused}", counter.name());
+                host.log(Level::Debug, &line);
+            }
+        }
+    }
+
+    /// Sets the `active` gauge: whether maintenance applies right now.
+    pub fn set_active(&self, host: &mut impl Host, active: bool) {
+        if let Some(id) = self.active {
+            if let Err(refused) = host.record_metric(id, u64::from(active)) {
+                let line = format!("cannot set {ACTIVE_GAUGE}: {refused}");
+                host.log(Level::Debug, &line);
+            }
+        }
+    }
+}
 
 /// The name a metric is defined with for the plugin instance called `instance` (its plugin
 /// name): `maintenance.<metric>` without a name, else `maintenance.instance.<name>.<metric>`.
@@ -107,61 +146,7 @@ pub fn metric_name(instance: &str, metric: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bypass::cookie::CookieHeader;
-    use crate::decision::{SetCookie, Strip, Via};
-
-    #[test]
-    fn every_decision_feeds_one_counter() {
-        let strip = Strip {
-            headers: vec![],
-            cookie: CookieHeader::Keep,
-        };
-        let cases = [
-            (Decision::Maintenance, Counter::Responses),
-            (Decision::Maintenance, Counter::Responses),
-            (
-                Decision::Bypassed {
-                    via: Via::Token,
-                    strip: strip.clone(),
-                },
-                Counter::Bypassed,
-            ),
-            (
-                Decision::Bypassed {
-                    via: Via::Path,
-                    strip,
-                },
-                Counter::Bypassed,
-            ),
-            (
-                Decision::GrantCookie {
-                    set_cookie: SetCookie(String::new()),
-                },
-                Counter::Bypassed,
-            ),
-            (Decision::Off, Counter::Passed),
-            (Decision::OutOfScope, Counter::Passed),
-            (Decision::PassWithFallback, Counter::Passed),
-        ];
-        for (decision, counter) in cases {
-            assert_eq!(
-                Counter::for_decision(&decision, true),
-                counter,
-                "{decision:?}"
-            );
-        }
-        let path_outside_maintenance = Decision::Bypassed {
-            via: Via::Path,
-            strip: Strip {
-                headers: vec![],
-                cookie: CookieHeader::Keep,
-            },
-        };
-        assert_eq!(
-            Counter::for_decision(&path_outside_maintenance, false),
-            Counter::Passed
-        );
-    }
+    use crate::host::fake::FakeHost;
 
     #[test]
     fn instances_have_their_own_names() {
@@ -197,5 +182,34 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), Counter::ALL.len() + 1);
+    }
+
+    #[test]
+    fn each_instance_defines_its_metrics_once_and_counts_them() {
+        let mut host = FakeHost::new();
+        let shop = Metrics::define(&mut host, "default.shop");
+        let plain = Metrics::define(&mut host, "");
+        assert_eq!(host.metrics.len(), 2 * (Counter::ALL.len() + 1));
+        shop.count(&mut host, Counter::Responses);
+        shop.count(&mut host, Counter::Responses);
+        plain.count(&mut host, Counter::Passed);
+        shop.set_active(&mut host, true);
+        let name = "maintenance.instance.default.shop.responses_total";
+        assert_eq!(host.metric(name), Some(2));
+        assert_eq!(host.metric("maintenance.passed_total"), Some(1));
+        assert_eq!(host.metric("maintenance.responses_total"), Some(0));
+        assert_eq!(
+            host.metric("maintenance.instance.default.shop.active"),
+            Some(1)
+        );
+        assert_eq!(host.metric("maintenance.active"), Some(0));
+        // Defining them again (another root of the same instance) finds the same metrics.
+        let again = Metrics::define(&mut host, "default.shop");
+        again.count(&mut host, Counter::Responses);
+        assert_eq!(host.metric(name), Some(3));
+        // Metrics the host never defined are not counted, and nothing fails.
+        Metrics::default().count(&mut host, Counter::Responses);
+        Metrics::default().set_active(&mut host, true);
+        assert_eq!(host.metric(name), Some(3));
     }
 }

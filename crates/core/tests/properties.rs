@@ -8,6 +8,9 @@
 
 // A test crate: helpers outside `#[test]` functions may unwrap too.
 #![allow(clippy::unwrap_used)]
+// Native only: the configuration's key list comes from its reference (`config::reference`),
+// which the wasm build leaves out.
+#![cfg(not(target_arch = "wasm32"))]
 
 use maintenance_core::bypass::cookie::{
     cookie_matches, query_parameter, without_cookie, CookieHeader,
@@ -396,6 +399,7 @@ fn full_plan() -> Plan {
             "tokens": [{"header": "x-bypass", "sha256": sha("ops")}, {"header": "x-ci", "sha256": sha("ci")}],
             "cookie": {"name": "mm", "sha256": sha("qa"), "set_path": "/shop/__mm"},
             "cidrs": ["10.0.0.0/8", "2001:db8::/32"],
+            "jwt": [{"payload": "payload", "claim": "realm_access.roles", "any_of": ["admin"]}],
         },
     });
     parse(config.to_string().as_bytes()).unwrap()
@@ -410,36 +414,13 @@ fn facts(path: &[u8]) -> RequestFacts<'_> {
     }
 }
 
-/// Arbitrary JSON built from the configuration's own field names, so generated documents get
-/// past the unknown-field check and exercise validation.
+/// Arbitrary JSON built from the configuration's own field names (every name the schema
+/// declares, at any depth, and a response header's), so generated documents get past the
+/// unknown-field check and exercise validation.
 fn config_value() -> impl Strategy<Value = Value> {
-    let keys = prop::sample::select(vec![
-        "enabled",
-        "reason",
-        "title",
-        "status",
-        "retry_after",
-        "routes",
-        "bypass",
-        "response",
-        "hosts",
-        "path_prefix",
-        "path",
-        "methods",
-        "paths",
-        "tokens",
-        "cookie",
-        "cidrs",
-        "header",
-        "sha256",
-        "name",
-        "max_age",
-        "secure",
-        "set_path",
-        "headers",
-        "html",
-        "x-bypass",
-    ]);
+    let mut names = maintenance_core::config::reference::field_names();
+    names.push("x-bypass".to_string());
+    let keys = prop::sample::select(names);
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
@@ -476,7 +457,7 @@ fn config_value() -> impl Strategy<Value = Value> {
                 Value::Object(
                     entries
                         .into_iter()
-                        .map(|(k, v)| (k.to_owned(), v))
+                        .map(|(k, v)| (k.clone(), v))
                         .collect::<Map<_, _>>(),
                 )
             }),
@@ -600,6 +581,7 @@ proptest! {
         token in prop::option::of(prop::collection::vec(any::<u8>(), 0..8)),
         cookie in prop::option::of(prop::collection::vec(any::<u8>(), 0..30)),
         source in prop::option::of(prop::collection::vec(any::<u8>(), 0..24)),
+        metadata in prop::option::of(prop::collection::vec(any::<u8>(), 0..64)),
     ) {
         let plan = full_plan();
         let tokens = [token, None];
@@ -610,10 +592,12 @@ proptest! {
             token_values: &tokens,
             cookie: cookie.as_deref(),
             source_address: source.as_deref(),
+            dynamic_metadata: metadata.as_deref(),
         }, 0);
-        // Random values never carry a secret, so only a path or a network can let one through.
+        // Random values never carry a secret or a verified claim, so only a path (or an ACME
+        // challenge's) or a network can let one through.
         if let Decision::Bypassed { via, .. } = decision {
-            prop_assert!(matches!(via, Via::Path | Via::Network), "{via:?}");
+            prop_assert!(matches!(via, Via::Path | Via::Acme | Via::Network), "{via:?}");
         }
     }
 
@@ -651,7 +635,12 @@ proptest! {
         let text = value.to_string();
         match parse(text.as_bytes()) {
             Ok(plan) => { let _ = plan.summary(); }
-            Err(error) => prop_assert!(!error.field.is_empty()),
+            Err(problems) => {
+                prop_assert!(!problems.is_empty());
+                for problem in &problems {
+                    prop_assert!(!problem.field().is_empty() && !problem.message().is_empty());
+                }
+            }
         }
     }
 
@@ -668,18 +657,20 @@ proptest! {
             "cookie": {"name": "mm", "sha256": sha("qa"), "max_age": max_age, "set_path": set_path},
             "cidrs": [cidr],
         }});
-        if let Err(error) = parse(config.to_string().as_bytes()) {
-            prop_assert!(
-                [
-                    "bypass.tokens[0].header",
-                    "bypass.tokens[0].sha256",
-                    "bypass.cookie.max_age",
-                    "bypass.cookie.set_path",
-                    "bypass.cidrs[0]",
-                ]
-                .contains(&error.field.as_str()),
-                "{error}"
-            );
+        if let Err(problems) = parse(config.to_string().as_bytes()) {
+            for error in &problems {
+                prop_assert!(
+                    [
+                        "bypass.tokens[0].header",
+                        "bypass.tokens[0].sha256",
+                        "bypass.cookie.max_age",
+                        "bypass.cookie.set_path",
+                        "bypass.cidrs[0]",
+                    ]
+                    .contains(&error.field().as_str()),
+                    "{error}"
+                );
+            }
         }
     }
 

@@ -59,13 +59,6 @@ mod abi {
             key: *const u8,
             key_size: usize,
         ) -> Status;
-        pub(super) fn proxy_add_header_map_value(
-            map: MapType,
-            key: *const u8,
-            key_size: usize,
-            value: *const u8,
-            value_size: usize,
-        ) -> Status;
         pub(super) fn proxy_replace_header_map_value(
             map: MapType,
             key: *const u8,
@@ -106,6 +99,16 @@ fn map_value(map: MapType, name: &str) -> Option<Vec<u8>> {
     (status == Status::Ok).then_some(value)
 }
 
+fn replace_map_value(map: MapType, name: &str, value: &[u8]) -> Result<(), Refused> {
+    let (key, len) = (name.as_ptr(), name.len());
+    // SAFETY: valid key and value pointers and lengths.
+    match unsafe { abi::proxy_replace_header_map_value(map, key, len, value.as_ptr(), value.len()) }
+    {
+        Status::Ok => Ok(()),
+        status => Err(refused(status)),
+    }
+}
+
 /// Proxy-wasm, as the plugin sees it.
 struct ProxyWasm;
 
@@ -123,6 +126,10 @@ impl Host for ProxyWasm {
         }
     }
 
+    fn request_header(&mut self, name: &str) -> Option<Vec<u8>> {
+        map_value(MapType::HttpRequestHeaders, name)
+    }
+
     fn remove_request_header(&mut self, name: &str) -> Result<(), Refused> {
         let map = MapType::HttpRequestHeaders;
         // SAFETY: valid key pointer and length.
@@ -133,30 +140,15 @@ impl Host for ProxyWasm {
     }
 
     fn set_request_header(&mut self, name: &str, value: &[u8]) -> Result<(), Refused> {
-        let map = MapType::HttpRequestHeaders;
-        let (key, len) = (name.as_ptr(), name.len());
-        // SAFETY: valid key and value pointers and lengths.
-        match unsafe {
-            abi::proxy_replace_header_map_value(map, key, len, value.as_ptr(), value.len())
-        } {
-            Status::Ok => Ok(()),
-            status => Err(refused(status)),
-        }
+        replace_map_value(MapType::HttpRequestHeaders, name, value)
     }
 
     fn response_header(&mut self, name: &str) -> Option<Vec<u8>> {
         map_value(MapType::HttpResponseHeaders, name)
     }
 
-    fn add_response_header(&mut self, name: &str, value: &[u8]) -> Result<(), Refused> {
-        let map = MapType::HttpResponseHeaders;
-        let (key, len) = (name.as_ptr(), name.len());
-        // SAFETY: valid key and value pointers and lengths.
-        match unsafe { abi::proxy_add_header_map_value(map, key, len, value.as_ptr(), value.len()) }
-        {
-            Status::Ok => Ok(()),
-            status => Err(refused(status)),
-        }
+    fn set_response_header(&mut self, name: &str, value: &[u8]) -> Result<(), Refused> {
+        replace_map_value(MapType::HttpResponseHeaders, name, value)
     }
 
     fn send_reply(&mut self, reply: Reply) -> Result<(), Refused> {

@@ -1,9 +1,13 @@
 //! The bypass cookie: finding it among the request's cookies, removing it before the request
 //! goes upstream, and the cookie link (`?token=` on a configured path) that sets it.
 
+use std::fmt;
+
+use serde::Deserialize;
+
 use super::expiry::valid_at;
 use super::secret::{matches_any, Digest};
-use crate::bytes::percent_decode;
+use crate::bytes::{is_token, percent_decode};
 
 /// `cookie-octet` (RFC 6265 section 4.1.1): what a cookie value may hold without quoting.
 pub fn is_cookie_value(value: &[u8]) -> bool {
@@ -112,6 +116,63 @@ pub fn query_parameter(path: &[u8], key: &str) -> Option<Vec<u8>> {
         (&pair[..equals] == key.as_bytes()).then(|| &pair[equals + 1..])
     })?;
     percent_decode(value)
+}
+
+/// The bypass cookie's name, as written (a cookie name is case-sensitive).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
+pub struct CookieName(String);
+
+/// Why a cookie name is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CookieNameProblem {
+    Empty,
+    NotAToken(String),
+}
+
+impl fmt::Display for CookieNameProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CookieNameProblem::Empty => f.write_str("must not be empty"),
+            CookieNameProblem::NotAToken(name) => write!(f, "{name:?} is not a valid cookie name"),
+        }
+    }
+}
+
+impl CookieName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+
+    /// `__Secure-` and `__Host-` cookies, which browsers drop without `Secure`; browsers match
+    /// these prefixes case-insensitively (RFC 6265bis).
+    pub fn needs_secure(&self) -> bool {
+        let lower = self.0.to_ascii_lowercase();
+        lower.starts_with("__secure-") || lower.starts_with("__host-")
+    }
+}
+
+impl TryFrom<String> for CookieName {
+    type Error = CookieNameProblem;
+
+    fn try_from(name: String) -> Result<CookieName, CookieNameProblem> {
+        if name.is_empty() {
+            return Err(CookieNameProblem::Empty);
+        }
+        if !is_token(&name) {
+            return Err(CookieNameProblem::NotAToken(name));
+        }
+        Ok(CookieName(name))
+    }
 }
 
 /// The configured bypass cookie.

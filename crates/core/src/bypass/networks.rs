@@ -1,9 +1,21 @@
 //! Trusted networks: IPv4/IPv6 CIDR ranges matched against Envoy's downstream address.
 
+use std::fmt;
 use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+
+use serde::Deserialize;
+
+use crate::refused::Refused;
 
 /// One network, stored as masked address bits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
 pub enum Cidr {
     V4 { network: u32, mask: u32 },
     V6 { network: u128, mask: u128 },
@@ -17,42 +29,68 @@ fn mask_v6(prefix: u8) -> u128 {
     u128::MAX.checked_shl(128 - u32::from(prefix)).unwrap_or(0)
 }
 
+/// Why a configured network is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CidrProblem {
+    PrefixLength,
+    NotAnAddress,
+    Ipv4PrefixTooLong,
+    Ipv6PrefixTooLong,
+    /// Host bits set; the network it probably means.
+    HostBits(String),
+}
+
+impl fmt::Display for CidrProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CidrProblem::PrefixLength => f.write_str("has an invalid prefix length after '/'"),
+            CidrProblem::NotAnAddress => f.write_str(
+                "is not an IPv4 or IPv6 address or CIDR (like \"10.0.0.0/8\" or \"2001:db8::/32\")",
+            ),
+            CidrProblem::Ipv4PrefixTooLong => {
+                f.write_str("has a prefix length above 32 for an IPv4 address")
+            }
+            CidrProblem::Ipv6PrefixTooLong => {
+                f.write_str("has a prefix length above 128 for an IPv6 address")
+            }
+            CidrProblem::HostBits(network) => {
+                write!(f, "has host bits set; the network is \"{network}\"")
+            }
+        }
+    }
+}
+
 impl Cidr {
     /// Parses `10.0.0.0/8`, `2001:db8::/32`, or a single address (`/32`, `/128`). Host bits
     /// must be zero (`10.0.0.1/8` is an error), so a typo cannot silently widen a range.
-    pub fn parse(text: &str) -> Result<Cidr, String> {
+    pub fn parse(text: &str) -> Result<Cidr, CidrProblem> {
         let (address, prefix) = match text.split_once('/') {
             Some((address, prefix)) => {
                 if prefix.is_empty()
                     || prefix.len() > 3
                     || !prefix.bytes().all(|b| b.is_ascii_digit())
                 {
-                    return Err("has an invalid prefix length after '/'".into());
+                    return Err(CidrProblem::PrefixLength);
                 }
                 match prefix.parse::<u8>() {
                     Ok(length) => (address, Some(length)),
-                    Err(_) => return Err("has an invalid prefix length after '/'".into()),
+                    Err(_) => return Err(CidrProblem::PrefixLength),
                 }
             }
             None => (text, None),
         };
-        let address: IpAddr = address.parse().map_err(|_| {
-            "is not an IPv4 or IPv6 address or CIDR (like \"10.0.0.0/8\" or \"2001:db8::/32\")"
-                .to_string()
-        })?;
+        let address: IpAddr = address.parse().map_err(|_| CidrProblem::NotAnAddress)?;
         match address {
             IpAddr::V4(v4) => {
                 let prefix = prefix.unwrap_or(32);
                 if prefix > 32 {
-                    return Err("has a prefix length above 32 for an IPv4 address".into());
+                    return Err(CidrProblem::Ipv4PrefixTooLong);
                 }
                 let bits = u32::from(v4);
                 let mask = mask_v4(prefix);
                 if bits & !mask != 0 {
-                    return Err(format!(
-                        "has host bits set; the network is \"{}/{prefix}\"",
-                        std::net::Ipv4Addr::from(bits & mask)
-                    ));
+                    let network = std::net::Ipv4Addr::from(bits & mask);
+                    return Err(CidrProblem::HostBits(format!("{network}/{prefix}")));
                 }
                 Ok(Cidr::V4 {
                     network: bits,
@@ -62,15 +100,13 @@ impl Cidr {
             IpAddr::V6(v6) => {
                 let prefix = prefix.unwrap_or(128);
                 if prefix > 128 {
-                    return Err("has a prefix length above 128 for an IPv6 address".into());
+                    return Err(CidrProblem::Ipv6PrefixTooLong);
                 }
                 let bits = u128::from(v6);
                 let mask = mask_v6(prefix);
                 if bits & !mask != 0 {
-                    return Err(format!(
-                        "has host bits set; the network is \"{}/{prefix}\"",
-                        std::net::Ipv6Addr::from(bits & mask)
-                    ));
+                    let network = std::net::Ipv6Addr::from(bits & mask);
+                    return Err(CidrProblem::HostBits(format!("{network}/{prefix}")));
                 }
                 Ok(Cidr::V6 {
                     network: bits,
@@ -86,6 +122,22 @@ impl Cidr {
             (Cidr::V6 { network, mask }, IpAddr::V6(v6)) => u128::from(v6) & mask == *network,
             _ => false,
         }
+    }
+}
+
+impl FromStr for Cidr {
+    type Err = Refused<CidrProblem>;
+
+    fn from_str(text: &str) -> Result<Cidr, Self::Err> {
+        Cidr::parse(text).map_err(|why| Refused::new(text, why))
+    }
+}
+
+impl TryFrom<String> for Cidr {
+    type Error = Refused<CidrProblem>;
+
+    fn try_from(text: String) -> Result<Cidr, Self::Error> {
+        Cidr::parse(&text).map_err(|why| Refused::new(text, why))
     }
 }
 
@@ -225,9 +277,11 @@ mod tests {
         }
         assert!(Cidr::parse("10.0.0.1/8")
             .unwrap_err()
+            .to_string()
             .contains("\"10.0.0.0/8\""));
         assert!(Cidr::parse("2001:db8::1/32")
             .unwrap_err()
+            .to_string()
             .contains("\"2001:db8::/32\""));
     }
 }

@@ -4,6 +4,10 @@
 //! The configuration holds only digests; a request proves it knows the secret by sending a value
 //! whose SHA-256 is one of them.
 
+use std::fmt;
+
+use serde::Deserialize;
+
 use crate::bytes::hex_value;
 use sha2::{Digest as _, Sha256};
 
@@ -11,8 +15,49 @@ use sha2::{Digest as _, Sha256};
 const EMPTY_DIGEST: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 /// A SHA-256 digest.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
 pub struct Digest([u8; 32]);
+
+/// Why a configured digest is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DigestProblem {
+    /// Not 64 characters long (this many instead).
+    Length(usize),
+    NotHex,
+    /// The digest of the empty string.
+    OfNothing,
+}
+
+impl fmt::Display for DigestProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DigestProblem::Length(characters) => write!(
+                f,
+                "must be 64 hex digits (a SHA-256, the first field of `sha256sum` output), \
+                 not {characters} characters"
+            ),
+            DigestProblem::NotHex => f.write_str("must contain only hex digits 0-9, a-f"),
+            DigestProblem::OfNothing => f.write_str(
+                "is the SHA-256 of the empty string, which would let an empty value through; \
+                 hash a real secret (`printf %s \"$TOKEN\" | sha256sum`)",
+            ),
+        }
+    }
+}
+
+impl TryFrom<String> for Digest {
+    type Error = DigestProblem;
+
+    fn try_from(text: String) -> Result<Digest, DigestProblem> {
+        Digest::parse_hex(&text)
+    }
+}
 
 impl std::fmt::Debug for Digest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -22,29 +67,21 @@ impl std::fmt::Debug for Digest {
 
 impl Digest {
     /// Parses 64 hex digits (either case), as printed by `sha256sum`.
-    pub fn parse_hex(text: &str) -> Result<Digest, String> {
+    pub fn parse_hex(text: &str) -> Result<Digest, DigestProblem> {
         let bytes = text.as_bytes();
         if bytes.len() != 64 {
-            return Err(format!(
-                "must be 64 hex digits (a SHA-256, the first field of `sha256sum` output), \
-                 not {} characters",
-                text.chars().count()
-            ));
+            return Err(DigestProblem::Length(text.chars().count()));
         }
         let mut digest = [0u8; 32];
         for (slot, pair) in digest.iter_mut().zip(bytes.chunks_exact(2)) {
             match (hex_value(pair[0]), hex_value(pair[1])) {
                 (Some(high), Some(low)) => *slot = high << 4 | low,
-                _ => return Err("must contain only hex digits 0-9, a-f".into()),
+                _ => return Err(DigestProblem::NotHex),
             }
         }
         let digest = Digest(digest);
         if digest.to_hex() == EMPTY_DIGEST {
-            return Err(
-                "is the SHA-256 of the empty string, which would let an empty value \
-                        through; hash a real secret (`printf %s \"$TOKEN\" | sha256sum`)"
-                    .into(),
-            );
+            return Err(DigestProblem::OfNothing);
         }
         Ok(digest)
     }
@@ -122,7 +159,7 @@ mod tests {
 
     #[test]
     fn bad_hex_is_rejected_with_a_reason() {
-        let short = Digest::parse_hex("abcd").unwrap_err();
+        let short = Digest::parse_hex("abcd").unwrap_err().to_string();
         assert!(short.contains("64 hex digits"), "{short}");
         assert!(short.contains("not 4"), "{short}");
         let sha256sum_line = format!("{SECRET_HEX}  -");
@@ -130,11 +167,13 @@ mod tests {
         let non_hex = format!("{}zz", &SECRET_HEX[..62]);
         assert!(Digest::parse_hex(&non_hex)
             .unwrap_err()
+            .to_string()
             .contains("only hex digits"));
         let multibyte = format!("{}é", &SECRET_HEX[..62]);
         assert!(Digest::parse_hex(&multibyte).is_err());
         assert!(Digest::parse_hex(EMPTY_DIGEST)
             .unwrap_err()
+            .to_string()
             .contains("empty string"));
     }
 

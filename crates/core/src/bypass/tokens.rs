@@ -1,7 +1,12 @@
 //! Bypass tokens: secrets sent in request headers.
 
+use std::fmt;
+
+use serde::Deserialize;
+
 use super::expiry::valid_at;
 use super::secret::Digest;
+use crate::header_name::{HeaderName, HeaderNameProblem};
 
 /// The configured bypass tokens, grouped by header so each header is read and hashed once.
 #[derive(Debug, Default)]
@@ -60,6 +65,68 @@ impl Tokens {
                     found | (candidate.constant_time_eq(digest) & valid_at(*not_after, now))
                 })
             })
+    }
+}
+
+/// Headers a bypass token cannot travel in: the request needs them, or (`cookie`) the cookie
+/// bypass handles them.
+const RESERVED: &[&str] = &["cookie", "host", "content-length", "content-type"];
+
+/// The request header a bypass token travels in (removed before the request goes upstream).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
+pub struct TokenHeader(HeaderName);
+
+/// Why a header cannot carry a bypass token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenHeaderProblem {
+    Name(HeaderNameProblem),
+    /// Needed by the request, or the cookie's (as written).
+    Reserved(String),
+}
+
+impl fmt::Display for TokenHeaderProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TokenHeaderProblem::Name(problem) => problem.fmt(f),
+            TokenHeaderProblem::Reserved(written) => write!(
+                f,
+                "{written:?} cannot carry a bypass token (the header is removed before the \
+                 request goes upstream{})",
+                if written.eq_ignore_ascii_case("cookie") {
+                    "; use bypass.cookie for a cookie"
+                } else {
+                    ", and the request needs it"
+                }
+            ),
+        }
+    }
+}
+
+impl TokenHeader {
+    pub fn name(&self) -> &HeaderName {
+        &self.0
+    }
+
+    pub fn into_name(self) -> HeaderName {
+        self.0
+    }
+}
+
+impl TryFrom<String> for TokenHeader {
+    type Error = TokenHeaderProblem;
+
+    fn try_from(written: String) -> Result<TokenHeader, TokenHeaderProblem> {
+        let name = HeaderName::parse(&written).map_err(TokenHeaderProblem::Name)?;
+        if RESERVED.contains(&name.as_str()) || name.is_hop_by_hop() {
+            return Err(TokenHeaderProblem::Reserved(written));
+        }
+        Ok(TokenHeader(name))
     }
 }
 

@@ -21,12 +21,15 @@ pub(crate) enum Phase {
 /// One call the plugin made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Call {
+    /// The whole request header map read.
     RequestHeaders,
+    /// One request header read.
+    RequestHeader(String),
     Remove(String),
     Set(String, Vec<u8>),
     ResponseHeader(String),
-    /// A response header added.
-    AddResponse(String, Vec<u8>),
+    /// A response header set (replacing any with its name).
+    SetResponse(String, Vec<u8>),
     Reply(OwnedReply),
     Now,
     Property(Vec<String>),
@@ -144,12 +147,13 @@ impl FakeHost {
             .collect();
     }
 
-    /// The request headers the plugin read by name, in order.
+    /// The request headers the plugin read by name, in order (`*`: the whole map).
     pub(crate) fn reads(&self) -> Vec<&str> {
         self.calls
             .iter()
             .filter_map(|call| match call {
                 Call::RequestHeaders => Some("*"),
+                Call::RequestHeader(name) => Some(name.as_str()),
                 _ => None,
             })
             .collect()
@@ -247,6 +251,13 @@ impl Host for FakeHost {
         }
     }
 
+    fn request_header(&mut self, name: &str) -> Option<Vec<u8>> {
+        self.calls.push(Call::RequestHeader(name.to_string()));
+        self.in_phase(Phase::RequestHeaders, name)
+            .then(|| first(&self.request, name))
+            .flatten()
+    }
+
     fn remove_request_header(&mut self, name: &str) -> Result<(), Refused> {
         self.calls.push(Call::Remove(name.to_string()));
         if self.refuse_changes || !self.in_phase(Phase::RequestHeaders, name) {
@@ -274,12 +285,13 @@ impl Host for FakeHost {
             .flatten()
     }
 
-    fn add_response_header(&mut self, name: &str, value: &[u8]) -> Result<(), Refused> {
+    fn set_response_header(&mut self, name: &str, value: &[u8]) -> Result<(), Refused> {
         self.calls
-            .push(Call::AddResponse(name.to_string(), value.to_vec()));
+            .push(Call::SetResponse(name.to_string(), value.to_vec()));
         if !self.in_phase(Phase::ResponseHeaders, name) {
             return Err(Refused("BadArgument".into()));
         }
+        self.response.retain(|(n, _)| n != name.as_bytes());
         self.response
             .push((name.as_bytes().to_vec(), value.to_vec()));
         Ok(())

@@ -6,7 +6,10 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use super::*;
+use crate::config;
 use crate::host::fake::{Call, FakeHost, Phase, SharedData};
+use crate::log_once::{fingerprint, shared_key};
+use crate::reply::current_window::TransitionLog;
 use crate::schedule::calendar::parse_rfc3339;
 
 /// SHA-256 of "abc".
@@ -511,10 +514,14 @@ fn ticks_follow_the_windows() {
     assert!(changes[0].starts_with("maintenance window opened"));
     assert!(changes[1].starts_with("maintenance window closed"));
 
-    // Without windows: no ticks, the gauge says whether maintenance is on.
+    // Without windows: a slow tick for the long-outage warning only while maintenance is on;
+    // the gauge says whether it is.
     let (_, host) = configured(r#"{"enabled": true}"#);
-    assert_eq!(host.tick, Some(Duration::ZERO));
+    assert_eq!(host.tick, Some(OUTAGE_TICK));
     assert_eq!(host.metric("maintenance.active"), Some(1));
+    let (_, host) = configured(r#"{"enabled": false}"#);
+    assert_eq!(host.tick, Some(Duration::ZERO));
+    assert_eq!(host.metric("maintenance.active"), Some(0));
 }
 
 /// Two VMs of one proxy: their own roots and VM state, one shared data.
@@ -797,16 +804,15 @@ fn preview_shows_the_maintenance_response_with_200() {
         Some("text/html; charset=utf-8")
     );
     assert!(String::from_utf8_lossy(&reply.body).contains("<h1>Back soon</h1>"));
-    // gRPC has no body: plain text stands in.
+    // gRPC: the trailers-only reply a gRPC client gets, marked.
     let mut headers = get("/status/preview");
     headers.push(("content-type", b"application/grpc".to_vec()));
     send(&root, &mut host, &headers);
     let reply = host.replies()[0].clone();
     assert_eq!(reply.status, Some(200));
-    assert_eq!(
-        reply.header("content-type"),
-        Some("text/plain; charset=utf-8")
-    );
+    assert_eq!(reply.header("content-type"), Some("application/grpc"));
+    assert_eq!(reply.header("grpc-status"), Some("14"));
+    assert_eq!(reply.header("maintenance-preview"), Some("true"));
 }
 
 #[test]
@@ -858,7 +864,7 @@ fn notice_only_inside_the_lead_time_and_in_scope() {
     assert_eq!(host.reads(), ["*"]);
     host.respond(&[(":status", b"200")]);
     assert_eq!(stream.on_response_headers(&mut host), Flow::Continue);
-    assert!(host.calls.contains(&Call::AddResponse(
+    assert!(host.calls.contains(&Call::SetResponse(
         "maintenance-notice".to_string(),
         b"start=2025-06-01T02:00:00Z; end=2025-06-01T04:00:00Z".to_vec()
     )));
@@ -870,7 +876,7 @@ fn notice_only_inside_the_lead_time_and_in_scope() {
     assert!(!host
         .calls
         .iter()
-        .any(|call| matches!(call, Call::AddResponse(..))));
+        .any(|call| matches!(call, Call::SetResponse(..))));
 }
 
 #[test]

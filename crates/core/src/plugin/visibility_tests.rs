@@ -5,8 +5,10 @@ use log::Level;
 
 use super::tests::{code_details, configure_on, configured, request, two_vms, ABC, GET_SHOP};
 use super::*;
+use crate::config;
 use crate::host::fake::{Call, FakeHost};
 use crate::schedule::calendar::parse_rfc3339;
+use std::rc::Rc;
 
 const DECISION: &str = "maintenance_mode.decision";
 
@@ -128,7 +130,7 @@ fn dry_run_answers_nothing_but_counts_and_records_what_it_would() {
         .logged(Level::Info)
         .iter()
         .any(|l| l.contains("DRY RUN")));
-    assert!(root.plan.dry_run);
+    assert!(root.plan().dry_run);
 
     // A would-be maintenance response goes through, without the secrets it carries.
     let headers = plus(
@@ -224,12 +226,30 @@ fn the_bypass_header_names_the_bypass_and_is_never_spoofed() {
     assert!(host.header("x-via").is_empty());
     assert!(host.calls.contains(&Call::Remove("x-via".into())));
 
-    // Maintenance off: one call per request, the removal.
+    // Maintenance off: the header names (one read), and each spelling a client sent removed;
+    // none sent, nothing removed.
     let off = config.replace(r#""enabled": true"#, r#""enabled": false"#);
     let (root, mut host) = configured(&with(&off));
-    send(&root, &mut host, &spoof(shop("/admin")));
-    assert_eq!(host.calls, [Call::Remove("x-via".into())]);
-    assert!(host.header("x-via").is_empty());
+    send(
+        &root,
+        &mut host,
+        &plus(spoof(shop("/admin")), "X_Via", "cookie"),
+    );
+    let removed = [Call::Remove("X_Via".into()), Call::Remove("x-via".into())];
+    assert_eq!(host.calls, [&[Call::RequestHeaders][..], &removed].concat());
+    assert!(host.header("x-via").is_empty() && host.header("X_Via").is_empty());
+    send(&root, &mut host, &shop("/admin"));
+    assert_eq!(host.calls, [Call::RequestHeaders]);
+    // While maintenance applies, every other spelling goes too and the header is set.
+    let (root, mut host) = configured(&with(&config));
+    let spoofs = plus(
+        plus(spoof(shop("/admin")), "x_via", "token"),
+        "x-VIA",
+        "cookie",
+    );
+    send(&root, &mut host, &spoofs);
+    assert_eq!(host.header("x-via"), [b"path"]);
+    assert!(host.header("x_via").is_empty() && host.header("x-VIA").is_empty());
     // Outside maintenance, a bypass path only exempts from the fallback: no marker.
     let fallback = off.replace(r#""enabled": false"#, r#""upstream_fallback": {}"#);
     let (root, mut host) = configured(&with(&fallback));
@@ -244,8 +264,9 @@ fn bypass_header_configuration_errors_name_the_field() {
             r#"{{"bypass": {{"header": "{header}",
                 "tokens": [{{"header": "x-bypass", "sha256": "ABC"}}]}}}}"#
         ));
-        let problem = config::parse(config.as_bytes()).unwrap_err();
-        assert_eq!(problem.field, "bypass.header", "{header}: {problem}");
+        let problems = config::parse(config.as_bytes()).unwrap_err();
+        let problem = problems.first().unwrap();
+        assert_eq!(problem.field(), "bypass.header", "{header}: {problem}");
     }
     let problem = config::parse(
         br#"{"bypass": {"cookie": {"name": "mm",
@@ -253,7 +274,7 @@ fn bypass_header_configuration_errors_name_the_field() {
         "not_after": "tomorrow"}}}"#,
     )
     .unwrap_err();
-    assert_eq!(problem.field, "bypass.cookie.not_after");
+    assert_eq!(problem.first().unwrap().field(), "bypass.cookie.not_after");
     let problem = config::parse(
         with(
             r#"{"bypass": {"tokens": [{"header": "x-a", "sha256": "ABC"},
@@ -262,7 +283,43 @@ fn bypass_header_configuration_errors_name_the_field() {
         .as_bytes(),
     )
     .unwrap_err();
-    assert_eq!(problem.field, "bypass.tokens[1].not_after");
+    assert_eq!(
+        problem.first().unwrap().field(),
+        "bypass.tokens[1].not_after"
+    );
+}
+
+#[test]
+fn a_refused_configuration_logs_its_problems_bounded() {
+    let refuse = |config: &str| {
+        let mut host = FakeHost::new();
+        let mut root = Root::new(Rc::default());
+        host.configuration = config.as_bytes().to_vec();
+        assert!(root.on_vm_start(&mut host));
+        assert!(!root.on_configure(&mut host));
+        host.logged(Level::Error)
+            .into_iter()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let three = refuse(r#"{"enabled": "yes", "status": 700, "bypass": {"cidrs": ["10.0.0.1/8"]}}"#);
+    assert_eq!(three.len(), 3, "{three:?}");
+    for (line, field) in three.iter().zip(["enabled", "status", "bypass.cidrs[0]"]) {
+        assert!(
+            line.contains(&format!("invalid plugin configuration: {field}: ")),
+            "{line}"
+        );
+    }
+    let paths: Vec<String> = (0..13).map(|n| format!("\"p{n}\"")).collect();
+    let many = refuse(&format!(
+        r#"{{"bypass": {{"paths": [{}]}}}}"#,
+        paths.join(", ")
+    ));
+    assert_eq!(many.len(), 11, "{many:?}");
+    assert!(many[9].contains("invalid plugin configuration: bypass.paths[9]: \"p9\" must start"));
+    assert!(many[10].contains(
+        "invalid plugin configuration: … and 3 more problems (`kubectl maintenance validate` lists them all)"
+    ));
 }
 
 fn at(text: &str) -> i64 {

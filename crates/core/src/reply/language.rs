@@ -2,23 +2,108 @@
 //! configuration, and the choice among the configured ones by `Accept-Language` (RFC 9110
 //! q-values, RFC 4647 section 3.4 lookup: `fr-CA` falls back to `fr`).
 
+use std::fmt;
+
+use serde::Deserialize;
+
+/// Why a configured language tag is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TagProblem {
+    Empty,
+    Malformed { tag: String, flaw: TagFlaw },
+}
+
+/// What is wrong in a malformed tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TagFlaw {
+    TooLong,
+    Subtags,
+    PrivateUseMissing,
+    Language,
+    RepeatedVariant,
+    Unexpected(String),
+    RepeatedExtension,
+    EmptyExtension,
+}
+
+impl fmt::Display for TagProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (tag, flaw) = match self {
+            TagProblem::Empty => return f.write_str("must not be empty"),
+            TagProblem::Malformed { tag, flaw } => (tag, flaw),
+        };
+        write!(f, "{tag:?} is not a BCP 47 language tag (")?;
+        match flaw {
+            TagFlaw::TooLong => f.write_str("longer than 64 characters")?,
+            TagFlaw::Subtags => {
+                f.write_str("subtags are 1 to 8 letters or digits, separated by '-'")?
+            }
+            TagFlaw::PrivateUseMissing => f.write_str("'x' needs a private-use subtag")?,
+            TagFlaw::Language => {
+                f.write_str("it must start with a 2-3 letter ISO 639 language code such as \"en\"")?
+            }
+            TagFlaw::RepeatedVariant => f.write_str("a variant is repeated")?,
+            TagFlaw::Unexpected(subtag) => write!(f, "unexpected subtag {subtag:?}")?,
+            TagFlaw::RepeatedExtension => f.write_str("an extension is repeated")?,
+            TagFlaw::EmptyExtension => {
+                f.write_str("an extension needs subtags of 2 to 8 characters")?
+            }
+        }
+        f.write_str(")")
+    }
+}
+
+/// A well-formed BCP 47 language tag from the configuration, as written (see [`check_tag`]);
+/// ordered as written, so translations keep a stable order.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
+pub struct LanguageTag(String);
+
+impl LanguageTag {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl TryFrom<String> for LanguageTag {
+    type Error = TagProblem;
+
+    fn try_from(tag: String) -> Result<LanguageTag, TagProblem> {
+        check_tag(&tag).map(|()| LanguageTag(tag))
+    }
+}
+
 /// Checks that `tag` is a well-formed BCP 47 language tag (`en`, `fr-CA`, `zh-Hant-TW`,
 /// `sr-Latn`, `es-419`, `de-CH-1996`, `x-private`); the error says why not. Registry checks
 /// (whether `xx` is an assigned language) are left out: well-formed tags are accepted.
-pub fn check_tag(tag: &str) -> Result<(), String> {
-    let why = |what: &str| Err(format!("{tag:?} is not a BCP 47 language tag ({what})"));
+pub fn check_tag(tag: &str) -> Result<(), TagProblem> {
+    let why = |flaw: TagFlaw| {
+        Err(TagProblem::Malformed {
+            tag: tag.to_string(),
+            flaw,
+        })
+    };
     if tag.is_empty() {
-        return Err("must not be empty".to_string());
+        return Err(TagProblem::Empty);
     }
     if tag.len() > 64 {
-        return why("longer than 64 characters");
+        return why(TagFlaw::TooLong);
     }
     let subtags: Vec<&str> = tag.split('-').collect();
     if subtags
         .iter()
         .any(|s| s.is_empty() || s.len() > 8 || !s.bytes().all(|b| b.is_ascii_alphanumeric()))
     {
-        return why("subtags are 1 to 8 letters or digits, separated by '-'");
+        return why(TagFlaw::Subtags);
     }
     let alpha = |s: &str| s.bytes().all(|b| b.is_ascii_alphabetic());
     let digit = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
@@ -28,14 +113,14 @@ pub fn check_tag(tag: &str) -> Result<(), String> {
         return if rest.len() > 1 {
             Ok(())
         } else {
-            why("'x' needs a private-use subtag")
+            why(TagFlaw::PrivateUseMissing)
         };
     }
     let language = rest[0];
     // RFC 5646 also reserves 4-8 letter language subtags, but none is assigned: what such a
     // tag most likely is, is a mistake such as "english".
     if !(alpha(language) && (2..=3).contains(&language.len())) {
-        return why("it must start with a 2-3 letter ISO 639 language code such as \"en\"");
+        return why(TagFlaw::Language);
     }
     rest = &rest[1..];
     // Up to three extended language subtags after a 2-3 letter language.
@@ -68,7 +153,7 @@ pub fn check_tag(tag: &str) -> Result<(), String> {
         }
         let lower = s.to_ascii_lowercase();
         if variants.contains(&lower) {
-            return why("a variant is repeated");
+            return why(TagFlaw::RepeatedVariant);
         }
         variants.push(lower);
         rest = &rest[1..];
@@ -76,23 +161,23 @@ pub fn check_tag(tag: &str) -> Result<(), String> {
     let mut singletons: Vec<u8> = Vec::new();
     while let Some(s) = rest.first() {
         if s.len() != 1 {
-            return why(&format!("unexpected subtag {s:?}"));
+            return why(TagFlaw::Unexpected(s.to_string()));
         }
         let singleton = s.as_bytes()[0].to_ascii_lowercase();
         if singleton == b'x' {
             return if rest.len() > 1 {
                 Ok(())
             } else {
-                why("'x' needs a private-use subtag")
+                why(TagFlaw::PrivateUseMissing)
             };
         }
         if singletons.contains(&singleton) {
-            return why("an extension is repeated");
+            return why(TagFlaw::RepeatedExtension);
         }
         singletons.push(singleton);
         let count = rest[1..].iter().take_while(|s| s.len() >= 2).count();
         if count == 0 {
-            return why("an extension needs subtags of 2 to 8 characters");
+            return why(TagFlaw::EmptyExtension);
         }
         rest = &rest[1 + count..];
     }
@@ -205,7 +290,7 @@ mod tests {
             "fr-Latn-Latn",
             "français",
         ] {
-            let problem = check_tag(tag).unwrap_err();
+            let problem = check_tag(tag).unwrap_err().to_string();
             assert!(
                 tag.is_empty() || problem.contains("is not a BCP 47 language tag"),
                 "{tag}: {problem}"

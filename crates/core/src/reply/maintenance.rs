@@ -42,6 +42,9 @@ pub struct PageOptions {
     pub words: Words,
     /// Reload the page every this many seconds.
     pub refresh: Option<u64>,
+    /// The URL path of the logo shown above the title (`response.logo`, served by the gateway:
+    /// `assets.rs`).
+    pub logo: Option<String>,
 }
 
 /// The values a page is rendered from.
@@ -113,19 +116,18 @@ impl MaintenanceResponse {
             retry_after_until: None,
             html: Rendered {
                 content_type: "text/html; charset=utf-8",
-                body: match template {
+                body: tight(match template {
                     Some(template) => fill_template(template, text),
                     None => builtin_page(text),
-                }
-                .into_bytes(),
+                }),
             },
             json: Rendered {
                 content_type: "application/problem+json",
-                body: problem_json(text).into_bytes(),
+                body: tight(problem_json(text)),
             },
             plain: Rendered {
                 content_type: "text/plain; charset=utf-8",
-                body: plain_text(text).into_bytes(),
+                body: tight(plain_text(text)),
             },
             translations: Vec::new(),
         }
@@ -154,6 +156,14 @@ impl MaintenanceResponse {
             Format::Grpc(_) => None,
         }
     }
+}
+
+/// A rendered text as kept for the configuration's life: without the spare capacity it grew
+/// with (up to as much again, in every VM and language).
+fn tight(text: String) -> Vec<u8> {
+    let mut bytes = text.into_bytes();
+    bytes.shrink_to_fit();
+    bytes
 }
 
 /// The gRPC status of every maintenance reply: UNAVAILABLE.
@@ -257,31 +267,40 @@ pub fn human_time(seconds: i64) -> String {
 }
 
 /// Fills placeholders in one pass, so placeholder-like text inside the reason or title stays
-/// literal.
+/// literal. The page is sized first and allocated once: a string grown as it is filled could
+/// keep up to twice the page, for the whole configuration's life, in every VM and language.
 fn fill_template(template: &str, text: &PageText) -> String {
-    let mut filled = String::with_capacity(template.len() + text.reason.len());
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        filled.push_str(&rest[..start]);
-        let after = &rest[start..];
-        let (value, length) = if after.starts_with("{{reason}}") {
-            (escape_html(text.reason), "{{reason}}".len())
-        } else if after.starts_with("{{title}}") {
-            (escape_html(text.title), "{{title}}".len())
-        } else if after.starts_with("{{status}}") {
-            (text.status.to_string(), "{{status}}".len())
-        } else if after.starts_with("{{until}}") {
-            (
-                escape_html(text.until.unwrap_or_default()),
-                "{{until}}".len(),
-            )
-        } else {
-            ("{{".to_string(), 2)
-        };
-        filled.push_str(&value);
-        rest = &after[length..];
-    }
-    filled.push_str(rest);
+    let (reason, title) = (escape_html(text.reason), escape_html(text.title));
+    let (status, until) = (
+        text.status.to_string(),
+        escape_html(text.until.unwrap_or_default()),
+    );
+    let values = [
+        ("{{reason}}", reason.as_str()),
+        ("{{title}}", title.as_str()),
+        ("{{status}}", status.as_str()),
+        ("{{until}}", until.as_str()),
+    ];
+    let walk = |piece: &mut dyn FnMut(&str)| {
+        let mut rest = template;
+        while let Some(start) = rest.find("{{") {
+            piece(&rest[..start]);
+            let after = &rest[start..];
+            let (value, length) = values
+                .iter()
+                .find(|(placeholder, _)| after.starts_with(placeholder))
+                .map_or(("{{", 2), |(placeholder, value)| {
+                    (*value, placeholder.len())
+                });
+            piece(value);
+            rest = &after[length..];
+        }
+        piece(rest);
+    };
+    let mut size = 0;
+    walk(&mut |piece| size += piece.len());
+    let mut filled = String::with_capacity(size);
+    walk(&mut |piece| filled.push_str(piece));
     filled
 }
 
@@ -322,6 +341,17 @@ fn builtin_page(text: &PageText) -> String {
         "" => "en".to_string(),
         lang => escape_html(lang),
     };
+    // The title as the logo's text: it stands for the organisation the page speaks for.
+    let (logo, logo_style) = match &options.logo {
+        Some(url) => (
+            format!(
+                "<img class=\"logo\" src=\"{}\" alt=\"{title}\">\n",
+                escape_html(url)
+            ),
+            ".logo{display:block;max-width:100%;max-height:6rem;height:auto;margin:0 0 1.5rem}\n",
+        ),
+        None => (String::new(), ""),
+    };
     // Self-contained (no external assets: the upstreams may be down), readable on a phone
     // (long words and URLs wrap anywhere), dark-mode aware, with a landmark and a heading for
     // screen readers; works without its script.
@@ -338,7 +368,7 @@ h1{{font-size:1.75rem;line-height:1.25;margin:0 0 1rem}}\n\
 p{{margin:0 0 1rem;white-space:pre-line}}\n\
 .status{{color:#59636e;font-size:.875rem}}\n\
 @media (prefers-color-scheme:dark){{body{{background:#0d1117;color:#e6edf3}}.status{{color:#9198a1}}}}\n\
-</style>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n<p>{reason}</p>\n\
+{logo_style}</style>\n</head>\n<body>\n<main>\n{logo}<h1>{title}</h1>\n<p>{reason}</p>\n\
 {until}<p class=\"status\">HTTP {status}</p>\n</main>\n{script}</body>\n</html>\n",
         status = text.status
     )
@@ -576,6 +606,7 @@ mod tests {
                 default_reason: "Nous revenons vite.".to_string(),
             },
             refresh: Some(30),
+            logo: None,
         };
         let mut spec = spec(french);
         spec.reason = String::new();
@@ -610,6 +641,7 @@ mod tests {
             content_language: true,
             words: Words::default(),
             refresh: Some(86_400),
+            logo: Some("/__maintenance/assets/a-rather-long-logo-name.svg".to_string()),
         };
         let mut spec = spec(options);
         spec.title = DEFAULT_TITLE.to_string();
@@ -618,6 +650,24 @@ mod tests {
         // The default reason stands in for the reason here; the limit is before the reason.
         let without_reason = html.len() - DEFAULT_HTML_REASON.len();
         assert!(without_reason < 2048, "{without_reason}");
+    }
+
+    #[test]
+    fn the_logo_shows_above_the_title_with_the_title_as_text() {
+        let mut options = OPTIONS.clone();
+        options.logo = Some("/__maintenance/assets/logo.svg".to_string());
+        let mut with_logo = spec(options);
+        with_logo.title = "Shop & Co".to_string();
+        let html = String::from_utf8(with_logo.render(None).html.body).unwrap();
+        assert!(
+            html.contains(
+                "<main>\n<img class=\"logo\" src=\"/__maintenance/assets/logo.svg\" alt=\"Shop &amp; Co\">\n<h1>Shop &amp; Co</h1>"
+            ),
+            "{html}"
+        );
+        assert!(html.contains(".logo{"));
+        let plain = String::from_utf8(spec(OPTIONS.clone()).render(None).html.body).unwrap();
+        assert!(!plain.contains("<img") && !plain.contains(".logo{"));
     }
 
     #[test]

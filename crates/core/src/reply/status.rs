@@ -6,11 +6,8 @@
 //! not the status path and is handled like any other request). Never subject to scope or
 //! bypass rules.
 
-use crate::host::{Host, Refused, Reply};
 use crate::plan::Plan;
-use crate::reply::format::Format;
 use crate::reply::json::Object;
-use crate::reply::maintenance::MaintenanceResponse;
 use crate::schedule::calendar::format_rfc3339;
 
 /// The methods the status endpoint answers, as its `allow` header says.
@@ -18,111 +15,66 @@ pub const ALLOW: &str = "GET, HEAD";
 /// Marks a preview response.
 pub const PREVIEW_HEADER: &str = "maintenance-preview";
 
-/// The status document at `now`, with `title` and `reason` in the language `choice` made:
-/// `active` (whether maintenance applies now to requests in scope; never in a dry run, where
-/// nothing is answered), `dry_run`, `would_be_active` (in a dry run only: whether maintenance
-/// would apply now), `title`, `reason`, `until` (the end of the current maintenance period,
-/// when it applies and has one, else null) and `next` (the next planned period, `start` and
-/// `end`, or null).
-pub fn document(plan: &Plan, now: i64, choice: Option<usize>) -> String {
+/// The status document at `now`, with `title` and `reason` in the language `choice` made, for
+/// a request `in_scope` or not (whether the routes cover the host and path it asks about):
+/// `active` (whether maintenance applies now there; never in a dry run, where nothing is
+/// answered), `in_scope`, `dry_run`, `would_be_active` (in a dry run only: whether maintenance
+/// would apply now there), `title`, `reason`, `until` (the end of the current maintenance
+/// period, when it applies there and has one, else null), `next` (the next planned period,
+/// `start` and `end`, or null; null out of scope too: nothing is planned there) and `since`
+/// (when maintenance began to apply, `outage.rs`; null unless `active`).
+pub fn document(
+    plan: &Plan,
+    now: i64,
+    choice: Option<usize>,
+    in_scope: bool,
+    since: Option<i64>,
+) -> String {
     let spec = choice
         .and_then(|index| plan.response_spec.translations.get(index))
         .unwrap_or(&plan.response_spec);
-    let in_effect = plan.in_effect(now);
-    let until = match (&plan.schedule, in_effect) {
+    let applies = in_scope && plan.in_effect(now);
+    let until = match (&plan.schedule, applies) {
         (Some(schedule), true) => schedule
             .active_window(now)
             .and_then(|window| window.end)
             .map(format_rfc3339),
         _ => None,
     };
-    let next = plan.next_period(now).map(|(start, end)| {
-        Object::new()
-            .string("start", &format_rfc3339(start))
-            .string_or_null("end", end.map(format_rfc3339).as_deref())
-            .finish()
-    });
+    let next = (plan.next_period(now))
+        .filter(|_| in_scope)
+        .map(|(start, end)| {
+            Object::new()
+                .string("start", &format_rfc3339(start))
+                .string_or_null("end", end.map(format_rfc3339).as_deref())
+                .finish()
+        });
     let mut document = Object::new();
     document
-        .bool("active", in_effect && !plan.dry_run)
+        .bool("active", applies && !plan.dry_run)
+        .bool("in_scope", in_scope)
         .bool("dry_run", plan.dry_run);
     if plan.dry_run {
-        document.bool("would_be_active", in_effect);
+        document.bool("would_be_active", applies);
     }
     document
         .string("title", &spec.title)
         .string("reason", &spec.reason)
         .string_or_null("until", until.as_deref())
         .raw("next", next.as_deref().unwrap_or("null"))
+        .string_or_null(
+            "since",
+            since
+                .filter(|_| applies && !plan.dry_run)
+                .map(format_rfc3339)
+                .as_deref(),
+        )
         .finish()
 }
 
-/// Whether the status endpoint answers `method` (others get [`send_not_allowed`]).
+/// Whether the status endpoint answers `method` (others get `405`, see `reply/local.rs`).
 pub fn allows(method: &[u8]) -> bool {
     method == b"GET" || method == b"HEAD"
-}
-
-/// `405` with `allow: GET, HEAD`.
-pub fn send_not_allowed(host: &mut impl Host) -> Result<(), Refused> {
-    host.send_reply(Reply::Http {
-        status: 405,
-        headers: vec![
-            ("allow", ALLOW),
-            ("cache-control", "no-store"),
-            ("access-control-allow-origin", "*"),
-        ],
-        body: None,
-    })
-}
-
-/// Answers with the status `document`, in `language` when one is configured.
-pub fn send_status(
-    host: &mut impl Host,
-    document: &str,
-    language: Option<&str>,
-) -> Result<(), Refused> {
-    let mut headers = vec![
-        ("content-type", "application/json"),
-        ("cache-control", "no-store"),
-        ("access-control-allow-origin", "*"),
-    ];
-    if let Some(language) = language {
-        headers.push(("content-language", language));
-    }
-    // Envoy drops the body of a reply to HEAD but keeps its content-length.
-    host.send_reply(Reply::Http {
-        status: 200,
-        headers,
-        body: Some(document.as_bytes()),
-    })
-}
-
-/// The maintenance response as it would be sent now, with status 200 and marked as a preview.
-/// gRPC has no body to show: plain text stands in for it.
-pub fn send_preview(
-    host: &mut impl Host,
-    response: &MaintenanceResponse,
-    format: Format,
-    retry_after: Option<u64>,
-) -> Result<(), Refused> {
-    let rendered = response.rendered(format).unwrap_or(&response.plain);
-    let retry_after = retry_after.map(|seconds| seconds.to_string());
-    let mut headers: Vec<(&str, &str)> = vec![("content-type", rendered.content_type)];
-    headers.extend(
-        response
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str())),
-    );
-    if let Some(seconds) = &retry_after {
-        headers.push(("retry-after", seconds));
-    }
-    headers.push((PREVIEW_HEADER, "true"));
-    host.send_reply(Reply::Http {
-        status: 200,
-        headers,
-        body: Some(&rendered.body),
-    })
 }
 
 #[cfg(test)]
@@ -136,7 +88,9 @@ mod tests {
     }
 
     fn status(config: &str, now: i64) -> serde_json::Value {
-        serde_json::from_str(&document(&parse(config.as_bytes()).unwrap(), now, None)).unwrap()
+        let plan = parse(config.as_bytes()).unwrap();
+        let since = crate::outage::since(&plan, now, None);
+        serde_json::from_str(&document(&plan, now, None, true, since)).unwrap()
     }
 
     #[test]
@@ -144,8 +98,9 @@ mod tests {
         let off = status(r#"{"reason": "db"}"#, 0);
         assert_eq!(
             off,
-            serde_json::json!({"active": false, "dry_run": false, "title": "Down for maintenance",
-                "reason": "db", "until": null, "next": null})
+            serde_json::json!({"active": false, "in_scope": true, "dry_run": false,
+                "title": "Down for maintenance", "reason": "db", "until": null, "next": null,
+                "since": null})
         );
         let on = status(r#"{"enabled": true, "title": "Back soon"}"#, 0);
         assert_eq!(on["active"], true);
@@ -174,6 +129,7 @@ mod tests {
         let inside = status(config, at("2030-01-01T01:00:00Z"));
         assert_eq!(inside["active"], true);
         assert_eq!(inside["until"], "2030-01-01T02:00:00Z");
+        assert_eq!(inside["since"], "2030-01-01T00:00:00Z");
         // Open-ended: `end` null.
         assert_eq!(
             inside["next"],
@@ -203,13 +159,46 @@ mod tests {
     }
 
     #[test]
+    fn out_of_scope_nothing_applies_or_is_planned() {
+        let plan = parse(
+            br#"{"enabled": true, "dry_run": true, "routes": [{"hosts": ["shop"]}], "windows": [
+                {"start": "2030-01-01T00:00:00Z", "end": "2030-01-01T02:00:00Z"},
+                {"start": "2030-01-02T00:00:00Z"}]}"#,
+        )
+        .unwrap();
+        let value = |now: &str, in_scope| -> serde_json::Value {
+            let since = crate::outage::since(&plan, at(now), None);
+            serde_json::from_str(&document(&plan, at(now), None, in_scope, since)).unwrap()
+        };
+        let inside = value("2030-01-01T01:00:00Z", true);
+        assert_eq!(inside["would_be_active"], true);
+        assert_eq!(inside["until"], "2030-01-01T02:00:00Z");
+        let elsewhere = value("2030-01-01T01:00:00Z", false);
+        assert_eq!(
+            (&elsewhere["active"], &elsewhere["in_scope"]),
+            (&false.into(), &false.into())
+        );
+        assert_eq!(elsewhere["would_be_active"], false);
+        assert_eq!(elsewhere["until"], serde_json::Value::Null);
+        assert_eq!(elsewhere["next"], serde_json::Value::Null);
+        // Nothing answers in a dry run, and nothing applies out of scope: no since either.
+        assert_eq!(inside["since"], serde_json::Value::Null);
+        assert_eq!(elsewhere["since"], serde_json::Value::Null);
+        assert_eq!(
+            value("2029-12-31T00:00:00Z", true)["next"]["start"],
+            "2030-01-01T00:00:00Z"
+        );
+    }
+
+    #[test]
     fn translated_title_and_reason() {
         let plan = parse(
             r#"{"reason": "db", "translations": {"fr": {"title": "Maintenance", "reason": "base"}}}"#
                 .as_bytes(),
         )
         .unwrap();
-        let value: serde_json::Value = serde_json::from_str(&document(&plan, 0, Some(0))).unwrap();
+        let value: serde_json::Value =
+            serde_json::from_str(&document(&plan, 0, Some(0), true, None)).unwrap();
         assert_eq!(value["title"], "Maintenance");
         assert_eq!(value["reason"], "base");
     }

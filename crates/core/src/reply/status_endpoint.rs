@@ -1,7 +1,12 @@
 //! The status path and its preview path (`<status_path>/preview`), matched on the literal
 //! request path without the query: cheap, and a percent-encoded spelling is not the status path.
 
-use crate::request::path::literal_path;
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::refused::Refused;
+use crate::request::path::{literal_path, ExactPath, PathProblem};
 
 /// The configured status path and its preview path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +33,10 @@ impl StatusEndpoint {
         &self.path
     }
 
+    pub fn preview(&self) -> &str {
+        &self.preview
+    }
+
     /// Which endpoint the raw `:path` is for, if any.
     pub fn which(&self, raw_path: &[u8]) -> Option<Endpoint> {
         let path = literal_path(raw_path)?;
@@ -37,6 +46,57 @@ impl StatusEndpoint {
             Some(Endpoint::Preview)
         } else {
             None
+        }
+    }
+}
+
+/// `status_path`: an exact path other than `/`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
+pub struct StatusPath(ExactPath);
+
+/// Why a status path is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusPathProblem {
+    Path(Refused<PathProblem>),
+    Root,
+}
+
+impl fmt::Display for StatusPathProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StatusPathProblem::Path(refused) => refused.fmt(f),
+            StatusPathProblem::Root => f.write_str(
+                "\"/\" would answer the home page itself; use a path such as \"/.well-known/maintenance\"",
+            ),
+        }
+    }
+}
+
+impl StatusPath {
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// The path and its preview path, as the plugin answers them.
+    pub fn endpoint(self) -> StatusEndpoint {
+        StatusEndpoint::new(self.0.into_string())
+    }
+}
+
+impl TryFrom<String> for StatusPath {
+    type Error = StatusPathProblem;
+
+    fn try_from(written: String) -> Result<StatusPath, StatusPathProblem> {
+        let path = ExactPath::try_from(written).map_err(StatusPathProblem::Path)?;
+        match path.as_str() {
+            "/" => Err(StatusPathProblem::Root),
+            _ => Ok(StatusPath(path)),
         }
     }
 }

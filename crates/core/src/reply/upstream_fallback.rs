@@ -17,7 +17,10 @@
 //!   Envoy's rejections of bad requests, `route_not_found`, unknown or missing details) is never
 //!   replaced.
 
-use crate::decision::upstream_failed;
+use std::fmt;
+
+use serde::Deserialize;
+
 use crate::plan::Plan;
 use crate::reply::format::Format;
 
@@ -66,6 +69,36 @@ pub fn source(details: &[u8]) -> Source {
         }
         _ => Source::Other,
     }
+}
+
+/// gRPC's UNAVAILABLE, which Envoy puts in a trailers-only reply to a gRPC request where it
+/// would answer 502, 503 or 504 (no healthy upstream, connection failure, timeout).
+const GRPC_UNAVAILABLE: &[u8] = b"14";
+
+/// Whether an upstream response (its `:status`, and `grpc-status` when the response headers
+/// carry one) is a failure `upstream_fallback` replaces, for a request in `format`.
+fn upstream_failed(
+    plan: &Plan,
+    format: Format,
+    status: Option<&[u8]>,
+    grpc_status: Option<&[u8]>,
+) -> bool {
+    let Some(status) = status
+        .and_then(|status| std::str::from_utf8(status).ok())
+        .and_then(|status| status.parse::<u16>().ok())
+    else {
+        return false;
+    };
+    if plan.fallback_statuses.contains(&status) {
+        return true;
+    }
+    format.is_grpc()
+        && status == 200
+        && grpc_status == Some(GRPC_UNAVAILABLE)
+        && plan
+            .fallback_statuses
+            .iter()
+            .any(|status| matches!(status, 502..=504))
 }
 
 fn parse_status(status: Option<&[u8]>) -> Option<u16> {
@@ -119,6 +152,41 @@ where
     }
 }
 
+/// An upstream status `upstream_fallback` replaces: a server error, 500 to 599.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u32")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "u32")
+)]
+pub struct ServerErrorStatus(pub u16);
+
+/// A status out of 500 to 599.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerErrorStatusProblem(u32);
+
+impl fmt::Display for ServerErrorStatusProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} is not a server error status between 500 and 599",
+            self.0
+        )
+    }
+}
+
+impl TryFrom<u32> for ServerErrorStatus {
+    type Error = ServerErrorStatusProblem;
+
+    fn try_from(status: u32) -> Result<ServerErrorStatus, ServerErrorStatusProblem> {
+        match u16::try_from(status) {
+            Ok(status @ 500..=599) => Ok(ServerErrorStatus(status)),
+            _ => Err(ServerErrorStatusProblem(status)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,6 +211,74 @@ mod tests {
             grpc_status.map(str::as_bytes),
             || Some(details.as_bytes().to_vec()),
         )
+    }
+
+    #[test]
+    fn upstream_failures_by_status() {
+        let plan = parse(br#"{"upstream_fallback": {}}"#).unwrap();
+        for status in ["502", "503", "504"] {
+            assert!(upstream_failed(
+                &plan,
+                Format::Html,
+                Some(status.as_bytes()),
+                None
+            ));
+        }
+        for status in ["200", "500", "501", "505", "404", "", "503 ", "x", "99999"] {
+            assert!(
+                !upstream_failed(&plan, Format::Html, Some(status.as_bytes()), None),
+                "{status}"
+            );
+        }
+        assert!(!upstream_failed(&plan, Format::Html, None, None));
+        let plan = parse(br#"{"upstream_fallback": {"statuses": [500]}}"#).unwrap();
+        assert!(upstream_failed(&plan, Format::Json, Some(b"500"), None));
+        assert!(!upstream_failed(&plan, Format::Json, Some(b"503"), None));
+    }
+
+    #[test]
+    fn grpc_unavailable_counts_as_a_failure_for_grpc_requests() {
+        let plan = parse(br#"{"upstream_fallback": {"statuses": [503]}}"#).unwrap();
+        assert!(upstream_failed(
+            &plan,
+            Format::Grpc(Grpc::Native),
+            Some(b"200"),
+            Some(b"14")
+        ));
+        assert!(upstream_failed(
+            &plan,
+            Format::Grpc(Grpc::Native),
+            Some(b"503"),
+            None
+        ));
+        // Other gRPC errors are the application's answer.
+        assert!(!upstream_failed(
+            &plan,
+            Format::Grpc(Grpc::Native),
+            Some(b"200"),
+            Some(b"2")
+        ));
+        assert!(!upstream_failed(
+            &plan,
+            Format::Grpc(Grpc::Native),
+            Some(b"200"),
+            None
+        ));
+        // Only gRPC requests get this reading.
+        assert!(!upstream_failed(
+            &plan,
+            Format::Html,
+            Some(b"200"),
+            Some(b"14")
+        ));
+        // Without 502..=504 among the statuses, UNAVAILABLE is not replaced.
+        let plan = parse(br#"{"upstream_fallback": {"statuses": [500]}}"#).unwrap();
+        assert!(!upstream_failed(
+            &plan,
+            Format::Grpc(Grpc::Native),
+            Some(b"200"),
+            Some(b"14")
+        ));
     }
 
     #[test]

@@ -2,6 +2,12 @@
 //! patterns it is matched against.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Deserialize;
+
+use crate::refused::Refused;
 
 /// The request's host as matched against `hosts`: lower-case, no port, no trailing dot; an IP
 /// address in canonical form (`127.0.0.1`, `[::1]`; an IPv4-mapped IPv6 address as its IPv4).
@@ -141,7 +147,13 @@ fn valid_port_suffix(rest: &[u8]) -> bool {
 }
 
 /// One configured host: `*` (any), `*.example.com` (any subdomain) or an exact name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
 pub enum HostPattern {
     Any,
     /// Stored with its leading dot: `.example.com`.
@@ -149,9 +161,40 @@ pub enum HostPattern {
     Exact(Box<str>),
 }
 
+/// Why a configured host is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostProblem {
+    Empty,
+    MisplacedStar,
+    NotIpv6,
+    Port,
+    NotAName,
+    StarBeforeAddress,
+    UnusualIpv4,
+}
+
+impl fmt::Display for HostProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HostProblem::Empty => "must not be empty",
+            HostProblem::MisplacedStar => {
+                "'*' is only allowed as '*' alone or as the first label ('*.example.com')"
+            }
+            HostProblem::NotIpv6 => "is not a valid IPv6 literal",
+            HostProblem::Port => "must not include a port (ports are ignored when matching)",
+            HostProblem::NotAName => "is not a valid host name",
+            HostProblem::StarBeforeAddress => "'*.' cannot come before an IPv4 address",
+            HostProblem::UnusualIpv4 => {
+                "is not an IPv4 address in the usual form: write four decimal numbers 0-255 \
+                 without leading zeros (\"127.0.0.1\")"
+            }
+        })
+    }
+}
+
 impl HostPattern {
     /// Parses a configured host; the error says what is wrong with it.
-    pub fn parse(text: &str) -> Result<HostPattern, String> {
+    pub fn parse(text: &str) -> Result<HostPattern, HostProblem> {
         if text == "*" {
             return Ok(HostPattern::Any);
         }
@@ -162,12 +205,10 @@ impl HostPattern {
             None => (lower, false),
         };
         if name.is_empty() {
-            return Err("must not be empty".into());
+            return Err(HostProblem::Empty);
         }
         if name.contains('*') {
-            return Err(
-                "'*' is only allowed as '*' alone or as the first label ('*.example.com')".into(),
-            );
+            return Err(HostProblem::MisplacedStar);
         }
         if !is_suffix && name.starts_with('[') {
             if let Some(canonical) = name
@@ -176,24 +217,20 @@ impl HostPattern {
             {
                 return Ok(HostPattern::Exact(canonical.into()));
             }
-            return Err("is not a valid IPv6 literal".into());
+            return Err(HostProblem::NotIpv6);
         }
         if name.contains(':') {
-            return Err("must not include a port (ports are ignored when matching)".into());
+            return Err(HostProblem::Port);
         }
         if !name.bytes().all(is_host_char) || has_empty_label(name.as_bytes()) {
-            return Err("is not a valid host name".into());
+            return Err(HostProblem::NotAName);
         }
         if ends_in_number(name.as_bytes()) {
             if is_suffix {
-                return Err("'*.' cannot come before an IPv4 address".into());
+                return Err(HostProblem::StarBeforeAddress);
             }
             if ipv4_dotted_quad(name.as_bytes()).is_none() {
-                return Err(
-                    "is not an IPv4 address in the usual form: write four decimal numbers \
-                     0-255 without leading zeros (\"127.0.0.1\")"
-                        .into(),
-                );
+                return Err(HostProblem::UnusualIpv4);
             }
         }
         Ok(if is_suffix {
@@ -209,6 +246,22 @@ impl HostPattern {
             HostPattern::Suffix(suffix) => host.len() > suffix.len() && host.ends_with(&**suffix),
             HostPattern::Exact(name) => host == &**name,
         }
+    }
+}
+
+impl FromStr for HostPattern {
+    type Err = Refused<HostProblem>;
+
+    fn from_str(text: &str) -> Result<HostPattern, Self::Err> {
+        HostPattern::parse(text).map_err(|why| Refused::new(text, why))
+    }
+}
+
+impl TryFrom<String> for HostPattern {
+    type Error = Refused<HostProblem>;
+
+    fn try_from(text: String) -> Result<HostPattern, Self::Error> {
+        HostPattern::parse(&text).map_err(|why| Refused::new(text, why))
     }
 }
 
@@ -344,7 +397,7 @@ mod tests {
         ] {
             assert!(HostPattern::parse(bad).is_err(), "{bad}");
         }
-        let why = HostPattern::parse("127.1").unwrap_err();
+        let why = HostPattern::parse("127.1").unwrap_err().to_string();
         assert!(why.contains("127.0.0.1"), "{why}");
     }
 

@@ -2,4 +2,5 @@
 //! (`hostname`), normalized so that no encoding trick reads differently here and upstream.
 
 pub mod hostname;
+pub mod method;
 pub mod path;

@@ -7,8 +7,13 @@
 //! the decision then fails closed (maintenance), so a path trick can never widen a bypass.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Deserialize;
 
 use crate::bytes::hex_value;
+use crate::refused::Refused;
 
 /// The outcome of normalizing one request path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -263,22 +268,121 @@ fn checked(decoded: Cow<'_, str>) -> NormalizedPath<'_> {
     NormalizedPath::Clean(decoded)
 }
 
+/// Why a path written in the configuration is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathProblem {
+    NotAbsolute,
+    QueryOrFragment,
+    NotPlain(Ambiguity),
+}
+
+impl fmt::Display for PathProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PathProblem::NotAbsolute => f.write_str("must start with '/'"),
+            PathProblem::QueryOrFragment => f.write_str("must not contain a query or fragment"),
+            PathProblem::NotPlain(why) => write!(
+                f,
+                "is not a plain path ({}); write it the way clients send it, without dot \
+                 segments, '//', ';', '\\', control characters or encoded '/', '\\', ';'",
+                ambiguity_text(*why)
+            ),
+        }
+    }
+}
+
 /// Normalizes a path written in the configuration. Config paths must be clean: the operator
 /// wrote them, so anything ambiguous is a mistake worth an error rather than a silent rewrite.
-pub fn normalize_config_path(path: &str) -> Result<String, String> {
+pub fn normalize_config_path(path: &str) -> Result<String, PathProblem> {
     if !path.starts_with('/') {
-        return Err("must start with '/'".into());
+        return Err(PathProblem::NotAbsolute);
     }
     if path.contains(['?', '#']) {
-        return Err("must not contain a query or fragment".into());
+        return Err(PathProblem::QueryOrFragment);
     }
     match normalize(path.as_bytes()) {
         NormalizedPath::Clean(normalized) => Ok(normalized.into_owned()),
-        NormalizedPath::Ambiguous(why) => Err(format!(
-            "is not a plain path ({}); write it the way clients send it, without dot segments, \
-             '//', ';', '\\', control characters or encoded '/', '\\', ';'",
-            ambiguity_text(why)
-        )),
+        NormalizedPath::Ambiguous(why) => Err(PathProblem::NotPlain(why)),
+    }
+}
+
+/// An exact path from the configuration (a route's `path`, the cookie link's `set_path`),
+/// normalized as request paths are.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
+pub struct ExactPath(String);
+
+impl ExactPath {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl TryFrom<String> for ExactPath {
+    type Error = Refused<PathProblem>;
+
+    fn try_from(written: String) -> Result<ExactPath, Self::Error> {
+        match normalize_config_path(&written) {
+            Ok(path) => Ok(ExactPath(path)),
+            Err(why) => Err(Refused::new(written, why)),
+        }
+    }
+}
+
+impl FromStr for ExactPath {
+    type Err = Refused<PathProblem>;
+
+    fn from_str(written: &str) -> Result<ExactPath, Self::Err> {
+        ExactPath::try_from(written.to_string())
+    }
+}
+
+/// A segment-aware path prefix from the configuration (a route's `path_prefix`, a bypass path):
+/// normalized, without a trailing slash except for the root `/`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
+pub struct PathPrefix(String);
+
+impl PathPrefix {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl TryFrom<String> for PathPrefix {
+    type Error = Refused<PathProblem>;
+
+    fn try_from(written: String) -> Result<PathPrefix, Self::Error> {
+        match normalize_config_prefix(&written) {
+            Ok(prefix) => Ok(PathPrefix(prefix)),
+            Err(why) => Err(Refused::new(written, why)),
+        }
+    }
+}
+
+impl FromStr for PathPrefix {
+    type Err = Refused<PathProblem>;
+
+    fn from_str(written: &str) -> Result<PathPrefix, Self::Err> {
+        PathPrefix::try_from(written.to_string())
     }
 }
 
@@ -341,7 +445,7 @@ pub fn is_under_prefix(path: &str, prefix: &str) -> bool {
 
 /// Normalizes a configured prefix: clean, and without a trailing slash (except the root `/`),
 /// so `/shop/` and `/shop` mean the same thing.
-pub fn normalize_config_prefix(prefix: &str) -> Result<String, String> {
+pub fn normalize_config_prefix(prefix: &str) -> Result<String, PathProblem> {
     let mut normalized = normalize_config_path(prefix)?;
     while normalized.len() > 1 && normalized.ends_with('/') {
         normalized.pop();
@@ -462,6 +566,7 @@ mod tests {
         assert_eq!(clean("/v1.2/x").as_deref(), Some("/v1.2/x"));
         assert!(normalize_config_path("/shop.")
             .unwrap_err()
+            .to_string()
             .contains("ending in '.'"));
     }
 

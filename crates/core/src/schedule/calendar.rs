@@ -6,6 +6,12 @@ pub const DAY: i64 = 86_400;
 /// Seconds in a week.
 pub const WEEK: i64 = 7 * DAY;
 
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::refused::Refused;
+
 /// Day names as the configuration spells them, Monday first (index = [`weekday`]).
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
@@ -71,9 +77,32 @@ fn digits(text: &[u8]) -> Option<u32> {
     )
 }
 
+/// The first and last instants RFC 3339 can write (four-digit years, in UTC).
+pub const FIRST_INSTANT: i64 = -62_167_219_200; // 0000-01-01T00:00:00Z
+pub const LAST_INSTANT: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+
+/// Why a configured UTC offset is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OffsetProblem {
+    Form,
+    Range,
+}
+
+const OFFSET_FORM: &str = "is not a UTC offset like \"+02:00\", \"-05:30\" or \"Z\"";
+
+impl fmt::Display for OffsetProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OffsetProblem::Form => f.write_str(OFFSET_FORM),
+            OffsetProblem::Range => {
+                write!(f, "{OFFSET_FORM}: hours must be 00..23 and minutes 00..59")
+            }
+        }
+    }
+}
+
 /// Parses `Z`/`z` or `+HH:MM`/`-HH:MM` (HH ≤ 23, MM ≤ 59) into seconds east of UTC.
-pub fn parse_utc_offset(text: &str) -> Result<i64, String> {
-    const EXPECTED: &str = "is not a UTC offset like \"+02:00\", \"-05:30\" or \"Z\"";
+pub fn parse_utc_offset(text: &str) -> Result<i64, OffsetProblem> {
     let bytes = text.as_bytes();
     if bytes == b"Z" || bytes == b"z" {
         return Ok(0);
@@ -81,31 +110,97 @@ pub fn parse_utc_offset(text: &str) -> Result<i64, String> {
     let sign = match bytes.first() {
         Some(b'+') => 1,
         Some(b'-') => -1,
-        _ => return Err(EXPECTED.to_string()),
+        _ => return Err(OffsetProblem::Form),
     };
     if bytes.len() != 6 || bytes[3] != b':' {
-        return Err(EXPECTED.to_string());
+        return Err(OffsetProblem::Form);
     }
     let (Some(hours), Some(minutes)) = (digits(&bytes[1..3]), digits(&bytes[4..6])) else {
-        return Err(EXPECTED.to_string());
+        return Err(OffsetProblem::Form);
     };
     if hours > 23 || minutes > 59 {
-        return Err(format!(
-            "{EXPECTED}: hours must be 00..23 and minutes 00..59"
-        ));
+        return Err(OffsetProblem::Range);
     }
     Ok(sign * (i64::from(hours) * 3600 + i64::from(minutes) * 60))
 }
 
+/// Why a configured RFC 3339 date-time is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateTimeProblem {
+    Form,
+    /// A `.` without digits after it.
+    Fraction,
+    /// No `Z` or UTC offset at the end.
+    Offset,
+    Month(u32),
+    Day {
+        year: i64,
+        month: u32,
+        day: u32,
+    },
+    Time {
+        hour: u32,
+        minute: u32,
+        second: u32,
+    },
+    /// Before year 0000 or after 9999 once in UTC (these unix seconds), which RFC 3339 cannot
+    /// write back.
+    Years(i64),
+}
+
+const DATE_TIME_FORM: &str =
+    "is not an RFC 3339 date-time like \"2025-06-01T02:00:00Z\" or \"2025-06-01T04:00:00+02:00\"";
+
+impl fmt::Display for DateTimeProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            DateTimeProblem::Form => f.write_str(DATE_TIME_FORM),
+            DateTimeProblem::Fraction => {
+                write!(f, "{DATE_TIME_FORM}: a '.' must be followed by digits")
+            }
+            DateTimeProblem::Offset => write!(
+                f,
+                "{DATE_TIME_FORM}: it must end in \"Z\" or a UTC offset like \"+02:00\""
+            ),
+            DateTimeProblem::Month(month) => {
+                write!(f, "{DATE_TIME_FORM}: month {month:02} does not exist")
+            }
+            DateTimeProblem::Day { year, month, day } => {
+                write!(
+                    f,
+                    "{DATE_TIME_FORM}: {year:04}-{month:02} has no day {day:02}"
+                )
+            }
+            DateTimeProblem::Time {
+                hour,
+                minute,
+                second,
+            } => write!(
+                f,
+                "{DATE_TIME_FORM}: {hour:02}:{minute:02}:{second:02} is not a time of day"
+            ),
+            DateTimeProblem::Years(seconds) if seconds > LAST_INSTANT => write!(
+                f,
+                "is after {} in UTC, the last time RFC 3339 can write (years have four digits)",
+                format_rfc3339(LAST_INSTANT)
+            ),
+            DateTimeProblem::Years(_) => write!(
+                f,
+                "is before {} in UTC, the first time RFC 3339 can write (years have four digits)",
+                format_rfc3339(FIRST_INSTANT)
+            ),
+        }
+    }
+}
+
 /// Parses an RFC 3339 date-time (`2025-06-01T02:00:00Z`, `2025-06-01T04:00:00.5+02:00`) into
 /// unix seconds. Fractional seconds are accepted and dropped; second 60 (a leap second) counts
-/// as the first second of the next minute.
-pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
-    const EXPECTED: &str =
-        "is not an RFC 3339 date-time like \"2025-06-01T02:00:00Z\" or \"2025-06-01T04:00:00+02:00\"";
+/// as the first second of the next minute. In UTC it must fall in the years 0000 to 9999, so
+/// that every time derived from it can be written back (`9999-12-31T23:59:59-23:59` cannot).
+pub fn parse_rfc3339(text: &str) -> Result<i64, DateTimeProblem> {
     let bytes = text.as_bytes();
     if bytes.len() < 20 {
-        return Err(EXPECTED.to_string());
+        return Err(DateTimeProblem::Form);
     }
     let field = |range: std::ops::Range<usize>| digits(&bytes[range]);
     let separators_ok = bytes[4] == b'-'
@@ -121,41 +216,47 @@ pub fn parse_rfc3339(text: &str) -> Result<i64, String> {
         field(14..16),
         field(17..19),
     ) else {
-        return Err(EXPECTED.to_string());
+        return Err(DateTimeProblem::Form);
     };
     if !separators_ok {
-        return Err(EXPECTED.to_string());
+        return Err(DateTimeProblem::Form);
     }
     let mut rest = &text[19..];
     if let Some(fraction) = rest.strip_prefix('.') {
         let length = fraction.bytes().take_while(u8::is_ascii_digit).count();
         if length == 0 {
-            return Err(format!("{EXPECTED}: a '.' must be followed by digits"));
+            return Err(DateTimeProblem::Fraction);
         }
         rest = &fraction[length..];
     }
-    let offset = parse_utc_offset(rest)
-        .map_err(|_| format!("{EXPECTED}: it must end in \"Z\" or a UTC offset like \"+02:00\""))?;
+    let offset = parse_utc_offset(rest).map_err(|_| DateTimeProblem::Offset)?;
     let year = i64::from(year);
     if !(1..=12).contains(&month) {
-        return Err(format!("{EXPECTED}: month {month:02} does not exist"));
+        return Err(DateTimeProblem::Month(month));
     }
     if day == 0 || day > days_in_month(year, month) {
-        return Err(format!(
-            "{EXPECTED}: {year:04}-{month:02} has no day {day:02}"
-        ));
+        return Err(DateTimeProblem::Day { year, month, day });
     }
     if hour > 23 || minute > 59 || second > 60 {
-        return Err(format!(
-            "{EXPECTED}: {hour:02}:{minute:02}:{second:02} is not a time of day"
-        ));
+        return Err(DateTimeProblem::Time {
+            hour,
+            minute,
+            second,
+        });
     }
     let seconds_of_day = i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second);
-    Ok(days_from_civil(year, month, day) * DAY + seconds_of_day - offset)
+    let seconds = days_from_civil(year, month, day) * DAY + seconds_of_day - offset;
+    if !(FIRST_INSTANT..=LAST_INSTANT).contains(&seconds) {
+        return Err(DateTimeProblem::Years(seconds));
+    }
+    Ok(seconds)
 }
 
-/// Formats unix seconds as an RFC 3339 UTC date-time: `2025-06-01T02:00:00Z`.
+/// Formats unix seconds as an RFC 3339 UTC date-time: `2025-06-01T02:00:00Z`. Outside the
+/// years 0000 to 9999 it gives the nearest time RFC 3339 can write (configured times never
+/// are; only a clock that far off could be).
 pub fn format_rfc3339(seconds: i64) -> String {
+    let seconds = seconds.clamp(FIRST_INSTANT, LAST_INSTANT);
     let (year, month, day) = civil_from_days(seconds.div_euclid(DAY));
     let of_day = seconds.rem_euclid(DAY);
     format!(
@@ -166,9 +267,25 @@ pub fn format_rfc3339(seconds: i64) -> String {
     )
 }
 
+/// Why a configured time of day is refused (`end_of_day`: `24:00` was allowed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeOfDayProblem {
+    end_of_day: bool,
+}
+
+impl fmt::Display for TimeOfDayProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let last = if self.end_of_day { "24:00" } else { "23:59" };
+        write!(
+            f,
+            "is not a time of day \"HH:MM\" between \"00:00\" and \"{last}\""
+        )
+    }
+}
+
 /// Parses a time of day `HH:MM` into seconds after midnight. `24:00` (the end of the day) only
 /// when `end_of_day_allowed`.
-pub fn parse_time_of_day(text: &str, end_of_day_allowed: bool) -> Result<i64, String> {
+pub fn parse_time_of_day(text: &str, end_of_day_allowed: bool) -> Result<i64, TimeOfDayProblem> {
     let bytes = text.as_bytes();
     let parsed = if bytes.len() == 5 && bytes[2] == b':' {
         digits(&bytes[..2]).zip(digits(&bytes[3..]))
@@ -180,19 +297,190 @@ pub fn parse_time_of_day(text: &str, end_of_day_allowed: bool) -> Result<i64, St
             Ok(i64::from(hours) * 3600 + i64::from(minutes) * 60)
         }
         Some((24, 0)) if end_of_day_allowed => Ok(DAY),
-        _ if end_of_day_allowed => {
-            Err("is not a time of day \"HH:MM\" between \"00:00\" and \"24:00\"".to_string())
-        }
-        _ => Err("is not a time of day \"HH:MM\" between \"00:00\" and \"23:59\"".to_string()),
+        _ => Err(TimeOfDayProblem {
+            end_of_day: end_of_day_allowed,
+        }),
+    }
+}
+
+/// Why a configured day name is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeekdayProblem;
+
+impl fmt::Display for WeekdayProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "is not a day; use one of {}", WEEKDAYS.join(", "))
     }
 }
 
 /// Parses a day name (`mon` … `sun`, any case) into its [`weekday`] index.
-pub fn parse_weekday(text: &str) -> Result<usize, String> {
+pub fn parse_weekday(text: &str) -> Result<usize, WeekdayProblem> {
     WEEKDAYS
         .iter()
         .position(|name| name.eq_ignore_ascii_case(text))
-        .ok_or_else(|| format!("is not a day; use one of {}", WEEKDAYS.join(", ")))
+        .ok_or(WeekdayProblem)
+}
+
+/// An RFC 3339 date-time from the configuration, in unix seconds (see [`parse_rfc3339`]).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
+pub struct DateTime {
+    pub seconds: i64,
+    /// As written, for messages.
+    pub written: String,
+}
+
+impl TryFrom<String> for DateTime {
+    type Error = Refused<DateTimeProblem>;
+
+    fn try_from(written: String) -> Result<DateTime, Self::Error> {
+        match parse_rfc3339(&written) {
+            Ok(seconds) => Ok(DateTime { seconds, written }),
+            Err(why) => Err(Refused::new(written, why)),
+        }
+    }
+}
+
+/// A local time of day `HH:MM` when a weekly window starts, in seconds after midnight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
+pub struct StartTime(pub i64);
+
+impl TryFrom<String> for StartTime {
+    type Error = Refused<TimeOfDayProblem>;
+
+    fn try_from(written: String) -> Result<StartTime, Self::Error> {
+        parse_time_of_day(&written, false)
+            .map(StartTime)
+            .map_err(|why| Refused::new(written, why))
+    }
+}
+
+/// A local time of day `HH:MM` when a weekly window ends (`24:00`: the end of the day).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
+pub struct EndTime(pub i64);
+
+impl TryFrom<String> for EndTime {
+    type Error = Refused<TimeOfDayProblem>;
+
+    fn try_from(written: String) -> Result<EndTime, Self::Error> {
+        parse_time_of_day(&written, true)
+            .map(EndTime)
+            .map_err(|why| Refused::new(written, why))
+    }
+}
+
+impl fmt::Display for EndTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:02}:{:02}", self.0 / 3600, self.0 / 60 % 60)
+    }
+}
+
+/// A UTC offset (`+02:00`, `-05:30`, `Z`), in seconds east of UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
+pub struct UtcOffset(pub i64);
+
+impl TryFrom<String> for UtcOffset {
+    type Error = Refused<OffsetProblem>;
+
+    fn try_from(written: String) -> Result<UtcOffset, Self::Error> {
+        parse_utc_offset(&written)
+            .map(UtcOffset)
+            .map_err(|why| Refused::new(written, why))
+    }
+}
+
+/// A day of the week (`mon` … `sun`, any case).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "String")
+)]
+pub struct Weekday {
+    /// 0 = Monday … 6 = Sunday.
+    pub index: usize,
+    /// As written, for messages.
+    pub written: String,
+}
+
+impl TryFrom<String> for Weekday {
+    type Error = Refused<WeekdayProblem>;
+
+    fn try_from(written: String) -> Result<Weekday, Self::Error> {
+        match parse_weekday(&written) {
+            Ok(index) => Ok(Weekday { index, written }),
+            Err(why) => Err(Refused::new(written, why)),
+        }
+    }
+}
+
+/// A whole number of seconds from `MIN` to `MAX`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u64")]
+#[cfg_attr(
+    not(target_arch = "wasm32"),
+    derive(schemars::JsonSchema),
+    schemars(with = "u64")
+)]
+pub struct Seconds<const MIN: u64, const MAX: u64>(pub u64);
+
+/// Seconds outside their bounds: the value, and the bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecondsProblem {
+    seconds: u64,
+    min: u64,
+    max: u64,
+}
+
+impl fmt::Display for SecondsProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (seconds, min, max) = (self.seconds, self.min, self.max);
+        write!(f, "{seconds} is not between {min} and {max} seconds")?;
+        let days = max / DAY as u64;
+        if max % DAY as u64 == 0 && days > 1 {
+            write!(f, " ({days} days)")?;
+        }
+        Ok(())
+    }
+}
+
+impl<const MIN: u64, const MAX: u64> TryFrom<u64> for Seconds<MIN, MAX> {
+    type Error = SecondsProblem;
+
+    fn try_from(seconds: u64) -> Result<Self, SecondsProblem> {
+        match (MIN..=MAX).contains(&seconds) {
+            true => Ok(Seconds(seconds)),
+            false => Err(SecondsProblem {
+                seconds,
+                min: MIN,
+                max: MAX,
+            }),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -286,5 +574,33 @@ mod tests {
         assert_eq!(parse_weekday("SUN"), Ok(6));
         assert!(parse_weekday("saturday").is_err());
         assert!(parse_weekday("").is_err());
+    }
+
+    #[test]
+    fn date_times_stay_within_four_digit_years_in_utc() {
+        assert_eq!(t("9999-12-31T23:59:59Z"), LAST_INSTANT);
+        assert_eq!(t("0000-01-01T00:00:00Z"), FIRST_INSTANT);
+        assert_eq!(
+            t("9999-12-31T23:00:00-00:59"),
+            LAST_INSTANT - 59 + 60 * 59 - 3540
+        );
+        for (text, at) in [
+            ("9999-12-31T23:59:59-23:59", "after 9999-12-31T23:59:59Z"),
+            ("9999-12-31T23:59:59.5-00:01", "after 9999-12-31T23:59:59Z"),
+            ("0000-01-01T00:00:00+01:00", "before 0000-01-01T00:00:00Z"),
+        ] {
+            let why = parse_rfc3339(text).unwrap_err().to_string();
+            assert!(
+                why.contains(at) && why.contains("four digits"),
+                "{text}: {why}"
+            );
+        }
+        // Written back, a time is always RFC 3339, whatever the clock says.
+        assert_eq!(
+            format_rfc3339(LAST_INSTANT + 86_340),
+            "9999-12-31T23:59:59Z"
+        );
+        assert_eq!(format_rfc3339(FIRST_INSTANT - 1), "0000-01-01T00:00:00Z");
+        assert_eq!(format_rfc3339(LAST_INSTANT), "9999-12-31T23:59:59Z");
     }
 }
