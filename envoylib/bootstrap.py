@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import string
 from pathlib import Path, PurePosixPath
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from envoylib.paths import LOOPBACK, TEMPLATE
 from envoylib.plugin import WASM_TYPE, Plugin
@@ -39,6 +39,56 @@ def ecds_filter(name: str, path: Path, type_url: str = WASM_TYPE) -> dict:
     }
 
 
+JWT_AUTHN_TYPE = "type.googleapis.com/envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication"
+CORS_TYPE = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors"
+CORS_POLICY_TYPE = "type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy"
+
+
+def jwt_authn_filter(issuer: str, jwks: Mapping, payload_in_metadata: str) -> dict:
+    """Envoy's `jwt_authn` filter with one provider: tokens from `Authorization: Bearer`,
+    verified against the local `jwks`, the payload of a verified one stored in dynamic metadata
+    (namespace envoy.filters.http.jwt_authn, key `payload_in_metadata`). A request with a
+    missing, forged or expired token continues without a payload (`allow_missing_or_failed`),
+    as a filter that only verifies for later filters is configured."""
+    provider = {
+        "issuer": issuer,
+        "local_jwks": {"inline_string": json.dumps(jwks)},
+        "payload_in_metadata": payload_in_metadata,
+        "forward": True,
+    }
+    requirement = {"requires_any": {"requirements": [{"provider_name": "provider"}, {"allow_missing_or_failed": {}}]}}
+    return {
+        "name": "envoy.filters.http.jwt_authn",
+        "typed_config": {
+            "@type": JWT_AUTHN_TYPE,
+            "providers": {"provider": provider},
+            "rules": [{"match": {"prefix": "/"}, "requires": requirement}],
+        },
+    }
+
+
+def cors_filter() -> dict:
+    """Envoy's CORS filter (what Istio's `corsPolicy` and Envoy Gateway's CORS configure); the
+    policy comes per virtual host or route (`cors_policy`)."""
+    return {"name": "envoy.filters.http.cors", "typed_config": {"@type": CORS_TYPE}}
+
+
+def cors_policy(allow_origins: Sequence[str], *, expose_headers: str = "", max_age: str = "") -> dict:
+    """A CorsPolicy allowing these exact origins, any method and header, for a virtual host's or
+    route's `typed_per_filter_config` under `envoy.filters.http.cors`."""
+    policy = {
+        "@type": CORS_POLICY_TYPE,
+        "allow_origin_string_match": [{"exact": origin} for origin in allow_origins],
+        "allow_methods": "GET, POST, PUT, DELETE, OPTIONS",
+        "allow_headers": "content-type, x-request-id",
+    }
+    if expose_headers:
+        policy["expose_headers"] = expose_headers
+    if max_age:
+        policy["max_age"] = max_age
+    return policy
+
+
 def plugin_bootstrap(
     config,
     upstream_port: int,
@@ -48,13 +98,18 @@ def plugin_bootstrap(
     admin_port: int = 0,
     hcm: Mapping | None = None,
     plugin: Plugin | None = None,
+    before: Sequence[dict] = (),
+    per_filter_config: Mapping | None = None,
 ) -> dict:
     """A complete Envoy bootstrap on loopback: one listener `ingress` (codec AUTO, so HTTP/1.1
-    and h2c prior knowledge), the plugin (default: `plugin.plugin()`) with `config` (unless
-    with_plugin=False), the router, and one static cluster `upstream` to
-    127.0.0.1:`upstream_port`. Port 0: chosen by the OS. `hcm` overrides HttpConnectionManager
-    fields, e.g. {"normalize_path": True} or a whole {"http_filters": [...], "route_config": {...}}."""
-    filters = ([(plugin or default_plugin()).http_filter(config)] if with_plugin else []) + [ROUTER]
+    and h2c prior knowledge), the filters `before` (e.g. `jwt_authn_filter`, `cors_filter`), the
+    plugin (default: `plugin.plugin()`) with `config` (unless with_plugin=False), the router,
+    and one static cluster `upstream` to 127.0.0.1:`upstream_port`. Port 0: chosen by the OS.
+    `per_filter_config` is the virtual host's `typed_per_filter_config` (e.g. a `cors_policy`).
+    `hcm` overrides HttpConnectionManager fields, e.g. {"normalize_path": True} or a whole
+    {"http_filters": [...], "route_config": {...}}."""
+    own = [(plugin or default_plugin()).http_filter(config)] if with_plugin else []
+    filters = [*before, *own, ROUTER]
     manager = {
         "@type": HCM_TYPE,
         "stat_prefix": "ingress",
@@ -71,6 +126,8 @@ def plugin_bootstrap(
         },
         "http_filters": filters,
     }
+    if per_filter_config:
+        manager["route_config"]["virtual_hosts"][0]["typed_per_filter_config"] = dict(per_filter_config)
     manager.update(hcm or {})
     endpoint = {"address": {"socket_address": {"address": LOOPBACK, "port_value": upstream_port}}}
     return {

@@ -311,7 +311,8 @@ class Envoy:
 
 class PluginEnvoy(Envoy):
     """Envoy running the plugin (default: `plugin.plugin()`) with `config` (see
-    `bootstrap.plugin_bootstrap`) in front of 127.0.0.1:`upstream_port`; `with_plugin=False` is
+    `bootstrap.plugin_bootstrap`, also for `before` and `per_filter_config`) in front of
+    127.0.0.1:`upstream_port`; `with_plugin=False` is
     the same listener without the plugin."""
 
     def __init__(
@@ -323,9 +324,19 @@ class PluginEnvoy(Envoy):
         with_plugin: bool = True,
         hcm=None,
         plugin: Plugin | None = None,
+        before=(),
+        per_filter_config=None,
         **kw,
     ):
         self.plugin = plugin or default_plugin()
-        boot = plugin_bootstrap(config, upstream_port, with_plugin=with_plugin, hcm=hcm, plugin=self.plugin)
+        boot = plugin_bootstrap(
+            config,
+            upstream_port,
+            with_plugin=with_plugin,
+            hcm=hcm,
+            plugin=self.plugin,
+            before=before,
+            per_filter_config=per_filter_config,
+        )
         super().__init__(boot, workdir, **kw)
         self.config = config

@@ -1,6 +1,7 @@
 //! The whole request decision against configurations that use every feature. The input is the
 //! request as lines (headers cannot hold a newline): method, authority, path, bypass token,
-//! cookie, source address; a missing line is a missing header. Properties: nothing panics, a
+//! cookie, source address, then the rest as the dynamic metadata JWT claims are read from; a
+//! missing line is a missing header. Properties: nothing panics, a
 //! path bypass needs a clean path, and a request whose path and host are both ambiguous never
 //! leaves the scope.
 #![no_main]
@@ -29,7 +30,8 @@ fn plans() -> Vec<Plan> {
                          {"hosts": ["*.example.org"], "path": "/login"}],
               "bypass": {"paths": ["/admin", "/shop/health"], "cidrs": ["10.0.0.0/8", "2001:db8::/32"],
                          "tokens": [{"header": "x-bypass", "sha256": "ABC"}],
-                         "cookie": {"name": "mm", "sha256": "ABC", "set_path": "/shop/__mm"}}}"#,
+                         "cookie": {"name": "mm", "sha256": "ABC", "set_path": "/shop/__mm"},
+                         "jwt": [{"payload": "payload", "claim": "a.b", "any_of": ["x"]}]}}"#,
             // Windows and fallback only.
             r#"{"enabled": true, "windows": [{"start": "2020-01-01T00:00:00Z", "end": "2040-01-01T00:00:00Z"}],
               "upstream_fallback": {"statuses": [502, 503]},
@@ -45,13 +47,15 @@ fn plans() -> Vec<Plan> {
 
 fuzz_target!(|data: &[u8]| {
     let (selector, data) = data.split_first().unwrap_or((&0, data));
-    let mut lines = data.split(|&b| b == b'\n');
+    // The seventh part, newlines and all, is the stream's dynamic metadata (`bypass.jwt`).
+    let mut lines = data.splitn(7, |&b| b == b'\n');
     let method = lines.next().unwrap_or_default();
     let authority = lines.next();
     let path = lines.next().unwrap_or_default();
     let token_values = [lines.next().map(<[u8]>::to_vec)];
     let cookie = lines.next();
     let source_address = lines.next();
+    let dynamic_metadata = lines.next();
     PLANS.with(|plans| {
         let index = usize::from(*selector) % plans.len();
         let plan = &plans[index];
@@ -62,6 +66,7 @@ fuzz_target!(|data: &[u8]| {
             token_values: &token_values,
             cookie,
             source_address,
+            dynamic_metadata,
         };
         let now = 1_800_000_000;
         let decision = decide(plan, &facts, now);

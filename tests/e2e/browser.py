@@ -131,8 +131,11 @@ class Browser:
         self.call("Page.navigate", session=True, url=url)
         self.wait_event("Page.loadEventFired", timeout)
 
-    def evaluate(self, expression: str):
-        result = self.call("Runtime.evaluate", session=True, expression=expression, returnByValue=True)
+    def evaluate(self, expression: str, *, wait: bool = False):
+        """The value of a JavaScript expression; `wait`: a promise's value once it settles."""
+        result = self.call(
+            "Runtime.evaluate", session=True, expression=expression, returnByValue=True, awaitPromise=wait
+        )
         return result["result"].get("value")
 
     def screenshot(self, path) -> None:

@@ -12,6 +12,7 @@
 - `baseline`: an Envoy with the same listener and route but no wasm filter, to
   compare bypassed/out-of-scope traffic against.
 - `make_envoy`: a factory for one-off Envoys, stopped at the end of the test.
+- `browser`: a headless Chromium (browser.py), one per test module.
 
 When a test that used an Envoy fails, the tail of that Envoy's log is attached
 to the report.
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import harness
 import pytest
+from browser import Browser, chromium_bin
 
 from envoylib.plugin import KINDS
 from envoylib.plugin import plugin as plugin_build
@@ -129,6 +131,18 @@ def make_envoy(request, plugin, upstream, envoy_dir):
             return stack.enter_context(e)
 
         yield make
+
+
+@pytest.fixture(scope="module")
+def browser():
+    binary = chromium_bin()
+    if binary is None:
+        pytest.fail(
+            "chromium is missing: `apt-get install chromium` (make test-e2e does it as root), or set CHROMIUM",
+            pytrace=False,
+        )
+    with Browser(binary) as b:
+        yield b
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -58,6 +58,24 @@ GOOD = {
     "reason_4096_bytes_multibyte": json.dumps({"reason": "€" * 1365 + "x"}),  # 4095 + 1 bytes
     "empty_bypass": json.dumps({"enabled": True, "bypass": {"paths": []}}),
     "empty_response": json.dumps({"enabled": True, "response": {}}),
+    "browsers_and_staff": json.dumps(
+        {
+            "enabled": True,
+            "cors": {"allow_origins": ["https://app.example.com", "https://*.example.com"], "max_age": 600},
+            "bypass": {
+                "acme": False,
+                "jwt": [{"payload": "payload", "claim": "realm_access.roles", "any_of": ["admin"]}],
+            },
+            "response": {
+                "assets": {
+                    "logo.svg": {"content_type": "image/svg+xml", "body": "<svg/>"},
+                    "font.woff2": {"content_type": "font/woff2", "body_base64": "d09GMg=="},
+                },
+                "assets_path": "/static/maintenance",
+                "logo": "logo.svg",
+            },
+        }
+    ),
     "root_path_prefix": json.dumps({"enabled": True, "routes": [{"path_prefix": "/"}]}),
     "host_star": json.dumps({"enabled": True, "routes": [{"hosts": ["*"]}]}),  # the book: `*` = any host
     "shipped_envoy_maintenance_json": (harness.REPO / "envoy/maintenance.json").read_text(encoding="utf-8")

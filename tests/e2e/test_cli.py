@@ -382,8 +382,8 @@ def test_validate_lists_every_problem_each_at_its_field(tmp_path):
     lines = r.stderr.strip().splitlines()
     assert lines == [
         'error: invalid plugin configuration: enabled: expected true or false, got "yes"',
-        "invalid plugin configuration: status: 700 is not an HTTP status between 200 and 599",
-        'invalid plugin configuration: bypass.cidrs[0]: "10.0.0.1/8" has host bits set; the network is "10.0.0.0/8"',
+        "error: invalid plugin configuration: status: 700 is not an HTTP status between 200 and 599",
+        'error: invalid plugin configuration: bypass.cidrs[0]: "10.0.0.1/8" has host bits set; the network is "10.0.0.0/8"',
     ], r.stderr
     _, output = harness.validate(config, tmp_path)
     logged = [line[line.index("invalid plugin configuration") :] for line in harness.plugin_error_lines(output)]

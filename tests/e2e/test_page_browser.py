@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from browser import Browser, chromium_bin
 
 LONG_REASON = (
     "We are upgrading the database. Follow https://status.example.com/incidents/2026/11/26/"
@@ -41,18 +40,6 @@ LAYOUT = """JSON.stringify({
 
 def utc(seconds: int) -> str:
     return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    binary = chromium_bin()
-    if binary is None:
-        pytest.fail(
-            "chromium is missing: `apt-get install chromium` (make test-e2e does it as root), or set CHROMIUM",
-            pytrace=False,
-        )
-    with Browser(binary) as b:
-        yield b
 
 
 @pytest.fixture(scope="module")

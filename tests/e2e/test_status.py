@@ -54,6 +54,7 @@ class TestStatusOff:
             "reason": "Database upgrade.",
             "until": None,
             "next": None,
+            "since": None,
         }
         # Any host, and with a query.
         assert assert_status(envoy.get(STATUS + "?t=1", host="other.example"))["active"] is False

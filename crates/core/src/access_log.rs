@@ -14,6 +14,10 @@ use crate::host::Host;
 /// `%FILTER_STATE(wasm.maintenance_mode.decision:PLAIN)%`.
 pub const PROPERTY: &str = "maintenance_mode.decision";
 
+/// A CORS preflight answered by the plugin while maintenance applies (`reply/cors.rs`).
+pub const PREFLIGHT: &str = "cors_preflight";
+/// One of the page's assets served (or refused) by the plugin (`reply/assets.rs`).
+pub const ASSET: &str = "asset";
 /// An upstream failure replaced by the maintenance response.
 pub const REPLACED: &str = "replaced";
 /// An upstream failure `upstream_fallback` would have replaced, in dry run.
@@ -29,6 +33,8 @@ pub fn label(decision: &Decision, dry_run: bool) -> &'static str {
             Via::Token => "bypass:token",
             Via::Cookie => "bypass:cookie",
             Via::Network => "bypass:network",
+            Via::Acme => "bypass:acme",
+            Via::Jwt => "bypass:jwt",
         },
         Decision::GrantCookie { .. } => "cookie_link",
         Decision::OutOfScope => "out_of_scope",
@@ -67,6 +73,8 @@ mod tests {
             bypassed(Via::Token),
             bypassed(Via::Cookie),
             bypassed(Via::Network),
+            bypassed(Via::Acme),
+            bypassed(Via::Jwt),
             Decision::GrantCookie {
                 set_cookie: SetCookie(String::new()),
             },
@@ -77,9 +85,11 @@ mod tests {
         let mut labels: Vec<&str> = decisions.iter().map(|d| label(d, false)).collect();
         labels.push(label(&Decision::Maintenance, true));
         labels.push(REPLACED);
+        labels.push(PREFLIGHT);
+        labels.push(ASSET);
         labels.push(DRY_RUN_REPLACED);
         assert_eq!(labels[0], "maintenance");
-        assert_eq!(labels[9], "dry_run");
+        assert_eq!(labels[11], "dry_run");
         let count = labels.len();
         labels.sort_unstable();
         labels.dedup();

@@ -68,6 +68,50 @@ pub(crate) fn base64_encode(bytes: &[u8]) -> Vec<u8> {
     encoded
 }
 
+/// Decodes standard base64 (RFC 4648 section 4); padding is optional, whitespace (line breaks
+/// in a long value) is skipped. `None` for any other character, a lone final character, or
+/// padding anywhere but at the end.
+pub(crate) fn base64_decode(text: &[u8]) -> Option<Vec<u8>> {
+    fn value(byte: u8) -> Option<u32> {
+        let value = match byte {
+            b'A'..=b'Z' => byte - b'A',
+            b'a'..=b'z' => byte - b'a' + 26,
+            b'0'..=b'9' => byte - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        Some(u32::from(value))
+    }
+    let digits: Vec<u8> = text
+        .iter()
+        .copied()
+        .filter(|byte| !byte.is_ascii_whitespace())
+        .collect();
+    let padding = digits
+        .iter()
+        .rev()
+        .take_while(|&&byte| byte == b'=')
+        .count();
+    let digits = &digits[..digits.len() - padding];
+    if padding > 2
+        || (padding > 0 && !(digits.len() + padding).is_multiple_of(4))
+        || digits.len() % 4 == 1
+    {
+        return None;
+    }
+    let mut decoded = Vec::with_capacity(digits.len() / 4 * 3 + 2);
+    for chunk in digits.chunks(4) {
+        let mut n = 0;
+        for (position, &byte) in chunk.iter().enumerate() {
+            n |= value(byte)? << (18 - 6 * position);
+        }
+        let bytes = n.to_be_bytes();
+        decoded.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    Some(decoded)
+}
+
 /// An HTTP `tchar` (RFC 9110 section 5.6.2).
 pub(crate) fn is_token_char(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
@@ -233,5 +277,39 @@ mod tests {
             );
         }
         assert_eq!(base64_encode(&[0xff, 0xfe, 0x80]), b"//6A");
+    }
+
+    #[test]
+    fn base64_decodes_what_it_encodes_and_refuses_the_rest() {
+        for plain in [
+            &b""[..],
+            b"f",
+            b"fo",
+            b"foo",
+            b"foob",
+            b"fooba",
+            b"foobar",
+            &[0xff, 0, 0x80],
+        ] {
+            let encoded = base64_encode(plain);
+            assert_eq!(base64_decode(&encoded).as_deref(), Some(plain));
+            let unpadded: Vec<u8> = encoded.iter().copied().filter(|&b| b != b'=').collect();
+            assert_eq!(base64_decode(&unpadded).as_deref(), Some(plain));
+        }
+        assert_eq!(
+            base64_decode(b"Zm9v\nYmFy\n").as_deref(),
+            Some(&b"foobar"[..])
+        );
+        for bad in [
+            &b"Zm9v!"[..],
+            b"Z",
+            b"Zm9vY",
+            b"Zg===",
+            b"Z=g=",
+            b"Zm9v-_",
+            b"=Zg",
+        ] {
+            assert_eq!(base64_decode(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
     }
 }

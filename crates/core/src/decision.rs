@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use crate::bypass::acme::is_challenge;
 use crate::bypass::cookie::{query_parameter, without_cookie, CookieHeader};
 use crate::plan::Plan;
 use crate::request::hostname::normalize_host;
@@ -21,6 +22,9 @@ pub struct RequestFacts<'a> {
     pub cookie: Option<&'a [u8]>,
     /// Envoy's `source.address` property (`ip:port`).
     pub source_address: Option<&'a [u8]>,
+    /// Envoy's `metadata` property: the stream's dynamic metadata, where `jwt_authn` keeps
+    /// verified JWT payloads (`bypass/jwt.rs`).
+    pub dynamic_metadata: Option<&'a [u8]>,
 }
 
 /// Which bypass let a request through.
@@ -30,6 +34,10 @@ pub enum Via {
     Network,
     Token,
     Cookie,
+    /// An ACME HTTP-01 challenge (`bypass/acme.rs`).
+    Acme,
+    /// Verified JWT claims (`bypass/jwt.rs`).
+    Jwt,
 }
 
 impl Via {
@@ -40,6 +48,8 @@ impl Via {
             Via::Network => "network",
             Via::Token => "token",
             Via::Cookie => "cookie",
+            Via::Acme => "acme",
+            Via::Jwt => "jwt",
         }
     }
 }
@@ -131,6 +141,8 @@ pub fn decide<'p>(plan: &'p Plan, request: &RequestFacts, now: i64) -> Decision<
         && plan.bypass.paths.contains_literally(request.path)
     {
         Via::Path
+    } else if plan.bypass.acme && is_challenge(&path, request.path) {
+        Via::Acme
     } else if !in_effect {
         return Decision::PassWithFallback;
     } else if !plan.bypass.networks.is_empty()
@@ -149,6 +161,8 @@ pub fn decide<'p>(plan: &'p Plan, request: &RequestFacts, now: i64) -> Decision<
         .is_some_and(|(cookie, header)| cookie.accepts(header, now))
     {
         Via::Cookie
+    } else if !plan.bypass.jwt.is_empty() && plan.bypass.jwt.accepts(request.dynamic_metadata) {
+        Via::Jwt
     } else {
         return Decision::Maintenance;
     };
@@ -583,6 +597,54 @@ mod tests {
                 )
             }
         );
+    }
+
+    #[test]
+    fn acme_challenges_pass_unless_turned_off() {
+        let plan = parse(br#"{"enabled": true, "routes": [{"hosts": ["shop"]}]}"#).unwrap();
+        let challenge = facts("GET", "shop", "/.well-known/acme-challenge/abc");
+        assert_eq!(
+            decide(&plan, &challenge, 0),
+            Decision::Bypassed {
+                via: Via::Acme,
+                strip: NO_STRIP
+            }
+        );
+        let tricked = facts("GET", "shop", "/.well-known/acme-challenge/../admin");
+        assert_eq!(decide(&plan, &tricked, 0), Decision::Maintenance);
+        let off = parse(br#"{"enabled": true, "bypass": {"acme": false}}"#).unwrap();
+        assert_eq!(decide(&off, &challenge, 0), Decision::Maintenance);
+        // Out of scope it passes anyway, untouched.
+        let blog = facts("GET", "blog", "/.well-known/acme-challenge/abc");
+        assert_eq!(decide(&plan, &blog, 0), Decision::OutOfScope);
+    }
+
+    #[test]
+    fn verified_jwt_claims_pass() {
+        use crate::bypass::jwt::{wire, NAMESPACE};
+        let plan = parse(
+            br#"{"enabled": true, "bypass": {"jwt": [
+                {"payload": "p", "claim": "groups", "any_of": ["sre"]}]}}"#,
+        )
+        .unwrap();
+        let metadata = |groups: serde_json::Value| {
+            wire::metadata(NAMESPACE, &serde_json::json!({"p": {"groups": groups}}))
+        };
+        let sre = metadata(serde_json::json!(["dev", "sre"]));
+        let dev = metadata(serde_json::json!(["dev"]));
+        let mut request = facts("GET", "a", "/");
+        request.dynamic_metadata = Some(&sre);
+        assert_eq!(
+            decide(&plan, &request, 0),
+            Decision::Bypassed {
+                via: Via::Jwt,
+                strip: NO_STRIP
+            }
+        );
+        request.dynamic_metadata = Some(&dev);
+        assert_eq!(decide(&plan, &request, 0), Decision::Maintenance);
+        request.dynamic_metadata = None;
+        assert_eq!(decide(&plan, &request, 0), Decision::Maintenance);
     }
 
     #[test]

@@ -75,6 +75,12 @@ pub trait Host {
     fn reads_whole_map(&self) -> bool {
         true
     }
+    /// Whether `property(&["metadata"])` gives the stream's dynamic metadata, where
+    /// `jwt_authn` keeps verified payloads (`bypass.jwt`). Proxy-wasm does; Envoy's dynamic
+    /// module ABI reads only string and number values, never a payload's `Struct`.
+    fn reads_dynamic_metadata(&self) -> bool {
+        true
+    }
     /// Removes every request header called `name`.
     fn remove_request_header(&mut self, name: &str) -> Result<(), Refused>;
     /// Replaces every request header called `name` by one with `value`.

@@ -45,6 +45,7 @@ pub mod header_name;
 pub mod host;
 pub mod log_once;
 pub mod metrics;
+pub mod outage;
 pub mod outcome;
 pub mod plan;
 pub mod plugin;

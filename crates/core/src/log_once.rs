@@ -11,10 +11,13 @@
 //!   the history in order and stay quiet.
 //! - [`first_to_report`]: a window opening or closing, a credential expiring: the first VM to
 //!   store the line under its key logs it.
+//! - [`first_recorded_time`]: when maintenance began to apply (`outage.rs`): the first VM to
+//!   see it records the time, the others read it.
 
 use std::collections::BTreeMap;
 
 use crate::host::{Host, SetError};
+use crate::outage;
 
 /// How many applied configurations the history keeps.
 pub const HISTORY_LEN: usize = 64;
@@ -119,6 +122,24 @@ pub fn first_to_report(host: &mut impl Host, key: &str, line: &str) -> bool {
         Ok((_, cas)) => host.shared_set(key, line.as_bytes(), cas).is_ok(),
         Err(_) => true,
     }
+}
+
+/// The time the first VM recorded under `key` (shared data, as `outage.rs` encodes it),
+/// recording `now` if none has; `now` when shared data cannot be used.
+pub fn first_recorded_time(host: &mut impl Host, key: &str, now: i64) -> i64 {
+    for _ in 0..4 {
+        let Ok((value, cas)) = host.shared_get(key) else {
+            return now;
+        };
+        if let Some(recorded) = value.as_deref().and_then(outage::decode_observed) {
+            return recorded;
+        }
+        match host.shared_set(key, &outage::encode_observed(now), cas) {
+            Err(SetError::CasMismatch) => continue,
+            _ => return now,
+        }
+    }
+    now
 }
 
 /// How far one VM has followed each plugin instance's shared [`History`].

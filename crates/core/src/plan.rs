@@ -3,6 +3,8 @@
 use std::sync::Arc;
 
 use crate::bypass::Bypass;
+use crate::reply::assets::Assets;
+use crate::reply::cors::Cors;
 use crate::reply::language::Languages;
 use crate::reply::maintenance::{MaintenanceResponse, ResponseSpec};
 use crate::reply::status_endpoint::StatusEndpoint;
@@ -34,6 +36,10 @@ pub struct Plan {
     pub(crate) notice_before: Option<i64>,
     /// The languages a request can choose the maintenance response in (`language.rs`).
     pub(crate) languages: Languages,
+    /// `cors`: who may read what the plugin answers (`cors.rs`).
+    pub(crate) cors: Option<Cors>,
+    /// `response.assets`: the page's own files (`assets.rs`).
+    pub(crate) assets: Option<Assets>,
 }
 
 impl Plan {
@@ -74,6 +80,18 @@ impl Plan {
         }
         if let Some(header) = &self.bypass.header {
             summary.push_str(&format!("; bypass header: {header}"));
+        }
+        if !self.bypass.jwt.is_empty() {
+            summary.push_str(&format!("; bypass jwt rules: {}", self.bypass.jwt.len()));
+        }
+        if !self.bypass.acme {
+            summary.push_str("; ACME challenges not bypassed");
+        }
+        if self.cors.is_some() {
+            summary.push_str("; cors");
+        }
+        if let Some(assets) = &self.assets {
+            summary.push_str(&format!("; assets: {} at {}", assets.len(), assets.path()));
         }
         if !self.bypass.expiries.is_empty() {
             summary.push_str("; expiring credentials");

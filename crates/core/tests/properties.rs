@@ -400,6 +400,7 @@ fn full_plan() -> Plan {
             "tokens": [{"header": "x-bypass", "sha256": sha("ops")}, {"header": "x-ci", "sha256": sha("ci")}],
             "cookie": {"name": "mm", "sha256": sha("qa"), "set_path": "/shop/__mm"},
             "cidrs": ["10.0.0.0/8", "2001:db8::/32"],
+            "jwt": [{"payload": "payload", "claim": "realm_access.roles", "any_of": ["admin"]}],
         },
     });
     parse(config.to_string().as_bytes()).unwrap()
@@ -779,6 +780,7 @@ proptest! {
         token in prop::option::of(prop::collection::vec(any::<u8>(), 0..8)),
         cookie in prop::option::of(prop::collection::vec(any::<u8>(), 0..30)),
         source in prop::option::of(prop::collection::vec(any::<u8>(), 0..24)),
+        metadata in prop::option::of(prop::collection::vec(any::<u8>(), 0..64)),
     ) {
         let plan = full_plan();
         let tokens = [token, None];
@@ -789,10 +791,12 @@ proptest! {
             token_values: &tokens,
             cookie: cookie.as_deref(),
             source_address: source.as_deref(),
+            dynamic_metadata: metadata.as_deref(),
         }, 0);
-        // Random values never carry a secret, so only a path or a network can let one through.
+        // Random values never carry a secret or a verified claim, so only a path (or an ACME
+        // challenge's) or a network can let one through.
         if let Decision::Bypassed { via, .. } = decision {
-            prop_assert!(matches!(via, Via::Path | Via::Network), "{via:?}");
+            prop_assert!(matches!(via, Via::Path | Via::Acme | Via::Network), "{via:?}");
         }
     }
 

@@ -138,6 +138,10 @@ impl Host for Envoy<'_, '_> {
         unix_now()
     }
 
+    fn reads_dynamic_metadata(&self) -> bool {
+        false
+    }
+
     fn property(&mut self, path: &[&str]) -> Option<Vec<u8>> {
         match path {
             ["plugin_name"] => Some(self.instance.as_bytes().to_vec()),

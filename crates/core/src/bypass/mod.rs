@@ -3,16 +3,18 @@
 //! headers) and [`cookie`] (a secret cookie, optionally set by a link); [`secret`] holds the
 //! digests the secrets are checked against.
 
+pub mod acme;
 pub mod cookie;
 pub mod expiry;
 pub mod header;
+pub mod jwt;
 pub mod networks;
 pub(crate) mod paths;
 pub mod secret;
 pub mod tokens;
 
 /// The compiled bypasses of a configuration.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Bypass {
     pub(crate) paths: paths::BypassPaths,
     pub(crate) networks: networks::Networks,
@@ -22,6 +24,25 @@ pub(crate) struct Bypass {
     pub(crate) expiries: expiry::Expiries,
     /// `bypass.header`: the lower-case request header naming the bypass a request went through.
     pub(crate) header: Option<String>,
+    /// `bypass.acme`: ACME challenges pass (`acme.rs`).
+    pub(crate) acme: bool,
+    /// `bypass.jwt`: verified JWT claims that pass (`jwt.rs`).
+    pub(crate) jwt: jwt::JwtRules,
+}
+
+impl Default for Bypass {
+    fn default() -> Bypass {
+        Bypass {
+            paths: Default::default(),
+            networks: Default::default(),
+            tokens: Default::default(),
+            cookie: None,
+            expiries: Default::default(),
+            header: None,
+            acme: true,
+            jwt: Default::default(),
+        }
+    }
 }
 
 /// Whether a backend may read the request header `name` as `header` (lower case): the same

@@ -9,6 +9,9 @@
 use super::compile::words;
 use super::problem::{FieldPath, Problem};
 use super::schema::{RawConfig, MAX_REFRESH};
+use crate::bypass::jwt;
+use crate::reply::assets::{self, DEFAULT_ASSETS_PATH};
+use crate::reply::cors;
 use crate::reply::maintenance::DEFAULT_TITLE;
 use crate::reply::maintenance::{human_time, MaintenanceResponse, PageOptions, PageText, Words};
 use crate::reply::page::Template;
@@ -29,13 +32,17 @@ pub(crate) struct Memory {
     /// Rendered responses and the texts they are rendered from.
     pub(crate) pages: usize,
     pub(crate) languages: usize,
-    /// Routes, bypass paths, networks and tokens.
+    /// Routes, bypass paths, networks and tokens (and JWT rules, CORS origins).
     pub(crate) lists: usize,
+    /// The page's own assets (`response.assets`), decoded.
+    pub(crate) assets: usize,
 }
 
 impl Memory {
     pub(crate) fn total(&self) -> usize {
-        self.pages.saturating_add(self.lists)
+        self.pages
+            .saturating_add(self.lists)
+            .saturating_add(self.assets)
     }
 }
 
@@ -46,6 +53,7 @@ fn response_bytes(
     words: Words,
     template: Option<&Template>,
     headers: &[(String, String)],
+    logo: Option<&str>,
 ) -> usize {
     let source = template.map_or(0, |t| t.as_str().len())
         + title.len()
@@ -57,6 +65,7 @@ fn response_bytes(
         content_language: true,
         words,
         refresh: Some(MAX_REFRESH),
+        logo: logo.map(str::to_string),
     };
     // At its largest: with the window's end (the latest there can be), every header.
     let (until, human) = (format_rfc3339(LAST_INSTANT), human_time(LAST_INSTANT));
@@ -93,12 +102,17 @@ pub(crate) fn memory(raw: &RawConfig) -> Memory {
         .map(|(name, value)| (name.lower(), value.as_str().to_string()))
         .collect();
     let template = raw.response.html.as_ref();
+    let logo = (raw.response.logo.as_ref()).map(|name| {
+        let path = (raw.response.assets_path.as_ref()).map_or(DEFAULT_ASSETS_PATH, |p| p.as_str());
+        format!("{path}/{}", name.as_str())
+    });
     let mut pages = response_bytes(
         title,
         reason,
         words(raw.response.words.clone()),
         template,
         &headers,
+        logo.as_deref(),
     );
     let mut languages = 1;
     for translation in raw.translations.iter().flat_map(|t| t.values()) {
@@ -109,6 +123,7 @@ pub(crate) fn memory(raw: &RawConfig) -> Memory {
             words(translation.words.clone()),
             translation.html.as_ref().or(template),
             &headers,
+            logo.as_deref(),
         ));
     }
     // With windows, the response announcing the current window's end is kept beside it.
@@ -121,10 +136,14 @@ pub(crate) fn memory(raw: &RawConfig) -> Memory {
     if let Some(routes) = &raw.routes {
         lists += routes.memory(ENTRY_BYTES);
     }
+    lists += raw.bypass.jwt.as_deref().map_or(0, jwt::memory_bytes);
+    lists += raw.cors.as_ref().map_or(0, cors::memory_bytes);
+    let assets = raw.response.assets.as_ref().map_or(0, assets::total_bytes);
     Memory {
         pages,
         languages,
         lists,
+        assets,
     }
 }
 
@@ -156,13 +175,17 @@ pub(super) fn check(raw: &RawConfig) -> Option<Problem> {
         field,
         format!(
             "this configuration would take up to {} of memory in each Envoy worker (the \
-             maintenance response in {} language{}: {}; routes and bypass lists: {}); at most {} \
-             are allowed: {advice}",
+             maintenance response in {} language{}: {}; routes and bypass lists: {}{}); at most \
+             {} are allowed: {advice}",
             mebibytes(memory.total()),
             memory.languages,
             if memory.languages == 1 { "" } else { "s" },
             mebibytes(memory.pages),
             mebibytes(memory.lists),
+            match memory.assets {
+                0 => String::new(),
+                bytes => format!("; the page's assets: {}", mebibytes(bytes)),
+            },
             mebibytes(MAX_MEMORY_BYTES),
         ),
     ))

@@ -6,11 +6,14 @@ use std::sync::Arc;
 
 use crate::bypass::cookie::BypassCookie;
 use crate::bypass::expiry::Expiries;
+use crate::bypass::jwt;
 use crate::bypass::networks::Networks;
 use crate::bypass::paths::BypassPaths;
 use crate::bypass::tokens::Tokens;
 use crate::bypass::Bypass;
 use crate::plan::Plan;
+use crate::reply::assets::{self, Assets};
+use crate::reply::cors::CorsConfig;
 use crate::reply::language::Languages;
 use crate::reply::maintenance::{PageOptions, ResponseSpec, Words, DEFAULT_TITLE};
 use crate::schedule::{Schedule, WeeklyWindow, Window};
@@ -32,6 +35,8 @@ pub(super) fn compile(raw: RawConfig) -> Plan {
         None => Scope::everything(),
         Some(routes) => Scope::from_routes(routes.into_routes()),
     };
+    let assets = (raw.response.assets)
+        .map(|files| assets::compile(files, raw.response.assets_path, raw.response.logo));
     let languages_configured = raw.language.is_some() || raw.translations.is_some();
     let language = raw
         .language
@@ -53,6 +58,7 @@ pub(super) fn compile(raw: RawConfig) -> Plan {
             content_language: languages_configured,
             words: words(raw.response.words),
             refresh: raw.response.refresh.map(|seconds| seconds.0),
+            logo: assets.as_ref().and_then(Assets::logo_url),
         },
         translations: Vec::new(),
     };
@@ -82,6 +88,7 @@ pub(super) fn compile(raw: RawConfig) -> Plan {
                 content_language: true,
                 words: words(translation.words),
                 refresh: response_spec.options.refresh,
+                logo: response_spec.options.logo.clone(),
             },
             translations: Vec::new(),
         });
@@ -109,6 +116,8 @@ pub(super) fn compile(raw: RawConfig) -> Plan {
             .notice_before
             .and_then(|seconds| i64::try_from(seconds.0).ok()),
         languages,
+        cors: raw.cors.map(CorsConfig::compile),
+        assets,
     }
 }
 
@@ -160,6 +169,8 @@ fn bypass(raw: RawBypass) -> Bypass {
         networks: Networks::new(raw.cidrs),
         expiries,
         header: raw.header.map(|header| header.into_name().into_string()),
+        acme: raw.acme.unwrap_or(true),
+        jwt: raw.jwt.map(jwt::compile).unwrap_or_default(),
     }
 }
 

@@ -8,6 +8,10 @@ use std::collections::BTreeSet;
 use super::problem::{FieldPath, Problem};
 use super::routes::RouteFlaw;
 use super::schema::*;
+use crate::bypass::jwt::JwtFinding;
+use crate::reply;
+use crate::reply::assets::{AssetsFinding, DEFAULT_ASSETS_PATH};
+use crate::reply::cors::CorsFinding;
 use crate::reply::page::MAX_PAGE_BYTES;
 use crate::request::path::is_under_prefix;
 
@@ -59,8 +63,79 @@ pub(super) fn check(raw: &RawConfig, places: &Places) -> Vec<Problem> {
     fallback(raw, places, &mut found);
     notice(raw, &mut found);
     translations(raw, &mut found);
+    cors(raw, places, &mut found);
+    assets(raw, &mut found);
+    jwt(raw, places, &mut found);
     claimed_paths(raw, places, &mut found);
     found
+}
+
+/// `cors` as a whole (`reply/cors.rs`), and response headers it sets itself.
+fn cors(raw: &RawConfig, places: &Places, found: &mut Vec<Problem>) {
+    let Some(config) = &raw.cors else { return };
+    let cors = field("cors");
+    let origins = cors.key("allow_origins");
+    for finding in config.findings() {
+        let at = match finding {
+            CorsFinding::NoOrigins => origins.clone(),
+            CorsFinding::RepeatedOrigin(index) => places.item(&origins, index),
+            CorsFinding::CredentialsWithAnyOrigin(_) => cors.key("allow_credentials"),
+        };
+        let problem = Problem::check(at, finding.to_string());
+        found.push(match finding {
+            CorsFinding::CredentialsWithAnyOrigin(index) => {
+                problem.involving([places.item(&origins, index)])
+            }
+            _ => problem,
+        });
+    }
+    let headers = field("response").key("headers");
+    for name in raw.response.headers.keys() {
+        if name.lower().starts_with("access-control-") {
+            found.push(
+                Problem::check(
+                    headers.key(name.as_str()),
+                    "is set by cors on the plugin's answers; configure CORS there",
+                )
+                .involving([cors.clone()]),
+            );
+        }
+    }
+}
+
+/// `response.assets`, `assets_path` and `logo` together (`reply/assets.rs`).
+fn assets(raw: &RawConfig, found: &mut Vec<Problem>) {
+    let response = &raw.response;
+    let place = field("response");
+    for finding in reply::assets::findings(
+        response.assets.as_ref(),
+        response.assets_path.as_ref(),
+        response.logo.as_ref(),
+    ) {
+        let at = (finding.field().into_iter()).fold(place.clone(), |at, step| at.key(step));
+        let problem = Problem::check(at, finding.to_string());
+        found.push(match finding {
+            AssetsFinding::UnknownLogo(_) | AssetsFinding::LogoNotAnImage { .. } => {
+                problem.involving([place.key("assets")])
+            }
+            _ => problem,
+        });
+    }
+}
+
+/// `bypass.jwt` as a whole (`bypass/jwt.rs`).
+fn jwt(raw: &RawConfig, places: &Places, found: &mut Vec<Problem>) {
+    let Some(rules) = &raw.bypass.jwt else { return };
+    let list = field("bypass").key("jwt");
+    for finding in crate::bypass::jwt::findings(rules) {
+        let at = match finding {
+            JwtFinding::NoRules | JwtFinding::TooManyRules(_) => list.clone(),
+            JwtFinding::EmptyAnyOf { rule } | JwtFinding::TooManyValues { rule, .. } => {
+                places.item(&list, rule).key("any_of")
+            }
+        };
+        found.push(Problem::check(at, finding.to_string()));
+    }
 }
 
 fn routes(raw: &RawConfig, places: &Places, found: &mut Vec<Problem>) {
@@ -357,6 +432,8 @@ struct Claim<'a> {
 enum Feature {
     /// Answered first, on every host, whether maintenance is on or off.
     StatusEndpoint,
+    /// The page's assets: answered next, whenever the page can show.
+    Assets,
     /// Answered next while maintenance applies.
     CookieLink,
     /// Sent to the upstream: the `n`-th bypass path read.
@@ -368,6 +445,7 @@ impl Feature {
         let bypass = field("bypass");
         match self {
             Feature::StatusEndpoint => field("status_path"),
+            Feature::Assets => field("response").key("assets_path"),
             Feature::CookieLink => bypass.key("cookie").key("set_path"),
             Feature::BypassPath(number) => places.item(&bypass.key("paths"), number),
         }
@@ -379,6 +457,7 @@ impl Feature {
             Feature::StatusEndpoint => {
                 "the status endpoint answers it first, on every host, whether maintenance is on or off"
             }
+            Feature::Assets => "the gateway serves the page's assets there first",
             Feature::CookieLink => "the cookie link answers it first while maintenance applies",
             Feature::BypassPath(_) => "the bypass lets it through",
         }
@@ -388,6 +467,7 @@ impl Feature {
     fn lost(self) -> &'static str {
         match self {
             Feature::StatusEndpoint => "the status endpoint never answers it",
+            Feature::Assets => "the page's assets are never served there",
             Feature::CookieLink => "the link never sets the bypass cookie",
             Feature::BypassPath(_) => {
                 "requests for it never reach the upstream as the bypass means"
@@ -457,10 +537,37 @@ fn claimed_paths(raw: &RawConfig, places: &Places, found: &mut Vec<Problem>) {
             }
         }
     }
+    // The assets path (a prefix), when assets are served.
+    let assets_path = (raw.response.assets.as_ref()).map(|_| {
+        (raw.response.assets_path.as_ref()).map_or(DEFAULT_ASSETS_PATH, |path| path.as_str())
+    });
+    let assets = assets_path.map(|path| Claim {
+        feature: Feature::Assets,
+        path,
+        note: "",
+    });
+    if let Some(assets) = &assets {
+        for claim in exact
+            .iter()
+            .filter(|c| is_under_prefix(c.path, assets.path))
+        {
+            match claim.feature {
+                Feature::StatusEndpoint => report(claim, assets),
+                _ => report(assets, claim),
+            }
+        }
+    }
     for bypass in bypasses {
         for claim in &exact {
             if is_under_prefix(claim.path, bypass.path) {
                 report(claim, &bypass);
+            }
+        }
+        if let Some(assets) = &assets {
+            if is_under_prefix(bypass.path, assets.path)
+                || is_under_prefix(assets.path, bypass.path)
+            {
+                report(assets, &bypass);
             }
         }
     }

@@ -11,9 +11,12 @@ use serde::Deserialize;
 
 use crate::bypass::cookie::CookieName;
 use crate::bypass::header::BypassHeader;
+use crate::bypass::jwt::JwtRuleConfig;
 use crate::bypass::networks::Cidr;
 use crate::bypass::secret::Digest;
 use crate::bypass::tokens::TokenHeader;
+use crate::reply::assets::{AssetName, AssetsConfig, AssetsPath};
+use crate::reply::cors::CorsConfig;
 use crate::reply::language::LanguageTag;
 use crate::reply::page::{ExtraHeaderName, HeaderValue, HttpStatus, Reason, Template, Title, Word};
 use crate::reply::status_endpoint::StatusPath;
@@ -97,6 +100,11 @@ pub struct RawConfig {
     /// `Accept-Language` (q-values, RFC 4647 lookup: `fr-CA` gets `fr`); a request matching
     /// none gets `language`. At most 64.
     pub translations: Option<BTreeMap<LanguageTag, RawTranslation>>,
+    /// Lets pages on other origins read what the plugin answers (the maintenance response, the
+    /// cookie link's redirect, the page's assets), and answers their CORS preflights while
+    /// maintenance applies. Absent: no CORS headers (the status endpoint is readable from any
+    /// origin regardless).
+    pub cors: Option<CorsConfig>,
 }
 
 /// One language of the maintenance response; what it leaves out comes from the top level
@@ -203,11 +211,20 @@ pub struct RawBypass {
     pub cidrs: Vec<Cidr>,
     /// A request header (e.g. `x-maintenance-bypass-kind`) that requests let through by a bypass
     /// while maintenance applies carry upstream, with the kind of bypass as value: `path`,
-    /// `token`, `cookie` or `network`. Any copy a client sends is removed from every request
+    /// `token`, `cookie`, `network`, `acme` or `jwt`. Any copy a client sends is removed from
+    /// every request
     /// (in every spelling a backend may read as the same name), so it cannot be a header with
     /// a meaning of its own (`authorization`, `content-*`, `x-forwarded-*`, `x-envoy-*`, ...)
     /// nor a bypass token's header.
     pub header: Option<BypassHeader>,
+    /// Whether ACME HTTP-01 challenges (under `/.well-known/acme-challenge`, read as bypass
+    /// paths are) reach the upstream while maintenance applies, so certificates renew. Default
+    /// true.
+    pub acme: Option<bool>,
+    /// Rules on the claims of a JWT that Envoy's `jwt_authn` filter verified before this filter
+    /// ran (read from its dynamic metadata, never from a token): a request passes when any rule
+    /// does. 1 to 16 rules.
+    pub jwt: Option<Vec<JwtRuleConfig>>,
 }
 
 /// One bypass token.
@@ -266,4 +283,14 @@ pub struct RawResponse {
     pub refresh: Option<Seconds<1, MAX_REFRESH>>,
     /// The built-in page's own words in the `language` of the top level.
     pub words: Option<RawWords>,
+    /// Files the gateway serves itself at `assets_path/<name>` (a logo, a stylesheet, a font)
+    /// for `GET` and `HEAD`, whenever the page can show, so the page is whole while every
+    /// upstream is down. Names are one path segment (letters, digits, `-._~`). At most 32
+    /// assets and 256 KiB together.
+    pub assets: Option<AssetsConfig>,
+    /// Where `assets` are served: a plain path, not `/`. Default `/__maintenance/assets`.
+    pub assets_path: Option<AssetsPath>,
+    /// The name of an image among `assets` that the built-in page shows above its title, with
+    /// the title as its text.
+    pub logo: Option<AssetName>,
 }

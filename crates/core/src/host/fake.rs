@@ -97,6 +97,8 @@ pub(crate) struct FakeHost {
     pub(crate) refuse_changes: bool,
     /// `Host::reads_whole_map`.
     pub(crate) whole_map: bool,
+    /// `Host::reads_dynamic_metadata`.
+    pub(crate) dynamic_metadata: bool,
     pub(crate) debug: bool,
     pub(crate) calls: Vec<Call>,
     /// Metric name, kind, and value.
@@ -122,6 +124,7 @@ impl FakeHost {
             shared,
             refuse_changes: false,
             whole_map: true,
+            dynamic_metadata: true,
             debug: false,
             calls: Vec::new(),
             metrics: Vec::new(),
@@ -246,6 +249,10 @@ impl Host for FakeHost {
 
     fn reads_whole_map(&self) -> bool {
         self.whole_map
+    }
+
+    fn reads_dynamic_metadata(&self) -> bool {
+        self.dynamic_metadata
     }
 
     fn remove_request_header(&mut self, name: &str) -> Result<(), Refused> {

@@ -12,10 +12,14 @@ pub enum Field {
     Accept,
     AcceptLanguage,
     Cookie,
+    /// CORS (`reply/cors.rs`): the page's origin, and what a preflight asks for.
+    Origin,
+    RequestMethod,
+    RequestHeaders,
 }
 
 impl Field {
-    pub const ALL: [Field; 7] = [
+    pub const ALL: [Field; 10] = [
         Field::Path,
         Field::Authority,
         Field::Method,
@@ -23,6 +27,9 @@ impl Field {
         Field::Accept,
         Field::AcceptLanguage,
         Field::Cookie,
+        Field::Origin,
+        Field::RequestMethod,
+        Field::RequestHeaders,
     ];
 
     /// The header's name, in lower case as hosts give them.
@@ -35,6 +42,9 @@ impl Field {
             Field::Accept => "accept",
             Field::AcceptLanguage => "accept-language",
             Field::Cookie => "cookie",
+            Field::Origin => "origin",
+            Field::RequestMethod => "access-control-request-method",
+            Field::RequestHeaders => "access-control-request-headers",
         }
     }
 
@@ -54,12 +64,17 @@ impl Field {
         // By length first: one comparison per header of a request, most of which are none.
         let field = match name.len() {
             5 => Field::Path,
-            6 if name.first() == Some(&b'a') => Field::Accept,
-            6 => Field::Cookie,
+            6 => match name.first() {
+                Some(b'a') => Field::Accept,
+                Some(b'o') => Field::Origin,
+                _ => Field::Cookie,
+            },
             7 => Field::Method,
             10 => Field::Authority,
             12 => Field::ContentType,
             15 => Field::AcceptLanguage,
+            29 => Field::RequestMethod,
+            30 => Field::RequestHeaders,
             _ => return None,
         };
         (name == field.name().as_bytes()).then_some(field)
@@ -82,6 +97,9 @@ pub trait RequestInput {
     fn header_names(&self) -> Vec<&[u8]>;
     /// Envoy's `source.address` property (`ip:port`).
     fn source_address(&self) -> Option<&[u8]>;
+    /// Envoy's `metadata` property: the stream's dynamic metadata (a serialized
+    /// `envoy.config.core.v3.Metadata`), where `jwt_authn` keeps verified payloads.
+    fn dynamic_metadata(&self) -> Option<&[u8]>;
     /// The host clock in unix seconds (1970 when unreadable: outside every window).
     fn now(&self) -> i64;
 }
@@ -115,6 +133,7 @@ pub(crate) mod tests {
     pub(crate) struct ListedRequest {
         pub(crate) headers: Vec<(&'static str, &'static [u8])>,
         pub(crate) source_address: Option<&'static [u8]>,
+        pub(crate) dynamic_metadata: Option<Vec<u8>>,
         pub(crate) now: i64,
         joined: [std::cell::OnceCell<Option<Vec<u8>>>; Field::ALL.len()],
         pub(crate) reads: RefCell<Vec<String>>,
@@ -170,6 +189,11 @@ pub(crate) mod tests {
 
         fn source_address(&self) -> Option<&[u8]> {
             self.source_address
+        }
+
+        fn dynamic_metadata(&self) -> Option<&[u8]> {
+            self.reads.borrow_mut().push("metadata".to_string());
+            self.dynamic_metadata.as_deref()
         }
 
         fn now(&self) -> i64 {

@@ -5,7 +5,7 @@
 //! in each VM (in the native module, shared by every worker), shared by its streams: a cache
 //! another stream holds is computed afresh, never waited for (`try_lock`).
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::plan::Plan;
 use crate::reply::current_window::CurrentResponse;
@@ -19,6 +19,9 @@ pub struct Memo {
     notice: Mutex<NoticeCache>,
     formats: Mutex<AcceptMemo>,
     retry_after: Mutex<Option<(u64, Arc<str>)>>,
+    /// When this proxy first saw maintenance apply to this instance, as the root keeps it
+    /// (`outage.rs`), for the status document's `since`.
+    observed_since: Mutex<Option<i64>>,
 }
 
 impl Memo {
@@ -45,6 +48,21 @@ impl Memo {
             Ok(mut memo) => memo.choose(content_type, accept),
             Err(_) => format::choose(content_type, accept),
         }
+    }
+
+    /// See `observed_since`.
+    pub fn observed_since(&self) -> Option<i64> {
+        *self
+            .observed_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn set_observed_since(&self, since: Option<i64>) {
+        *self
+            .observed_since
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = since;
     }
 
     /// `seconds` as a `retry-after` value.

@@ -24,6 +24,7 @@ use crate::bypass::reads_as;
 use crate::decision::{Strip, Via};
 use crate::metrics::Counter;
 use crate::plan::Plan;
+use crate::reply::cors::CorsHeaders;
 use crate::reply::format::Format;
 use crate::reply::local::LocalReply;
 
@@ -82,12 +83,13 @@ impl<'p> Marker<'p> {
     }
 }
 
-/// A fallback armed in the request phase: the maintenance response's format and language for
-/// this request (request headers are unreadable once the response arrives).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A fallback armed in the request phase: the maintenance response's format, language and CORS
+/// headers for this request (request headers are unreadable once the response arrives).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Armed {
     pub format: Format,
     pub language: Option<usize>,
+    pub cors: Option<CorsHeaders>,
 }
 
 /// No secret to strip.

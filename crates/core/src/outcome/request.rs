@@ -6,9 +6,12 @@ use crate::access_log;
 use crate::bypass::cookie::query_parameter;
 use crate::decision::{self, decide, Decision, RequestFacts};
 use crate::metrics::Counter;
+use crate::outage;
 use crate::outcome::input::{Field, RequestInput};
 use crate::outcome::{Armed, Memo, Outcome};
 use crate::plan::Plan;
+use crate::reply::assets::AssetReply;
+use crate::reply::cors::{CorsHeaders, CorsRequest};
 use crate::reply::format::Format;
 use crate::reply::local::{LocalReply, Page};
 use crate::reply::status;
@@ -31,12 +34,25 @@ pub fn for_request<'p>(
         }
     }
     let fallback = !plan.fallback_statuses.is_empty();
+    // The page's assets are served whenever the page can show: with a fallback or a preview,
+    // whatever the state (headers are read for those anyway); else while maintenance applies.
+    let page_shows = fallback || plan.status_endpoint.is_some();
+    if page_shows {
+        if let Some(outcome) = asset(plan, request) {
+            return outcome;
+        }
+    }
     if !plan.enabled && !fallback {
         return passes_off(plan, request);
     }
     // The clock only matters with windows or expiring credentials.
     let now = if plan.uses_clock() { request.now() } else { 0 };
     let in_effect = plan.in_effect(now);
+    if in_effect && !page_shows {
+        if let Some(outcome) = asset(plan, request) {
+            return outcome;
+        }
+    }
     // Advance notice: only in the lead time before a period does it cost more than this.
     let notice = match plan.notice_before {
         Some(lead) if !in_effect => memo.notice(plan, lead, now),
@@ -70,6 +86,10 @@ pub fn for_request<'p>(
         true => request.source_address(),
         false => None,
     };
+    let dynamic_metadata = match in_effect && !plan.bypass.jwt.is_empty() {
+        true => request.dynamic_metadata(),
+        false => None,
+    };
     let facts = RequestFacts {
         method,
         authority,
@@ -77,8 +97,14 @@ pub fn for_request<'p>(
         token_values: &token_values,
         cookie,
         source_address,
+        dynamic_metadata,
     };
     let decision = decide(plan, &facts, now);
+    if decision == Decision::Maintenance && !plan.dry_run {
+        if let Some(outcome) = preflight(plan, request) {
+            return outcome;
+        }
+    }
     // The format only for decisions that reply or may reply later.
     let format = match decision {
         Decision::Maintenance if plan.dry_run => None,
@@ -101,9 +127,10 @@ pub fn for_request<'p>(
             let page = page(plan, memo, request, format, now);
             Outcome::replies(LocalReply::Maintenance(page), Some(Counter::Responses))
         }
-        Decision::GrantCookie { set_cookie } => {
-            Outcome::replies(LocalReply::GrantCookie(set_cookie), Some(Counter::Bypassed))
-        }
+        Decision::GrantCookie { set_cookie } => Outcome::replies(
+            LocalReply::GrantCookie(set_cookie, cors(plan, request)),
+            Some(Counter::Bypassed),
+        ),
         // Outside maintenance a bypass path only exempts from the fallback: counted as passed,
         // not marked.
         Decision::Bypassed { via, strip } => {
@@ -121,6 +148,7 @@ pub fn for_request<'p>(
             fallback: format.map(|format| Armed {
                 format,
                 language: language(plan, request),
+                cors: cors(plan, request),
             }),
             notice,
             ..Outcome::passes(plan, request, Counter::Passed, None)
@@ -181,8 +209,9 @@ fn status_endpoint<'p>(
                     .unwrap_or(&plan.languages.default)
                     .as_str()
             });
+            let since = outage::since(plan, now, memo.observed_since());
             LocalReply::Status {
-                document: status::document(plan, now, language, in_scope),
+                document: status::document(plan, now, language, in_scope, since),
                 language: tag,
             }
         }
@@ -230,7 +259,47 @@ fn page(
         language,
         format,
         retry_after,
+        cors: cors(plan, request),
     }
+}
+
+/// The CORS headers for an answer to this request, with `cors` and an allowed `Origin`.
+fn cors(plan: &Plan, request: &impl RequestInput) -> Option<CorsHeaders> {
+    plan.cors.as_ref()?.headers(request.field(Field::Origin))
+}
+
+/// The answer to a CORS preflight from an allowed origin, for a request that would get the
+/// maintenance response (`reply/cors.rs`): counted as a response.
+fn preflight<'p>(plan: &'p Plan, request: &impl RequestInput) -> Option<Outcome<'p>> {
+    let cors = plan.cors.as_ref()?;
+    let asked = CorsRequest {
+        method: request.field(Field::Method).unwrap_or_default(),
+        origin: request.field(Field::Origin),
+        request_method: request.field(Field::RequestMethod),
+        request_headers: request.field(Field::RequestHeaders),
+    };
+    let preflight = cors.preflight(&asked)?;
+    Some(Outcome {
+        label: Some(access_log::PREFLIGHT),
+        ..Outcome::replies(LocalReply::Preflight(preflight), Some(Counter::Responses))
+    })
+}
+
+/// The answer to a request for one of the page's assets (`reply/assets.rs`), if it is one:
+/// not counted, labelled for the access log.
+fn asset<'p>(plan: &'p Plan, request: &impl RequestInput) -> Option<Outcome<'p>> {
+    let assets = plan.assets.as_ref()?;
+    let path = request.field(Field::Path).unwrap_or_default();
+    let method = request.field(Field::Method).unwrap_or_default();
+    let answer = assets.answer(path, method)?;
+    let cors = match answer {
+        AssetReply::Found(_) => cors(plan, request),
+        _ => None,
+    };
+    Some(Outcome {
+        label: Some(access_log::ASSET),
+        ..Outcome::replies(LocalReply::Asset(answer, cors), None)
+    })
 }
 
 /// The response format, from `content-type` and `accept`.
@@ -529,7 +598,8 @@ mod tests {
             outcome.fallback,
             Some(Armed {
                 format: Format::Grpc(Grpc::Web(crate::reply::format::Web::Binary)),
-                language: Some(0)
+                language: Some(0),
+                cors: None,
             })
         );
         assert_eq!(

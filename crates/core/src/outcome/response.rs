@@ -25,7 +25,12 @@ pub fn for_response<'p>(
         notice,
         ..Outcome::nothing()
     };
-    let Some(Armed { format, language }) = armed else {
+    let Some(Armed {
+        format,
+        language,
+        cors,
+    }) = armed
+    else {
         return keeps(notice);
     };
     let status = response.header(":status");
@@ -68,6 +73,7 @@ pub fn for_response<'p>(
         language,
         format,
         retry_after: None,
+        cors,
     };
     Outcome {
         label: Some(access_log::REPLACED),
@@ -119,6 +125,7 @@ mod tests {
     const JSON: Option<Armed> = Some(Armed {
         format: Format::Json,
         language: None,
+        cors: None,
     });
 
     #[test]
@@ -145,6 +152,7 @@ mod tests {
         let grpc = Some(Armed {
             format: Format::Grpc(Grpc::Native),
             language: None,
+            cors: None,
         });
         let mut response = Listed::new(
             &[(":status", b"200"), ("grpc-status", b"14")],

@@ -12,9 +12,11 @@ mod request;
 pub mod root;
 pub mod stream;
 
-pub use root::{Root, VmState, TICK};
+pub use root::{Root, VmState, OUTAGE_TICK, TICK};
 pub use stream::{Flow, Stream};
 
+#[cfg(test)]
+mod features_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -23,6 +23,7 @@ pub(crate) struct HostRequest<'h, H> {
     /// Fields read one by one, and lists of several lines joined (made on the first).
     own: OnceCell<Box<OwnFields>>,
     source_address: OnceCell<Option<Vec<u8>>>,
+    dynamic_metadata: OnceCell<Option<Vec<u8>>>,
     now: OnceCell<i64>,
 }
 
@@ -98,6 +99,7 @@ impl<'h, H: Host> HostRequest<'h, H> {
             map: OnceCell::new(),
             own: OnceCell::new(),
             source_address: OnceCell::new(),
+            dynamic_metadata: OnceCell::new(),
             now: OnceCell::new(),
         }
     }
@@ -152,6 +154,14 @@ impl<H: Host> RequestInput for HostRequest<'_, H> {
             host.property(&["source", "address"])
         });
         address.as_deref()
+    }
+
+    fn dynamic_metadata(&self) -> Option<&[u8]> {
+        let metadata = self.dynamic_metadata.get_or_init(|| {
+            let mut host = self.host.try_borrow_mut().ok()?;
+            host.property(&["metadata"])
+        });
+        metadata.as_deref()
     }
 
     fn now(&self) -> i64 {

@@ -12,6 +12,7 @@ use crate::host::unix_now;
 use crate::host::Host;
 use crate::log_once::{self, first_start, first_to_apply, first_to_report, shared_key, Followed};
 use crate::metrics::Metrics;
+use crate::outage;
 use crate::outcome::Memo;
 use crate::plan::Plan;
 use crate::plugin::stream::{Applied, Stream};
@@ -20,6 +21,8 @@ use crate::schedule::calendar::format_rfc3339;
 
 /// How often the windows are checked, to log openings and closings.
 pub const TICK: Duration = Duration::from_secs(1);
+/// How often maintenance without windows is checked for the long-outage warning (`outage.rs`).
+pub const OUTAGE_TICK: Duration = Duration::from_secs(60);
 /// How many problems of a refused configuration are logged (then how many more there are).
 const LOGGED_PROBLEMS: usize = 10;
 
@@ -45,6 +48,10 @@ pub struct Root {
     metrics: Option<Metrics>,
     /// The expired credentials this root has seen logged (by itself or another VM).
     expiries_logged: Vec<String>,
+    /// The `since` the long-outage warning was logged for.
+    outage_warned: Option<i64>,
+    /// Whether this root has cleared the shared `since` since maintenance last applied.
+    since_cleared: bool,
 }
 
 /// The plugin name Envoy gives this plugin instance (Istio: `<namespace>.<name>`); empty when
@@ -99,6 +106,8 @@ impl Root {
             instance: None,
             metrics: None,
             expiries_logged: Vec::new(),
+            outage_warned: None,
+            since_cleared: false,
         }
     }
 
@@ -163,6 +172,11 @@ impl Root {
         if first {
             let line = format!("configuration applied: {}", plan.summary());
             host.log(Level::Info, &about(&instance, &line));
+            if !plan.bypass.jwt.is_empty() && !host.reads_dynamic_metadata() {
+                let line = "bypass.jwt: this build cannot read the payloads jwt_authn verified, \
+                            so these rules pass no request; use the wasm build for a JWT bypass";
+                host.log(Level::Warn, &about(&instance, line));
+            }
         }
         self.transitions = TransitionLog::default();
         self.transition_key = shared_key("window-change", &format!("{instance}/{mark}"));
@@ -188,6 +202,11 @@ impl Root {
             log_expiries(host, &instance, &plan, now, &mut self.expiries_logged);
             TICK
         };
+        // Maintenance without windows: a slow tick watches for the long outage.
+        let ticks = match ticks.is_zero() && plan.enabled && !plan.dry_run {
+            true => OUTAGE_TICK,
+            false => ticks,
+        };
         if let Err(refused) = host.set_tick_period(ticks) {
             let line =
                 format!("cannot set the tick period ({refused}); window changes are not logged");
@@ -197,7 +216,46 @@ impl Root {
             plan,
             memo: Memo::default(),
         });
+        let now = unix_now(host);
+        self.track_outage(host, now);
         true
+    }
+
+    /// Keeps `since` (`outage.rs`) for the status document, and logs the long-outage warning
+    /// once per proxy: on each configuration and tick.
+    fn track_outage(&mut self, host: &mut impl Host, now: i64) {
+        let instance = self.instance(host);
+        let key = shared_key("since", &instance);
+        let applied = Arc::clone(&self.applied);
+        let plan = &applied.plan;
+        if !outage::answering(plan, now) {
+            applied.memo.set_observed_since(None);
+            if !self.since_cleared {
+                // Next time maintenance applies, it begins anew.
+                let _ = host.shared_set(&key, b"", None);
+                self.since_cleared = true;
+            }
+            return;
+        }
+        self.since_cleared = false;
+        let observed = match outage::scheduled_since(plan, now) {
+            Some(_) => None,
+            None => Some(log_once::first_recorded_time(host, &key, now)),
+        };
+        applied.memo.set_observed_since(observed);
+        let Some(since) = outage::since(plan, now, observed) else {
+            return;
+        };
+        if self.outage_warned == Some(since) {
+            return;
+        }
+        if let Some(line) = outage::warning(plan, now, since) {
+            let line = about(&instance, &line);
+            if first_to_report(host, &shared_key("long-outage", &instance), &line) {
+                host.log(Level::Warn, &line);
+            }
+            self.outage_warned = Some(since);
+        }
     }
 
     /// Logs a window opening or closing (once per proxy) and keeps the `active` gauge current.
@@ -217,6 +275,7 @@ impl Root {
         }
         let metrics = self.metrics(host);
         metrics.set_active(host, self.applied.plan.in_effect(now));
+        self.track_outage(host, now);
     }
 
     pub fn new_stream(&self) -> Stream {

@@ -68,7 +68,7 @@ impl Stream {
             outcome = fail_closed(plan, memo, &HostRequest::new(host));
             self.report(host, &outcome);
         }
-        self.fallback = outcome.fallback;
+        self.fallback = outcome.fallback.take();
         self.notice = outcome.notice.take();
         self.carry_out(host, &outcome)
     }

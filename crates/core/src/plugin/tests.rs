@@ -556,10 +556,14 @@ fn ticks_follow_the_windows() {
     assert!(changes[0].starts_with("maintenance window opened"));
     assert!(changes[1].starts_with("maintenance window closed"));
 
-    // Without windows: no ticks, the gauge says whether maintenance is on.
+    // Without windows: a slow tick for the long-outage warning only while maintenance is on;
+    // the gauge says whether it is.
     let (_, host) = configured(r#"{"enabled": true}"#);
-    assert_eq!(host.tick, Some(Duration::ZERO));
+    assert_eq!(host.tick, Some(OUTAGE_TICK));
     assert_eq!(host.metric("maintenance.active"), Some(1));
+    let (_, host) = configured(r#"{"enabled": false}"#);
+    assert_eq!(host.tick, Some(Duration::ZERO));
+    assert_eq!(host.metric("maintenance.active"), Some(0));
 }
 
 /// Two VMs of one proxy: their own roots and VM state, one shared data.

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use crate::decision::SetCookie;
 use crate::host::Reply;
+use crate::reply::assets::AssetReply;
+use crate::reply::cors::{CorsHeaders, Preflight};
 use crate::reply::format::{Format, Grpc};
 use crate::reply::maintenance::{MaintenanceResponse, GRPC_UNAVAILABLE};
 use crate::reply::status::{ALLOW, PREVIEW_HEADER};
@@ -25,8 +27,14 @@ pub enum LocalReply<'p> {
     },
     /// `405` from the status endpoint, for methods other than GET and HEAD.
     NotAllowed,
-    /// The cookie link: `302` to `/` setting the bypass cookie.
-    GrantCookie(SetCookie),
+    /// The cookie link: `302` to `/` setting the bypass cookie (with CORS headers for an
+    /// allowed origin).
+    GrantCookie(SetCookie, Option<CorsHeaders>),
+    /// A CORS preflight answered while maintenance applies (`reply/cors.rs`).
+    Preflight(Preflight<'p>),
+    /// One of the page's assets, or why not (`reply/assets.rs`), with CORS headers for an
+    /// allowed origin.
+    Asset(AssetReply<'p>, Option<CorsHeaders>),
 }
 
 /// The maintenance response as one request gets it.
@@ -39,6 +47,8 @@ pub struct Page {
     /// `retry-after` counting down to the window's end (a configured one is in the
     /// response's own headers).
     pub retry_after: Option<Arc<str>>,
+    /// For a request from an origin `cors` allows.
+    pub cors: Option<CorsHeaders>,
 }
 
 impl LocalReply<'_> {
@@ -72,17 +82,31 @@ impl LocalReply<'_> {
                 ],
                 body: None,
             },
-            LocalReply::GrantCookie(set_cookie) => Reply::Http {
-                status: 302,
-                headers: vec![
+            LocalReply::GrantCookie(set_cookie, cors) => {
+                let mut headers = vec![
                     ("location", "/"),
-                    ("set-cookie", &set_cookie.0),
+                    ("set-cookie", set_cookie.0.as_str()),
                     ("cache-control", "no-store"),
                     // The link carries the secret in its query: never pass it on as a referrer.
                     ("referrer-policy", "no-referrer"),
-                ],
-                body: None,
-            },
+                ];
+                if let Some(cors) = cors {
+                    cors.add_to(&mut headers);
+                }
+                Reply::Http {
+                    status: 302,
+                    headers,
+                    body: None,
+                }
+            }
+            LocalReply::Preflight(preflight) => preflight.reply(),
+            LocalReply::Asset(answer, cors) => {
+                let mut extra = Vec::new();
+                if let Some(cors) = cors {
+                    cors.add_to(&mut extra);
+                }
+                answer.reply(extra)
+            }
         }
     }
 }
@@ -106,7 +130,7 @@ fn common<'a>(
 fn maintenance(page: &Page) -> Reply<'_> {
     let response = page.response.in_language(page.language);
     // One allocation, in the final order: the format's headers, the response's, Retry-After.
-    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(response.headers.len() + 4);
+    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(response.headers.len() + 8);
     match (page.format, response.rendered(page.format)) {
         (Format::Grpc(grpc), _) => {
             // The trailers-only reply, made by the plugin rather than by Envoy's gRPC local
@@ -126,6 +150,9 @@ fn maintenance(page: &Page) -> Reply<'_> {
                 headers.push(("grpc-message", &response.grpc_message_encoded));
             }
             headers.extend(common(page, response));
+            if let Some(cors) = &page.cors {
+                cors.add_to(&mut headers);
+            }
             Reply::Http {
                 status: 200,
                 headers,
@@ -137,6 +164,9 @@ fn maintenance(page: &Page) -> Reply<'_> {
                 headers.push(("content-type", rendered.content_type));
             }
             headers.extend(common(page, response));
+            if let Some(cors) = &page.cors {
+                cors.add_to(&mut headers);
+            }
             Reply::Http {
                 status: response.status,
                 headers,
@@ -172,6 +202,7 @@ mod tests {
             language: None,
             format,
             retry_after: Some(Arc::from("42")),
+            cors: None,
         }
     }
 
@@ -261,7 +292,7 @@ mod tests {
         let (status, headers, _) = parts(LocalReply::NotAllowed.http());
         assert_eq!(status, 405);
         assert!(headers.contains(&("allow".to_string(), "GET, HEAD".to_string())));
-        let grant = LocalReply::GrantCookie(SetCookie("mm=abc; Path=/".to_string()));
+        let grant = LocalReply::GrantCookie(SetCookie("mm=abc; Path=/".to_string()), None);
         let (status, headers, _) = parts(grant.http());
         assert_eq!(status, 302);
         assert!(headers.contains(&("set-cookie".to_string(), "mm=abc; Path=/".to_string())));

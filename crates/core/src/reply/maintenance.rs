@@ -42,6 +42,9 @@ pub struct PageOptions {
     pub words: Words,
     /// Reload the page every this many seconds.
     pub refresh: Option<u64>,
+    /// The URL path of the logo shown above the title (`response.logo`, served by the gateway:
+    /// `assets.rs`).
+    pub logo: Option<String>,
 }
 
 /// The values a page is rendered from.
@@ -338,6 +341,17 @@ fn builtin_page(text: &PageText) -> String {
         "" => "en".to_string(),
         lang => escape_html(lang),
     };
+    // The title as the logo's text: it stands for the organisation the page speaks for.
+    let (logo, logo_style) = match &options.logo {
+        Some(url) => (
+            format!(
+                "<img class=\"logo\" src=\"{}\" alt=\"{title}\">\n",
+                escape_html(url)
+            ),
+            ".logo{display:block;max-width:100%;max-height:6rem;height:auto;margin:0 0 1.5rem}\n",
+        ),
+        None => (String::new(), ""),
+    };
     // Self-contained (no external assets: the upstreams may be down), readable on a phone
     // (long words and URLs wrap anywhere), dark-mode aware, with a landmark and a heading for
     // screen readers; works without its script.
@@ -354,7 +368,7 @@ h1{{font-size:1.75rem;line-height:1.25;margin:0 0 1rem}}\n\
 p{{margin:0 0 1rem;white-space:pre-line}}\n\
 .status{{color:#59636e;font-size:.875rem}}\n\
 @media (prefers-color-scheme:dark){{body{{background:#0d1117;color:#e6edf3}}.status{{color:#9198a1}}}}\n\
-</style>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n<p>{reason}</p>\n\
+{logo_style}</style>\n</head>\n<body>\n<main>\n{logo}<h1>{title}</h1>\n<p>{reason}</p>\n\
 {until}<p class=\"status\">HTTP {status}</p>\n</main>\n{script}</body>\n</html>\n",
         status = text.status
     )
@@ -592,6 +606,7 @@ mod tests {
                 default_reason: "Nous revenons vite.".to_string(),
             },
             refresh: Some(30),
+            logo: None,
         };
         let mut spec = spec(french);
         spec.reason = String::new();
@@ -626,6 +641,7 @@ mod tests {
             content_language: true,
             words: Words::default(),
             refresh: Some(86_400),
+            logo: Some("/__maintenance/assets/a-rather-long-logo-name.svg".to_string()),
         };
         let mut spec = spec(options);
         spec.title = DEFAULT_TITLE.to_string();
@@ -634,6 +650,24 @@ mod tests {
         // The default reason stands in for the reason here; the limit is before the reason.
         let without_reason = html.len() - DEFAULT_HTML_REASON.len();
         assert!(without_reason < 2048, "{without_reason}");
+    }
+
+    #[test]
+    fn the_logo_shows_above_the_title_with_the_title_as_text() {
+        let mut options = OPTIONS.clone();
+        options.logo = Some("/__maintenance/assets/logo.svg".to_string());
+        let mut with_logo = spec(options);
+        with_logo.title = "Shop & Co".to_string();
+        let html = String::from_utf8(with_logo.render(None).html.body).unwrap();
+        assert!(
+            html.contains(
+                "<main>\n<img class=\"logo\" src=\"/__maintenance/assets/logo.svg\" alt=\"Shop &amp; Co\">\n<h1>Shop &amp; Co</h1>"
+            ),
+            "{html}"
+        );
+        assert!(html.contains(".logo{"));
+        let plain = String::from_utf8(spec(OPTIONS.clone()).render(None).html.body).unwrap();
+        assert!(!plain.contains("<img") && !plain.contains(".logo{"));
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! and language, the replies it sends itself as the host sends them (`local`), the status
 //! endpoint, the advance notice, and which upstream responses `upstream_fallback` replaces.
 
+pub mod assets;
+pub mod cors;
 pub mod current_window;
 pub mod format;
 pub(crate) mod json;

@@ -20,9 +20,16 @@ pub const PREVIEW_HEADER: &str = "maintenance-preview";
 /// `active` (whether maintenance applies now there; never in a dry run, where nothing is
 /// answered), `in_scope`, `dry_run`, `would_be_active` (in a dry run only: whether maintenance
 /// would apply now there), `title`, `reason`, `until` (the end of the current maintenance
-/// period, when it applies there and has one, else null) and `next` (the next planned period,
-/// `start` and `end`, or null; null out of scope too: nothing is planned there).
-pub fn document(plan: &Plan, now: i64, choice: Option<usize>, in_scope: bool) -> String {
+/// period, when it applies there and has one, else null), `next` (the next planned period,
+/// `start` and `end`, or null; null out of scope too: nothing is planned there) and `since`
+/// (when maintenance began to apply, `outage.rs`; null unless `active`).
+pub fn document(
+    plan: &Plan,
+    now: i64,
+    choice: Option<usize>,
+    in_scope: bool,
+    since: Option<i64>,
+) -> String {
     let spec = choice
         .and_then(|index| plan.response_spec.translations.get(index))
         .unwrap_or(&plan.response_spec);
@@ -55,6 +62,13 @@ pub fn document(plan: &Plan, now: i64, choice: Option<usize>, in_scope: bool) ->
         .string("reason", &spec.reason)
         .string_or_null("until", until.as_deref())
         .raw("next", next.as_deref().unwrap_or("null"))
+        .string_or_null(
+            "since",
+            since
+                .filter(|_| applies && !plan.dry_run)
+                .map(format_rfc3339)
+                .as_deref(),
+        )
         .finish()
 }
 
@@ -75,7 +89,8 @@ mod tests {
 
     fn status(config: &str, now: i64) -> serde_json::Value {
         let plan = parse(config.as_bytes()).unwrap();
-        serde_json::from_str(&document(&plan, now, None, true)).unwrap()
+        let since = crate::outage::since(&plan, now, None);
+        serde_json::from_str(&document(&plan, now, None, true, since)).unwrap()
     }
 
     #[test]
@@ -84,7 +99,8 @@ mod tests {
         assert_eq!(
             off,
             serde_json::json!({"active": false, "in_scope": true, "dry_run": false,
-                "title": "Down for maintenance", "reason": "db", "until": null, "next": null})
+                "title": "Down for maintenance", "reason": "db", "until": null, "next": null,
+                "since": null})
         );
         let on = status(r#"{"enabled": true, "title": "Back soon"}"#, 0);
         assert_eq!(on["active"], true);
@@ -113,6 +129,7 @@ mod tests {
         let inside = status(config, at("2030-01-01T01:00:00Z"));
         assert_eq!(inside["active"], true);
         assert_eq!(inside["until"], "2030-01-01T02:00:00Z");
+        assert_eq!(inside["since"], "2030-01-01T00:00:00Z");
         // Open-ended: `end` null.
         assert_eq!(
             inside["next"],
@@ -150,7 +167,8 @@ mod tests {
         )
         .unwrap();
         let value = |now: &str, in_scope| -> serde_json::Value {
-            serde_json::from_str(&document(&plan, at(now), None, in_scope)).unwrap()
+            let since = crate::outage::since(&plan, at(now), None);
+            serde_json::from_str(&document(&plan, at(now), None, in_scope, since)).unwrap()
         };
         let inside = value("2030-01-01T01:00:00Z", true);
         assert_eq!(inside["would_be_active"], true);
@@ -163,6 +181,9 @@ mod tests {
         assert_eq!(elsewhere["would_be_active"], false);
         assert_eq!(elsewhere["until"], serde_json::Value::Null);
         assert_eq!(elsewhere["next"], serde_json::Value::Null);
+        // Nothing answers in a dry run, and nothing applies out of scope: no since either.
+        assert_eq!(inside["since"], serde_json::Value::Null);
+        assert_eq!(elsewhere["since"], serde_json::Value::Null);
         assert_eq!(
             value("2029-12-31T00:00:00Z", true)["next"]["start"],
             "2030-01-01T00:00:00Z"
@@ -177,7 +198,7 @@ mod tests {
         )
         .unwrap();
         let value: serde_json::Value =
-            serde_json::from_str(&document(&plan, 0, Some(0), true)).unwrap();
+            serde_json::from_str(&document(&plan, 0, Some(0), true, None)).unwrap();
         assert_eq!(value["title"], "Maintenance");
         assert_eq!(value["reason"], "base");
     }

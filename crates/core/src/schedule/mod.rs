@@ -71,6 +71,14 @@ impl WeeklyWindow {
             .max()
     }
 
+    /// The start of the occurrence containing `now` that started first, if any.
+    fn start_of_occurrence_containing(&self, now: i64) -> Option<i64> {
+        self.occurrences(now, 0)
+            .filter(|&(start, end)| start <= now && now < end)
+            .map(|(start, _)| start)
+            .min()
+    }
+
     /// The first start after `now`.
     fn next_start_after(&self, now: i64) -> Option<i64> {
         self.occurrences(now, 8)
@@ -124,6 +132,51 @@ impl Schedule {
             latest = latest.max(weekly.end_of_occurrence_containing(now));
         }
         Ok(latest)
+    }
+
+    /// The earliest start among the windows covering `now`: `Err(())` if one of them has no
+    /// start, `Ok(None)` if none covers `now`.
+    fn earliest_start_covering(&self, now: i64) -> Result<Option<i64>, ()> {
+        let mut earliest: Option<i64> = None;
+        for window in self.windows.iter().filter(|window| window.contains(now)) {
+            let start = window.start.ok_or(())?;
+            earliest = Some(earliest.map_or(start, |known| known.min(start)));
+        }
+        for weekly in &self.weekly {
+            if let Some(start) = weekly.start_of_occurrence_containing(now) {
+                earliest = Some(earliest.map_or(start, |known| known.min(start)));
+            }
+        }
+        Ok(earliest)
+    }
+
+    /// When the period covering `now` began (overlapping and back-to-back windows count as
+    /// one): `None` outside every window, `Some(None)` when no start is in sight (a window open
+    /// since ever, or weekly windows covering the whole week before).
+    pub fn period_start(&self, now: i64) -> Option<Option<i64>> {
+        let first_absolute_start = self.windows.iter().filter_map(|window| window.start).min();
+        let horizon = first_absolute_start
+            .unwrap_or(now)
+            .min(now)
+            .saturating_sub(WEEK);
+        let mut start = match self.earliest_start_covering(now) {
+            Ok(Some(start)) => start,
+            Ok(None) => return None,
+            Err(()) => return Some(None),
+        };
+        // Each step strictly moves `start` back, so this ends by the horizon; the bound is a
+        // guard.
+        for _ in 0..100_000 {
+            if start <= horizon {
+                return Some(None);
+            }
+            match self.earliest_start_covering(start - 1) {
+                Ok(Some(earlier)) if earlier < start => start = earlier,
+                Ok(_) => return Some(Some(start)),
+                Err(()) => return Some(None),
+            }
+        }
+        Some(None)
     }
 
     /// The window covering `now`, with its end, or `None` outside every window.
@@ -207,6 +260,70 @@ mod tests {
 
     fn t(text: &str) -> i64 {
         parse_rfc3339(text).unwrap_or_else(|why| panic!("{text}: {why}"))
+    }
+
+    #[test]
+    fn period_start_joins_overlapping_and_back_to_back_windows() {
+        let window = |start: Option<&str>, end: Option<&str>| Window {
+            start: start.map(t),
+            end: end.map(t),
+        };
+        let schedule = Schedule {
+            windows: vec![
+                window(Some("2030-01-01T00:00:00Z"), Some("2030-01-01T02:00:00Z")),
+                window(Some("2030-01-01T02:00:00Z"), Some("2030-01-01T03:00:00Z")),
+                window(Some("2030-01-01T01:00:00Z"), Some("2030-01-01T05:00:00Z")),
+                window(Some("2030-02-01T00:00:00Z"), None),
+                window(None, Some("2029-06-01T00:00:00Z")),
+            ],
+            weekly: Vec::new(),
+        };
+        let joined = Some(Some(t("2030-01-01T00:00:00Z")));
+        assert_eq!(schedule.period_start(t("2030-01-01T00:00:00Z")), joined);
+        assert_eq!(schedule.period_start(t("2030-01-01T04:59:59Z")), joined);
+        assert_eq!(schedule.period_start(t("2030-01-01T05:00:00Z")), None);
+        assert_eq!(
+            schedule.period_start(t("2031-01-01T00:00:00Z")),
+            Some(Some(t("2030-02-01T00:00:00Z")))
+        );
+        // Open since ever: no start in sight.
+        assert_eq!(schedule.period_start(t("2029-01-01T00:00:00Z")), Some(None));
+    }
+
+    #[test]
+    fn period_start_of_weekly_windows() {
+        // Sundays 22:00 to Monday 02:00 at +01:00, and Mondays 02:00 to 03:00 (back to back).
+        let schedule = Schedule {
+            windows: Vec::new(),
+            weekly: vec![
+                WeeklyWindow::new(
+                    [false, false, false, false, false, false, true],
+                    22 * 3600,
+                    2 * 3600,
+                    3600,
+                )
+                .unwrap(),
+                WeeklyWindow::new(
+                    [true, false, false, false, false, false, false],
+                    2 * 3600,
+                    3 * 3600,
+                    3600,
+                )
+                .unwrap(),
+            ],
+        };
+        // Monday 2030-01-07 02:30 at +01:00.
+        assert_eq!(
+            schedule.period_start(t("2030-01-07T01:30:00Z")),
+            Some(Some(t("2030-01-06T21:00:00Z")))
+        );
+        assert_eq!(schedule.period_start(t("2030-01-07T02:00:00Z")), None);
+        // Every day, all day: no start in sight.
+        let always = Schedule {
+            windows: Vec::new(),
+            weekly: vec![WeeklyWindow::new([true; 7], 0, DAY, 0).unwrap()],
+        };
+        assert_eq!(always.period_start(t("2030-01-07T01:30:00Z")), Some(None));
     }
 
     #[test]
