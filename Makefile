@@ -103,6 +103,7 @@ cli: toolchain
 
 # the CLI for this machine, for make on/off/apply/show and the tests
 cli-native: toolchain
+	@test -x $(CLI) || echo "building kubectl-maintenance first (a minute or two, once)" >&2
 	@$(CARGO) build --quiet --release -p kubectl-maintenance --bin kubectl-maintenance
 
 ## build-noop: the benchmark's no-op proxy-wasm filter and no-op dynamic module, with the same profiles

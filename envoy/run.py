@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import hashlib
+import json
 import os
 import signal
 import sys
@@ -40,6 +42,9 @@ from envoylib.server import QuietHTTPServer
 from envoylib.config_file import UserError, read_config
 
 HERE = REPO / "envoy"
+# The secret whose SHA-256 the demo configuration (envoy/maintenance.json) lists in
+# bypass.tokens: printed by the banner so the bypass can be tried at once. Never a real secret.
+DEMO_TOKEN = "let-me-in"
 
 
 # ---------------------------------------------------------------------------
@@ -98,6 +103,28 @@ class DemoApp(BaseHTTPRequestHandler):
 # ---------------------------------------------------------------------------
 # Envoy
 # ---------------------------------------------------------------------------
+
+
+def demo_lines(config_text: str, base: str) -> str:
+    """Banner lines for what the configuration offers to try: its status endpoint, and a pass
+    with DEMO_TOKEN when one of its bypass tokens is that secret's digest."""
+    try:
+        config = json.loads(config_text)
+    except ValueError:
+        return ""
+    config = config if isinstance(config, dict) else {}
+    lines = []
+    status_path = config.get("status_path")
+    if isinstance(status_path, str):
+        lines.append(f"  Is maintenance on?           curl -s {base}{status_path}")
+        lines.append(f"  Preview the page:            curl -i {base}{status_path}/preview")
+    digest = hashlib.sha256(DEMO_TOKEN.encode()).hexdigest()
+    bypass = config.get("bypass") if isinstance(config.get("bypass"), dict) else {}
+    for token in bypass.get("tokens") or []:
+        if isinstance(token, dict) and str(token.get("sha256", "")).lower() == digest:
+            lines.append(f"  Pass with the demo token:    curl -i -H '{token.get('header')}: {DEMO_TOKEN}' {base}/")
+            break
+    return "".join(f"{line}\n" for line in lines)
 
 
 def print_plugin_line(plugin: Plugin, line: str) -> None:
@@ -258,11 +285,11 @@ Envoy with the maintenance-mode filter is listening on {base}
 (demo application on http://{LOOPBACK}:{args.upstream_port}, Envoy admin on http://{admin}).
 
   See the maintenance page:    curl -i {base}/
-                               open {base}/ in a browser
+                               xdg-open {base}/   (macOS: open)
                                curl -i -H 'accept: application/json' {base}/
   Reach a bypassed path:       curl -i {base}/admin/
                                curl -i {base}/healthz
-  In another terminal, no restart needed:
+{demo_lines(config_text, base)}  In another terminal, no restart needed:
     turn maintenance off:      make off{toggle}
     turn it on, new reason:    make on REASON="Back at 15:00 UTC"{toggle}
     apply an edited config:    make apply{toggle}   (pushes {args.config} as it is)

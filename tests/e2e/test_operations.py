@@ -580,7 +580,10 @@ def test_start_and_audit_lines_once_per_proxy(ecds_envoy):
     )
     wait_for_state(e, "upstream")
     log = e.log_text()
-    started = [line for line in log.splitlines() if f"maintenance-mode {CRATE_VERSION} started" in line]
+    # The version and commit, as the CLI built from the same checkout gives them.
+    version = cli.run("--version").stdout.strip().removeprefix("kubectl-maintenance ")
+    assert version.startswith(f"{CRATE_VERSION} (commit "), version
+    started = [line for line in log.splitlines() if f"maintenance-mode {version} started" in line]
     assert len(started) == 1, started
     assert e.audit_lines() == [
         'maintenance ENABLED; status 503; scope: 2 route(s); bypass paths: 0; reason: "first"',

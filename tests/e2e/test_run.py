@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import socket
 import struct
 import subprocess
@@ -184,3 +185,40 @@ def test_echo_upstream_is_quiet_when_a_client_hangs_up(upstream, capfd):
     assert harness.http1_request(upstream.port, "GET", "/after").status == 200
     err = capfd.readouterr().err
     assert "Traceback" not in err and "Exception occurred" not in err, err
+
+
+def banner_command(banner: str, label: str) -> list[str]:
+    """The curl command the banner prints after `label`, split into words."""
+    [line] = [line for line in banner.splitlines() if line.strip().startswith(label)]
+    return shlex.split(line[line.index("curl") :])
+
+
+def test_the_demo_banner_shows_the_status_endpoint_and_a_token_that_passes(tmp_path, plugin):
+    """The shipped demo configuration's status endpoint and bypass token, tried with the very
+    commands `make run` prints."""
+    workdir = tmp_path / "run"
+    ports = {"listen": free_port(), "admin": free_port(), "upstream": free_port()}
+    log = tmp_path / "demo.log"
+    running = Running(
+        envoy_run(plugin, REPO / "envoy/maintenance.json", *run_args(workdir, ports)), ports["admin"], log
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while "Press Ctrl-C" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        banner = log.read_text()
+        token = banner_command(banner, "Pass with the demo token")
+        assert token[:2] == ["curl", "-i"] and token[2] == "-H", token
+        name, value = token[3].split(": ", 1)
+        assert maintenance_reason(ports["listen"]) is not None
+        through = harness.http1_request(ports["listen"], "GET", "/", headers=[(name, value)])
+        assert through.status == 200 and through.header("x-served-by") == "demo-app", through
+        status_url = banner_command(banner, "Is maintenance on?")[-1]
+        assert status_url.startswith(f"http://localhost:{ports['listen']}/"), status_url
+        status = harness.http1_request(ports["listen"], "GET", status_url.split(str(ports["listen"]), 1)[1])
+        assert status.status == 200 and status.json()["active"] is True, status
+        preview_url = banner_command(banner, "Preview the page")[-1]
+        preview = harness.http1_request(ports["listen"], "GET", preview_url.split(str(ports["listen"]), 1)[1])
+        assert preview.status == 200 and "Down for maintenance" in preview.body.decode(), preview
+    finally:
+        running.stop()

@@ -14,13 +14,7 @@ use crate::clock::When;
 use crate::edit::{RouteArg, Scope};
 use crate::kube::Kind;
 
-/// `0.2.0 (commit 1a2b3c4d5e6f)`: the version and the commit it was built from (build.rs).
-pub const VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    " (commit ",
-    env!("MAINTENANCE_COMMIT"),
-    ")"
-);
+pub use maintenance_core::VERSION;
 
 pub const DEFAULT_ADMIN: &str = "127.0.0.1:9901";
 pub const DEFAULT_TOKEN_HEADER: &str = "x-maintenance-bypass";

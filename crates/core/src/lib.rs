@@ -55,5 +55,14 @@ pub mod request;
 pub mod schedule;
 pub mod scope;
 
+/// `0.2.0 (commit 1a2b3c4d5e6f)`: the version and the commit this build comes from (build.rs),
+/// in the plugin's start line and the CLI's `--version`.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("MAINTENANCE_COMMIT"),
+    ")"
+);
+
 /// Dates and RFC 3339 times, shared with the CLI so it writes exactly what the plugin reads.
 pub use schedule::calendar;

@@ -135,7 +135,7 @@ impl Root {
     /// applies; the start is logged once per proxy and version.
     pub fn on_vm_start(&mut self, host: &mut impl Host) -> bool {
         if first_start(host) {
-            let line = format!("maintenance-mode {} started", env!("CARGO_PKG_VERSION"));
+            let line = format!("maintenance-mode {} started", crate::VERSION);
             host.log(Level::Info, &line);
         }
         // Metrics are defined on the first configuration, where the plugin name is known.

@@ -594,7 +594,7 @@ fn each_configuration_and_start_is_logged_once_per_proxy() {
     let started = |host: &FakeHost| {
         host.logged(log::Level::Info)
             .iter()
-            .filter(|line| line.ends_with("started"))
+            .filter(|line| **line == format!("maintenance-mode {} started", crate::VERSION))
             .count()
     };
     assert_eq!(started(&a) + started(&b), 1);

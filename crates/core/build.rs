@@ -1,6 +1,7 @@
-//! Embeds the commit the CLI is built from (`--version`): `git rev-parse --short=12 HEAD` when
-//! the source is a git checkout, `unknown` otherwise. No time stamp, so builds of one commit are
-//! byte-identical; a fixed length, so shallow and full clones agree.
+//! Embeds the commit the plugin and the CLI are built from (`maintenance_core::VERSION`: the
+//! start log line, `--version`): `git rev-parse --short=12 HEAD` when the source is a git
+//! checkout, `unknown` otherwise. No time stamp, so builds of one commit are byte-identical; a
+//! fixed length, so shallow and full clones agree.
 
 use std::process::Command;
 
