@@ -56,8 +56,18 @@ def pytest_generate_tests(metafunc):
         if not marker.kwargs.get("reason"):
             raise pytest.UsageError(f"{metafunc.definition.nodeid}: wasm_only needs a reason")
         kinds = [k for k in kinds if k == harness.WASM]
-    # A wasm-only test in a module-only run is left out, not skipped.
-    metafunc.parametrize("plugin", kinds, indirect=True, scope="session")
+    if kinds:
+        metafunc.parametrize("plugin", kinds, indirect=True, scope="session")
+
+
+def pytest_collection_modifyitems(config, items):
+    """A wasm-only test in a module-only run is left out (deselected), not skipped."""
+    if harness.WASM in _kinds():
+        return
+    left_out = [item for item in items if item.get_closest_marker("wasm_only") and "plugin" in item.fixturenames]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in left_out]
 
 
 @pytest.fixture(scope="session")

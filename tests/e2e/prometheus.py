@@ -36,7 +36,7 @@ def _free_port() -> int:
 
 class Prometheus:
     """Prometheus scraping `targets` ("host:port") at `metrics_path` every second as the job
-    `job`, evaluating `rule_files` every second. Its configuration, data and log live in
+    `job` (renaming series by `metric_relabel_configs`), evaluating `rule_files` every second. Its configuration, data and log live in
     `workdir`."""
 
     def __init__(
@@ -48,6 +48,7 @@ class Prometheus:
         metrics_path: str = "/stats/prometheus",
         job: str = "gateways",
         rule_files: Sequence[Path] = (),
+        metric_relabel_configs: Sequence[dict] = (),
         start_timeout: float = 30.0,
     ):
         self.binary = binary
@@ -57,12 +58,13 @@ class Prometheus:
         self.start_timeout = start_timeout
         self.proc: subprocess.Popen | None = None
         self.address = ""
+        scrape = {"job_name": job, "metrics_path": metrics_path, "static_configs": [{"targets": list(targets)}]}
+        if metric_relabel_configs:
+            scrape["metric_relabel_configs"] = list(metric_relabel_configs)
         config = {
             "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
             "rule_files": [str(Path(f).resolve()) for f in rule_files],
-            "scrape_configs": [
-                {"job_name": job, "metrics_path": metrics_path, "static_configs": [{"targets": list(targets)}]}
-            ],
+            "scrape_configs": [scrape],
         }
         # JSON is YAML.
         self.config_path = self.workdir / "prometheus.yml"

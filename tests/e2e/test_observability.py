@@ -1,7 +1,9 @@
 """Observability (issue 24): the alert rules and the Grafana dashboard in observability/ against a
 real Prometheus scraping a real Envoy.
 
-The gateway is configured as Istio configures one: two plugin instances delivered by ECDS
+The gateway is configured as Istio configures one (for the native module, which Istio cannot
+load, as Envoy Gateway does: no stats inclusion list, and Prometheus renaming the module's
+series with the relabelling docs/src/native-module.md shows): two plugin instances delivered by ECDS
 (resources `extensions.istio.io/wasmplugin/<ns>.<name>`), `default.on` (maintenance on for one
 host, a bypass path) and `default.off` (off, with `upstream_fallback`), in a listener delivered by
 LDS; the stats_tags rules (observability/stats-tags.yaml) merged in with `--config-yaml`, as
@@ -16,8 +18,8 @@ Then, through Prometheus's HTTP API: every dashboard query (read from dashboard.
 Grafana's variables filled in as Grafana does) and every alert expression (read from rules.yaml)
 is valid PromQL and returns the expected series per instance (the one on reads 1, the other 0);
 the rules load and exactly the expected alerts are active, their annotations naming the
-instance. The implementation under test comes from the `plugin` fixture (the wasm only: see
-`pytestmark`).
+instance. The implementation under test comes from the `plugin` fixture: the wasm, then the
+native module.
 
 Also without Envoy: the PrometheusRule is the rules file, the dashboard's structure, and the
 documentation's snippets and runbook anchors agree with what is tested.
@@ -28,6 +30,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,6 +51,7 @@ RULES = REPO / "observability/rules.yaml"
 PROMETHEUS_RULE = REPO / "observability/prometheusrule.yaml"
 DASHBOARD = REPO / "observability/dashboard.json"
 CHAPTER = REPO / "docs/src/observability.md"
+MODULE_CHAPTER = REPO / "docs/src/native-module.md"
 
 ON, OFF = "default.on", "default.off"
 # How Istio names a WasmPlugin's ECDS resource (and the HTTP filter) for the plugin `<ns>.<name>`.
@@ -153,9 +157,18 @@ def by_instance(series: list[tuple[dict, float]]) -> dict[str | None, float]:
     return result
 
 
-def chapter_blocks() -> list[str]:
-    """The fenced code blocks of the documentation chapter."""
-    return re.findall(r"^```[a-z]*\n(.*?)^```", CHAPTER.read_text(encoding="utf-8"), re.M | re.S)
+def chapter_blocks(chapter: Path = CHAPTER) -> list[str]:
+    """The fenced code blocks of a documentation chapter (indented ones too)."""
+    text = chapter.read_text(encoding="utf-8")
+    return [textwrap.dedent(b) for b in re.findall(r"^ *```[a-z]*\n(.*?)^ *```", text, re.M | re.S)]
+
+
+def documented_module_relabelling() -> list[dict]:
+    """The metric_relabel_configs the native module's chapter gives Prometheus."""
+    blocks = [yaml.safe_load(b) for b in chapter_blocks(MODULE_CHAPTER) if "metric_relabel_configs" in b]
+    found = [configs for block in blocks for configs in find_key(block, "metric_relabel_configs")]
+    assert len(found) == 1, f"expected one metric_relabel_configs in {MODULE_CHAPTER}: {found}"
+    return found[0]
 
 
 def find_key(value, key: str) -> list:
@@ -192,14 +205,12 @@ class PluginUnderTest:
 
     type_url: str
     typed_config: Callable[..., dict]
-
-
-# The gateway here is an Istio gateway, which cannot load the native module; the module's
-# Prometheus names also differ (docs/src/native-module.md).
-pytestmark = pytest.mark.wasm_only(
-    reason="an Istio gateway (istiod's ECDS names, Istio's stats inclusion list): Istio cannot load "
-    "the native module, whose Prometheus names are envoy_dynamicmodulescustom_maintenance_*"
-)
+    # Istio's stats inclusion list applies (the wasm on Istio; the module runs on Envoy Gateway).
+    on_istio: bool
+    # Where /stats files a metric of an instance: `stats_prefix` + `maintenance.instance.…`.
+    stats_prefix: str
+    # How Prometheus renames the series to the names the rules and dashboard use.
+    relabelling: list[dict]
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +218,13 @@ def under_test(plugin) -> PluginUnderTest:
     def typed_config(name: str, config: str, apart: bool = False) -> dict:
         return plugin.typed_config(config, instance=name, vm_id=f"vm-{name}" if apart else FILTER_NAME)
 
-    return PluginUnderTest(WASM_TYPE if plugin.is_wasm else MODULE_TYPE, typed_config)
+    return PluginUnderTest(
+        WASM_TYPE if plugin.is_wasm else MODULE_TYPE,
+        typed_config,
+        on_istio=plugin.is_wasm,
+        stats_prefix=plugin.stats_prefix,
+        relabelling=[] if plugin.is_wasm else documented_module_relabelling(),
+    )
 
 
 class Gateway:
@@ -227,8 +244,10 @@ class Gateway:
         self._write(self.lds_file, ecds.discovery_document([self.listener]))
         boot["dynamic_resources"] = {"lds_config": file_config_source(self.lds_file)}
         boot["node"] = {"id": "gateway", "cluster": "gateway"}
-        prefixes = ISTIO_INCLUSION_PREFIXES + documented_inclusion_prefixes()
-        boot["stats_config"] = {"stats_matcher": {"inclusion_list": {"patterns": [{"prefix": p} for p in prefixes]}}}
+        if plugin.on_istio:
+            prefixes = ISTIO_INCLUSION_PREFIXES + documented_inclusion_prefixes()
+            inclusion = {"inclusion_list": {"patterns": [{"prefix": p} for p in prefixes]}}
+            boot["stats_config"] = {"stats_matcher": inclusion}
         self.envoy = Envoy(boot, workdir / "envoy", args=["--config-yaml", STATS_TAGS.read_text(encoding="utf-8")])
 
     @staticmethod
@@ -301,7 +320,10 @@ def observed(under_test, upstream, envoy_dir, tmp_path_factory):
     gateway = Gateway(under_test, {ON: SHOP, OFF: FALLBACK_DRY_RUN}, upstream.port, envoy_dir / "observability")
     with gateway.envoy as e:
         prometheus_dir = tmp_path_factory.mktemp("prometheus")
-        with Prometheus(binary, prometheus_dir, [e.admin], rule_files=[RULES]) as prometheus:
+        relabelling = under_test.relabelling
+        with Prometheus(
+            binary, prometheus_dir, [e.admin], rule_files=[RULES], metric_relabel_configs=relabelling
+        ) as prometheus:
             # Scraped before any traffic, so every counter starts at 0 in Prometheus.
             wait_until(
                 lambda: [] if len(prometheus.query("maintenance_active")) == 2 else ["no maintenance_active yet"],
@@ -346,7 +368,8 @@ def test_prometheus_reads_what_envoy_counts(observed):
     for metric in METRICS:
         got = by_instance(prometheus.query(metric))
         stat = metric.removeprefix("maintenance_")
-        want = {i: float(observed.gateway.stat(f"wasmcustom.maintenance.instance.{i}.{stat}")) for i in (ON, OFF)}
+        prefix = observed.gateway.plugin.stats_prefix
+        want = {i: float(observed.gateway.stat(f"{prefix}maintenance.instance.{i}.{stat}")) for i in (ON, OFF)}
         assert got == want, (metric, got, want)
     assert by_instance(prometheus.query("maintenance_active")) == {ON: 1, OFF: 0}
 
