@@ -1,7 +1,8 @@
 //! What one configuration remembers between requests, so a request pays for none of it while it
 //! holds: the maintenance response for the current window (rendered again only when the
-//! window's end changes), the advance notice, the last `Accept` value's format, and the last
-//! `Retry-After` value (formatted once per second, not once per request). One per configuration
+//! window's end changes), the advance notice, the last `Accept` value's format, the last
+//! `Retry-After` value (formatted once per second, not once per request) and the status
+//! document's `since` (formatted once per outage). One per configuration
 //! in each VM (in the native module, shared by every worker), shared by its streams: a cache
 //! another stream holds is computed afresh, never waited for (`try_lock`).
 
@@ -12,13 +13,15 @@ use crate::reply::current_window::CurrentResponse;
 use crate::reply::format::{self, AcceptMemo, Format};
 use crate::reply::maintenance::MaintenanceResponse;
 use crate::reply::notice::NoticeCache;
+use crate::schedule::calendar::format_rfc3339;
 
 #[derive(Debug, Default)]
 pub struct Memo {
     current: Mutex<CurrentResponse>,
     notice: Mutex<NoticeCache>,
     formats: Mutex<AcceptMemo>,
-    retry_after: Mutex<Option<(u64, Arc<str>)>>,
+    retry_after: LastText<u64>,
+    since: LastText<i64>,
     /// When this proxy first saw maintenance apply to this instance, as the root keeps it
     /// (`outage.rs`), for the status document's `since`.
     observed_since: Mutex<Option<i64>>,
@@ -67,14 +70,29 @@ impl Memo {
 
     /// `seconds` as a `retry-after` value.
     pub fn retry_after(&self, seconds: u64) -> Arc<str> {
-        let Ok(mut last) = self.retry_after.try_lock() else {
-            return Arc::from(seconds.to_string());
+        self.retry_after.get(seconds, |seconds| seconds.to_string())
+    }
+
+    /// `since` (unix seconds) as the status document writes it (RFC 3339).
+    pub fn since(&self, since: i64) -> Arc<str> {
+        self.since.get(since, format_rfc3339)
+    }
+}
+
+/// The text of the last value asked for, made again only when the value changes.
+#[derive(Debug, Default)]
+struct LastText<T>(Mutex<Option<(T, Arc<str>)>>);
+
+impl<T: Copy + PartialEq> LastText<T> {
+    fn get(&self, value: T, make: impl Fn(T) -> String) -> Arc<str> {
+        let Ok(mut last) = self.0.try_lock() else {
+            return Arc::from(make(value));
         };
         match &*last {
-            Some((cached, text)) if *cached == seconds => Arc::clone(text),
+            Some((cached, text)) if *cached == value => Arc::clone(text),
             _ => {
-                let text: Arc<str> = Arc::from(seconds.to_string());
-                *last = Some((seconds, Arc::clone(&text)));
+                let text: Arc<str> = Arc::from(make(value));
+                *last = Some((value, Arc::clone(&text)));
                 text
             }
         }
@@ -95,5 +113,14 @@ mod tests {
         assert_eq!(&*next, "7199");
         assert!(!Arc::ptr_eq(&first, &next));
         assert_eq!(&*memo.retry_after(1), "1");
+    }
+
+    #[test]
+    fn since_is_formatted_once_per_value() {
+        let memo = Memo::default();
+        let first = memo.since(1_748_750_400);
+        assert_eq!(&*first, "2025-06-01T04:00:00Z");
+        assert!(Arc::ptr_eq(&first, &memo.since(1_748_750_400)));
+        assert_eq!(&*memo.since(0), "1970-01-01T00:00:00Z");
     }
 }

@@ -209,9 +209,9 @@ fn status_endpoint<'p>(
                     .unwrap_or(&plan.languages.default)
                     .as_str()
             });
-            let since = outage::since(plan, now, memo.observed_since());
+            let since = outage::since(plan, now, memo.observed_since()).map(|at| memo.since(at));
             LocalReply::Status {
-                document: status::document(plan, now, language, in_scope, since),
+                document: status::document(plan, now, language, in_scope, since.as_deref()),
                 language: tag,
             }
         }

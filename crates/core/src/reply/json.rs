@@ -10,9 +10,10 @@ pub(crate) struct Object {
 
 impl Object {
     pub(crate) fn new() -> Self {
-        Object {
-            text: String::from("{"),
-        }
+        // The documents are a few hundred bytes: one allocation rather than one per doubling.
+        let mut text = String::with_capacity(256);
+        text.push('{');
+        Object { text }
     }
 
     fn key(&mut self, name: &str) {

@@ -22,13 +22,13 @@ pub const PREVIEW_HEADER: &str = "maintenance-preview";
 /// would apply now there), `title`, `reason`, `until` (the end of the current maintenance
 /// period, when it applies there and has one, else null), `next` (the next planned period,
 /// `start` and `end`, or null; null out of scope too: nothing is planned there) and `since`
-/// (when maintenance began to apply, `outage.rs`; null unless `active`).
+/// (when maintenance began to apply, `outage.rs`, as RFC 3339; null unless `active`).
 pub fn document(
     plan: &Plan,
     now: i64,
     choice: Option<usize>,
     in_scope: bool,
-    since: Option<i64>,
+    since: Option<&str>,
 ) -> String {
     let spec = choice
         .and_then(|index| plan.response_spec.translations.get(index))
@@ -62,13 +62,7 @@ pub fn document(
         .string("reason", &spec.reason)
         .string_or_null("until", until.as_deref())
         .raw("next", next.as_deref().unwrap_or("null"))
-        .string_or_null(
-            "since",
-            since
-                .filter(|_| applies && !plan.dry_run)
-                .map(format_rfc3339)
-                .as_deref(),
-        )
+        .string_or_null("since", since.filter(|_| applies && !plan.dry_run))
         .finish()
 }
 
@@ -89,8 +83,8 @@ mod tests {
 
     fn status(config: &str, now: i64) -> serde_json::Value {
         let plan = parse(config.as_bytes()).unwrap();
-        let since = crate::outage::since(&plan, now, None);
-        serde_json::from_str(&document(&plan, now, None, true, since)).unwrap()
+        let since = crate::outage::since(&plan, now, None).map(format_rfc3339);
+        serde_json::from_str(&document(&plan, now, None, true, since.as_deref())).unwrap()
     }
 
     #[test]
@@ -167,8 +161,9 @@ mod tests {
         )
         .unwrap();
         let value = |now: &str, in_scope| -> serde_json::Value {
-            let since = crate::outage::since(&plan, at(now), None);
-            serde_json::from_str(&document(&plan, at(now), None, in_scope, since)).unwrap()
+            let since = crate::outage::since(&plan, at(now), None).map(format_rfc3339);
+            serde_json::from_str(&document(&plan, at(now), None, in_scope, since.as_deref()))
+                .unwrap()
         };
         let inside = value("2030-01-01T01:00:00Z", true);
         assert_eq!(inside["would_be_active"], true);

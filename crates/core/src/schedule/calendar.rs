@@ -254,17 +254,36 @@ pub fn parse_rfc3339(text: &str) -> Result<i64, DateTimeProblem> {
 
 /// Formats unix seconds as an RFC 3339 UTC date-time: `2025-06-01T02:00:00Z`. Outside the
 /// years 0000 to 9999 it gives the nearest time RFC 3339 can write (configured times never
-/// are; only a clock that far off could be).
+/// are; only a clock that far off could be). Written digit by digit: the status document
+/// formats one per request, and `format!`'s padding machinery costs several times as much.
 pub fn format_rfc3339(seconds: i64) -> String {
     let seconds = seconds.clamp(FIRST_INSTANT, LAST_INSTANT);
     let (year, month, day) = civil_from_days(seconds.div_euclid(DAY));
     let of_day = seconds.rem_euclid(DAY);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        of_day / 3600,
-        of_day / 60 % 60,
-        of_day % 60
-    )
+    let mut text = String::with_capacity(20);
+    push_digits(&mut text, year, 4);
+    text.push('-');
+    push_digits(&mut text, i64::from(month), 2);
+    text.push('-');
+    push_digits(&mut text, i64::from(day), 2);
+    text.push('T');
+    push_digits(&mut text, of_day / 3600, 2);
+    text.push(':');
+    push_digits(&mut text, of_day / 60 % 60, 2);
+    text.push(':');
+    push_digits(&mut text, of_day % 60, 2);
+    text.push('Z');
+    text
+}
+
+/// The last `width` decimal digits of `value` (not negative), zero-padded.
+fn push_digits(out: &mut String, value: i64, width: u32) {
+    const DIGITS: &[u8; 10] = b"0123456789";
+    for place in (0..width).rev() {
+        let digit = (value / 10_i64.pow(place)).rem_euclid(10);
+        let index = usize::try_from(digit).unwrap_or_default();
+        out.push(char::from(DIGITS[index]));
+    }
 }
 
 /// Why a configured time of day is refused (`end_of_day`: `24:00` was allowed).
@@ -602,5 +621,35 @@ mod tests {
         );
         assert_eq!(format_rfc3339(FIRST_INSTANT - 1), "0000-01-01T00:00:00Z");
         assert_eq!(format_rfc3339(LAST_INSTANT), "9999-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn formats_as_format_would() {
+        let reference = |seconds: i64| {
+            let (year, month, day) = civil_from_days(seconds.div_euclid(DAY));
+            let of_day = seconds.rem_euclid(DAY);
+            format!(
+                "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+                of_day / 3600,
+                of_day / 60 % 60,
+                of_day % 60
+            )
+        };
+        // Every year's start and a second before, and odd instants across the whole range.
+        let mut instants = vec![FIRST_INSTANT, LAST_INSTANT, 0, -1, 951_782_400];
+        for year in 0..=9999 {
+            let start = days_from_civil(year, 1, 1) * DAY;
+            instants.extend([start, start - 1, start + 86_399 + 37 * 3_661]);
+        }
+        let step = (LAST_INSTANT - FIRST_INSTANT) / 100_003;
+        instants.extend((0..100_003).map(|i| FIRST_INSTANT + i * step + i % 86_400));
+        for seconds in instants
+            .into_iter()
+            .filter(|s| (FIRST_INSTANT..=LAST_INSTANT).contains(s))
+        {
+            let text = format_rfc3339(seconds);
+            assert_eq!(text, reference(seconds), "{seconds}");
+            assert_eq!(parse_rfc3339(&text), Ok(seconds), "{text}");
+        }
     }
 }
