@@ -523,8 +523,9 @@ class TestJwtBypass:
 
 
 def test_jwt_rules_work_in_the_wasm_build_and_are_warned_about_in_the_native_module(make_envoy, plugin):
-    """The module ABI reads only string and number metadata, not the payload's Struct: there
-    the rules pass no request (maintenance, never a wider bypass) and the log says so."""
+    """The module ABI reads only a metadata namespace's top-level values, not inside the
+    payload's Struct: there the rules pass no request (maintenance, never a wider bypass) and
+    the log says so."""
     config = {"enabled": True, "bypass": {"jwt": [{"payload": ISSUER, "claim": "role", "any_of": ["admin"]}]}}
     envoy = make_envoy(config, before=[jwt_authn_filter(ISSUER, JWKS, payload_in_metadata=ISSUER)])
     r = envoy.get("/orders", headers=bearer(token({"role": "admin"})))

@@ -77,7 +77,8 @@ pub trait Host {
     }
     /// Whether `property(&["metadata"])` gives the stream's dynamic metadata, where
     /// `jwt_authn` keeps verified payloads (`bypass.jwt`). Proxy-wasm does; Envoy's dynamic
-    /// module ABI reads only string and number values, never a payload's `Struct`.
+    /// module ABI reads a namespace's top-level values (strings, numbers, bools, lists of them),
+    /// never inside the `Struct` a payload is.
     fn reads_dynamic_metadata(&self) -> bool {
         true
     }
