@@ -192,7 +192,9 @@ fn status_endpoint<'p>(
 ) -> Outcome<'p> {
     let method = request.field(Field::Method).unwrap_or_default();
     if !status::allows(method) {
-        return Outcome::replies(LocalReply::NotAllowed, None);
+        let grpc =
+            crate::reply::format::grpc(request.field(Field::ContentType).unwrap_or_default());
+        return Outcome::replies(LocalReply::NotAllowed(grpc), None);
     }
     let now = if plan.schedule.is_some() {
         request.now()

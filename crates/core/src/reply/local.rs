@@ -25,8 +25,9 @@ pub enum LocalReply<'p> {
         document: String,
         language: Option<&'p str>,
     },
-    /// `405` from the status endpoint, for methods other than GET and HEAD.
-    NotAllowed,
+    /// `405` from the status endpoint, for methods other than GET and HEAD; for a gRPC call,
+    /// grpc-status 12 (UNIMPLEMENTED) in the trailers-only form the maintenance reply uses.
+    NotAllowed(Option<Grpc>),
     /// The cookie link: `302` to `/` setting the bypass cookie (with CORS headers for an
     /// allowed origin).
     GrantCookie(SetCookie, Option<CorsHeaders>),
@@ -73,7 +74,7 @@ impl LocalReply<'_> {
                     body: Some(document.as_bytes()),
                 }
             }
-            LocalReply::NotAllowed => Reply::Http {
+            LocalReply::NotAllowed(None) => Reply::Http {
                 status: 405,
                 headers: vec![
                     ("allow", ALLOW),
@@ -82,6 +83,28 @@ impl LocalReply<'_> {
                 ],
                 body: None,
             },
+            LocalReply::NotAllowed(Some(grpc)) => {
+                // Made here, as the maintenance reply is (see `maintenance`): left to Envoy,
+                // the 405 reaches a gRPC client as a status that depends on the build.
+                let (content_type, body) = match grpc {
+                    Grpc::Web(web) if web.is_text() => {
+                        (web.content_type(), Some(UNIMPLEMENTED_TEXT))
+                    }
+                    Grpc::Web(web) => (web.content_type(), Some(&UNIMPLEMENTED_FRAME[..])),
+                    Grpc::Native => ("application/grpc", None),
+                };
+                Reply::Http {
+                    status: 200,
+                    headers: vec![
+                        ("content-type", content_type),
+                        ("grpc-status", GRPC_UNIMPLEMENTED),
+                        ("allow", ALLOW),
+                        ("cache-control", "no-store"),
+                        ("access-control-allow-origin", "*"),
+                    ],
+                    body,
+                }
+            }
             LocalReply::GrantCookie(set_cookie, cors) => {
                 let mut headers = vec![
                     ("location", "/"),
@@ -110,6 +133,13 @@ impl LocalReply<'_> {
         }
     }
 }
+
+/// gRPC's UNIMPLEMENTED: the status endpoint answers GET and HEAD, never a call.
+const GRPC_UNIMPLEMENTED: &str = "12";
+/// gRPC-web's trailer frame carrying only `grpc-status:12` (flag 0x80, a 16-byte block)...
+const UNIMPLEMENTED_FRAME: [u8; 21] = *b"\x80\0\0\0\x10grpc-status:12\r\n";
+/// ... and the same frame in base64, for `application/grpc-web-text`.
+const UNIMPLEMENTED_TEXT: &[u8] = b"gAAAABBncnBjLXN0YXR1czoxMg0K";
 
 /// The response's own headers, then `retry-after` when it counts down.
 fn common<'a>(
@@ -289,9 +319,25 @@ mod tests {
         let (status, headers, body) = parts(document.http());
         assert_eq!((status, body.as_slice()), (200, &b"{}"[..]));
         assert!(headers.contains(&("content-language".to_string(), "fr".to_string())));
-        let (status, headers, _) = parts(LocalReply::NotAllowed.http());
+        let (status, headers, _) = parts(LocalReply::NotAllowed(None).http());
         assert_eq!(status, 405);
         assert!(headers.contains(&("allow".to_string(), "GET, HEAD".to_string())));
+        let (status, headers, body) = parts(LocalReply::NotAllowed(Some(Grpc::Native)).http());
+        assert_eq!((status, body.len()), (200, 0));
+        assert!(headers.contains(&("grpc-status".to_string(), "12".to_string())));
+        assert!(headers.contains(&("content-type".to_string(), "application/grpc".to_string())));
+        let block = b"grpc-status:12\r\n";
+        let mut frame = vec![0x80, 0, 0, 0, block.len() as u8];
+        frame.extend_from_slice(block);
+        let (_, _, body) = parts(LocalReply::NotAllowed(Some(Grpc::Web(Web::Binary))).http());
+        assert_eq!(body, frame);
+        let (_, headers, body) =
+            parts(LocalReply::NotAllowed(Some(Grpc::Web(Web::TextProto))).http());
+        assert_eq!(body, crate::bytes::base64_encode(&frame));
+        assert!(headers.contains(&(
+            "content-type".to_string(),
+            Web::TextProto.content_type().to_string()
+        )));
         let grant = LocalReply::GrantCookie(SetCookie("mm=abc; Path=/".to_string()), None);
         let (status, headers, _) = parts(grant.http());
         assert_eq!(status, 302);
