@@ -204,7 +204,7 @@ CASES: list[Case] = [
     Case("native-page", "maintenance page, native module", ON, 503, ref="direct", plugin=MODULE),
     Case("noop-module", "pass-through, no-op dynamic module (Envoy's own cost of a module filter)", NOOP_MODULE, 200, ref="none"),
     Case("native-off", "pass-through, native module, maintenance off", OFF, 200, ref="noop-module", plugin=MODULE),
-    Case("native-on-10k", f"pass-through, native module on, {RULES:,} routes + {RULES:,} bypass paths, out of scope", many_rules(), 200, ref="noop-module", plugin=MODULE),
+    Case("native-on-10k", f"pass-through, native module on, {RULES:,} routes + {RULES:,} bypass paths, out of scope", many_rules(), 200, ref="none", plugin=MODULE),
     # Production shapes (issue 21): many paths on one host, a real browser's request, a token.
     Case("host-10k-none", f"{RULES:,} path prefixes on the request's host, none matches", prefix_routes("/department-last"), 200, ref="off"),
     Case("host-10k-last", f"{RULES:,} path prefixes on the request's host, the last matches: page", prefix_routes("/catalog"), 503, ref="page"),
@@ -247,6 +247,9 @@ GUARDS: list[Guard] = [
     # Against no filter at all the module is 1.03: Envoy's dynamic-module machinery alone
     # (noop-module, every hook empty) costs 1.028x no filter, which no module can go under.
     Guard("native-off", "noop-module", 1.02, "the native module's own cost with maintenance off"),
+    # The issue's target for this one, 1.05x no filter, is not met (measured 1.058): this keeps
+    # the module's own share from growing.
+    Guard("native-on-10k", "noop-module", 1.04, "the native module's own cost out of scope with 10,000 routes + 10,000 bypass paths (measured 1.028)"),
 ]  # fmt: skip
 
 # ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use crate::bypass::acme::is_challenge;
 use crate::bypass::cookie::{query_parameter, without_cookie, CookieHeader};
 use crate::plan::Plan;
-use crate::request::hostname::normalize_host;
+use crate::request::hostname::{normalize_host, NormalizedHost};
 use crate::request::path::{normalize, NormalizedPath};
 use crate::scope::MatchInput;
 
@@ -106,12 +106,22 @@ impl Decision<'_> {
 /// Decides what to do with one request at `now` (unix seconds; only read when the plan uses the
 /// clock: windows, or credentials with `not_after`).
 pub fn decide<'p>(plan: &'p Plan, request: &RequestFacts, now: i64) -> Decision<'p> {
+    decide_for_host(plan, request, &normalize_host(request.authority), now)
+}
+
+/// [`decide`], with `request.authority` already normalized as `host` (the filter looks at the
+/// host first, see `outcome/request.rs`).
+pub(crate) fn decide_for_host<'p>(
+    plan: &'p Plan,
+    request: &RequestFacts,
+    host: &NormalizedHost,
+    now: i64,
+) -> Decision<'p> {
     let in_effect = plan.in_effect(now);
     // Outside maintenance, scope still matters for the upstream fallback and advance notice.
     if !in_effect && plan.fallback_statuses.is_empty() && plan.notice_before.is_none() {
         return Decision::Off;
     }
-    let host = normalize_host(request.authority);
     // Without path conditions in the routes, a request out of scope is told without
     // normalizing its path: any clean path matches the same routes.
     let uses_paths = plan.scope.uses_paths();
@@ -120,7 +130,7 @@ pub fn decide<'p>(plan: &'p Plan, request: &RequestFacts, now: i64) -> Decision<
         false => NormalizedPath::Clean(Cow::Borrowed("/")),
     };
     let input = MatchInput {
-        host: &host,
+        host,
         path: &scope_path,
         method: request.method,
     };

@@ -347,6 +347,30 @@ impl Scope {
             }
     }
 
+    /// Whether any route may cover a request with this host, whatever its path and method:
+    /// false tells a request out of scope without reading its path. One lookup per key of the
+    /// host, as [`Scope::contains`] starts with.
+    pub fn may_contain_host(&self, host: &NormalizedHost) -> bool {
+        let listed_under = |host: HostPart| {
+            self.keys.has_kind(host, PathPart::AnyPath)
+                && listed(
+                    self.keys.of_kind(kind(host, PathPart::AnyPath)),
+                    host_hash(host).key(),
+                )
+                .next()
+                .is_some()
+        };
+        self.routes.is_none()
+            || listed_under(HostPart::NoHost)
+            || match host {
+                NormalizedHost::Clean(host) => {
+                    self.uses_hosts()
+                        && host_keys_of(host).any(|name| listed_under(HostPart::Name(name)))
+                }
+                NormalizedHost::Ambiguous => listed_under(HostPart::SomeHost),
+            }
+    }
+
     /// Whether a route listed under the host part `host` matches the request.
     fn under(&self, routes: &[Route], host: HostPart, request: &MatchInput) -> bool {
         // Kinds only: the texts do not matter here.
@@ -516,6 +540,8 @@ mod tests {
                 let request = MatchInput { host: &host, path: &path, method: method.as_bytes() };
                 let linear = routes.iter().any(|route| route.matches(&request));
                 prop_assert_eq!(scope.contains(&request), linear, "{:?}", request);
+                // The host alone rules a request out only when no route covers it.
+                prop_assert!(scope.may_contain_host(&host) || !linear, "{:?}", request);
             }
             KEY_BITS.with(|mask| mask.set(u32::MAX));
         }

@@ -1,10 +1,10 @@
 //! The request phase's outcome: the status endpoint, maintenance that does not apply, and the
-//! rules' verdict ([`decide`]) turned into a reply, a pass with its secrets stripped and its
+//! rules' verdict ([`decide`](crate::decision::decide)) turned into a reply, a pass with its secrets stripped and its
 //! marker, a would-be reply in `dry_run`, or a pass with a fallback armed.
 
 use crate::access_log;
 use crate::bypass::cookie::query_parameter;
-use crate::decision::{self, decide, Decision, RequestFacts};
+use crate::decision::{self, decide_for_host, Decision, RequestFacts};
 use crate::metrics::Counter;
 use crate::outage;
 use crate::outcome::input::{Field, RequestInput};
@@ -71,6 +71,19 @@ pub fn for_request<'p>(
         true => request.field(Field::Authority),
         false => None,
     };
+    let host = normalize_host(authority);
+    let label = |decision: &Decision| {
+        // The access log only while maintenance applies, or in dry run.
+        (in_effect || plan.dry_run).then(|| access_log::label(decision, plan.dry_run))
+    };
+    // A host no route names is out of scope whatever the path and the method, which are then
+    // not read: the usual request when routes name other hosts. (The debug line shows them.)
+    if !debug && !plan.scope.may_contain_host(&host) {
+        return Outcome {
+            label: label(&Decision::OutOfScope),
+            ..Outcome::passes(plan, request, Counter::Passed, None)
+        };
+    }
     let path = request.field(Field::Path).unwrap_or_default();
     let token_values: Vec<Option<Vec<u8>>> = match in_effect {
         true => (plan.bypass.tokens.headers().iter())
@@ -99,7 +112,7 @@ pub fn for_request<'p>(
         source_address,
         dynamic_metadata,
     };
-    let decision = decide(plan, &facts, now);
+    let decision = decide_for_host(plan, &facts, &host, now);
     if decision == Decision::Maintenance && !plan.dry_run {
         if let Some(outcome) = preflight(plan, request) {
             return outcome;
@@ -113,8 +126,7 @@ pub fn for_request<'p>(
         _ => None,
     };
     let trace = debug.then(|| trace(method, path, &decision, format));
-    // The access log only while maintenance applies, or in dry run.
-    let label = (in_effect || plan.dry_run).then(|| access_log::label(&decision, plan.dry_run));
+    let label = label(&decision);
     let mut outcome = match decision {
         // Would-be maintenance: it goes through, without the secrets it carries (a wrong or
         // expired token, the bypass cookie).
@@ -551,10 +563,14 @@ mod tests {
             panic!("{outcome:?}");
         };
         assert_eq!((page.format, page.language), (Format::Json, Some(0)));
-        // Out of scope: neither is read.
+        // Out of scope: neither is read, nor the path when no route names the host; the
+        // access log still says why the request passed.
         let request = ListedRequest::new(&[(":authority", b"blog"), (":path", b"/")]);
-        assert_eq!(self::outcome(&plan, &request).reply.map(|_| ()), None);
-        assert_eq!(*request.reads.borrow(), [":authority", ":path"]);
+        let outcome = self::outcome(&plan, &request);
+        assert_eq!(outcome.reply.map(|_| ()), None);
+        assert_eq!(outcome.label, Some("out_of_scope"));
+        assert_eq!(outcome.counter, Some(Counter::Passed));
+        assert_eq!(*request.reads.borrow(), [":authority"]);
     }
 
     #[test]

@@ -20,8 +20,9 @@ pub(crate) struct HostRequest<'h, H> {
     host: RefCell<&'h mut H>,
     whole_map: bool,
     map: OnceCell<HeaderMap>,
-    /// Fields read one by one, and lists of several lines joined (made on the first).
-    own: OnceCell<Box<OwnFields>>,
+    /// Fields read one by one, and lists of several lines joined. Inline: a few words to
+    /// initialize, where a box cost an allocation and a free per request.
+    own: OwnFields,
     source_address: OnceCell<Option<Vec<u8>>>,
     dynamic_metadata: OnceCell<Option<Vec<u8>>>,
     now: OnceCell<i64>,
@@ -97,7 +98,7 @@ impl<'h, H: Host> HostRequest<'h, H> {
             whole_map: host.reads_whole_map(),
             host: RefCell::new(host),
             map: OnceCell::new(),
-            own: OnceCell::new(),
+            own: Default::default(),
             source_address: OnceCell::new(),
             dynamic_metadata: OnceCell::new(),
             now: OnceCell::new(),
@@ -119,7 +120,7 @@ impl<'h, H: Host> HostRequest<'h, H> {
 
 impl<H: Host> RequestInput for HostRequest<'_, H> {
     fn field(&self, field: Field) -> Option<&[u8]> {
-        let own = || &self.own.get_or_init(Box::default)[field.index()];
+        let own = || &self.own[field.index()];
         let separator = field.list_separator();
         if separator.is_none() && !self.whole_map {
             return own().get_or_init(|| self.single(field.name())).as_deref();

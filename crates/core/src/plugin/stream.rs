@@ -76,10 +76,11 @@ impl Stream {
     /// The response headers, for a request that passed: an upstream failure replaced, or the
     /// notice added. Never the plugin's own reply, which the host shows here too.
     pub fn on_response_headers(&mut self, host: &mut impl Host) -> Flow {
-        if self.replied {
+        // Nothing armed, nothing to add: most responses, done without asking the host anything.
+        let (fallback, notice) = (self.fallback.take(), self.notice.take());
+        if self.replied || (fallback.is_none() && notice.is_none()) {
             return Flow::Continue;
         }
-        let (fallback, notice) = (self.fallback.take(), self.notice.take());
         let debug = host.log_enabled(Level::Debug);
         let applied = Arc::clone(&self.applied);
         let response = &mut HostResponse(host);

@@ -41,34 +41,38 @@ pub fn normalize_host(raw: Option<&[u8]>) -> NormalizedHost<'_> {
             None => NormalizedHost::Ambiguous,
         };
     }
-    let name = match raw.iter().rposition(|&b| b == b':') {
-        Some(colon) => {
-            if !valid_port_suffix(&raw[colon..]) {
-                return NormalizedHost::Ambiguous;
-            }
-            &raw[..colon]
-        }
-        None => raw,
-    };
-    let name = name.strip_suffix(b".").unwrap_or(name);
-    // One pass (this runs per request when routes name hosts): host characters only, no empty
-    // label (`.a`, `a..b`, `a.` once the one allowed trailing dot is gone, or nothing at
-    // all), and whether any is upper case.
+    // One pass (this runs per request when routes name hosts): host characters up to the
+    // port, no empty label (`.a`, `a..b`), and whether any is upper case.
     let mut label_empty = true;
     let mut upper = false;
-    for &byte in name {
-        if byte == b'.' {
-            if label_empty {
-                return NormalizedHost::Ambiguous;
+    let mut end = raw.len();
+    for (at, &byte) in raw.iter().enumerate() {
+        match HOST_BYTES[usize::from(byte)] {
+            HostByte::Name => label_empty = false,
+            HostByte::Upper => {
+                label_empty = false;
+                upper = true;
             }
-            label_empty = true;
-        } else if is_host_char(byte) {
-            label_empty = false;
-            upper |= byte.is_ascii_uppercase();
-        } else {
-            return NormalizedHost::Ambiguous;
+            HostByte::Dot if label_empty => return NormalizedHost::Ambiguous,
+            HostByte::Dot => label_empty = true,
+            HostByte::Other if byte == b':' => {
+                end = at;
+                break;
+            }
+            HostByte::Other => return NormalizedHost::Ambiguous,
         }
     }
+    if !valid_port_suffix(&raw[end..]) {
+        return NormalizedHost::Ambiguous;
+    }
+    // One trailing dot is allowed: the label before it is not empty, or the loop refused it.
+    let name = match raw[..end].strip_suffix(b".") {
+        Some(name) => {
+            label_empty = false;
+            name
+        }
+        None => &raw[..end],
+    };
     if label_empty {
         return NormalizedHost::Ambiguous;
     }
@@ -130,9 +134,35 @@ fn has_empty_label(name: &[u8]) -> bool {
     name.split(|&b| b == b'.').any(<[u8]>::is_empty)
 }
 
-#[inline]
+/// What a byte is in a host name.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum HostByte {
+    /// A lower-case letter, a digit, `-` or `_`.
+    Name,
+    Upper,
+    Dot,
+    Other,
+}
+
+/// Each byte's [`HostByte`]: the request's host is checked with one lookup per byte, where
+/// testing the classes in turn made the check about 30 instructions a byte.
+const HOST_BYTES: [HostByte; 256] = {
+    let mut table = [HostByte::Other; 256];
+    let mut byte = 0;
+    while byte < table.len() {
+        table[byte] = match byte as u8 {
+            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => HostByte::Name,
+            b'A'..=b'Z' => HostByte::Upper,
+            b'.' => HostByte::Dot,
+            _ => HostByte::Other,
+        };
+        byte += 1;
+    }
+    table
+};
+
 fn is_host_char(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_')
+    HOST_BYTES[usize::from(byte)] != HostByte::Other
 }
 
 /// Empty, or `:` followed by 1 to 5 digits.
@@ -268,9 +298,37 @@ impl TryFrom<String> for HostPattern {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn host(raw: &str) -> NormalizedHost<'_> {
         normalize_host(Some(raw.as_bytes()))
+    }
+
+    proptest! {
+        /// Names (not IP addresses) as the definition reads: the port after the last colon
+        /// (1 to 5 digits), then one trailing dot, taken off; what is left is host characters
+        /// in non-empty labels, lower-cased.
+        #[test]
+        fn names_are_normalized_as_defined(raw in "[aZ09._:-]{0,12}|[a-zA-Z.-]{1,8}(:[0-9]{0,6})?[.:]?") {
+            let (name, port) = match raw.rfind(':') {
+                Some(colon) => (&raw[..colon], Some(&raw[colon + 1..])),
+                None => (&raw[..], None),
+            };
+            let port_ok = port.is_none_or(|digits| {
+                (1..=5).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+            });
+            let name = name.strip_suffix('.').unwrap_or(name);
+            let clean = port_ok
+                && !name.is_empty()
+                && name.bytes().all(is_host_char)
+                && !has_empty_label(name.as_bytes());
+            prop_assume!(!clean || !ends_in_number(name.as_bytes()));
+            let expected = match clean {
+                true => NormalizedHost::Clean(name.to_ascii_lowercase().into()),
+                false => NormalizedHost::Ambiguous,
+            };
+            prop_assert_eq!(host(&raw), expected);
+        }
     }
 
     fn clean_host(name: &str) -> NormalizedHost<'_> {
