@@ -151,13 +151,8 @@ impl<'a> Reader<'a> {
                 loop {
                     let (event, item_span) = self.next()?;
                     if let Event::SequenceEnd = event {
-                        let flow = item_span.end.index() > item_span.start.index();
-                        // A flow end's span runs on over a trailing comment: just its `]`.
-                        let end = match (flow, items.last()) {
-                            (true, _) => self.byte(item_span.start.index()) + 1,
-                            (false, None) => self.byte(item_span.end.index()),
-                            (false, Some(last)) => last.end,
-                        };
+                        let (end, flow) =
+                            self.collection_end(item_span, items.last().map(|n| n.end));
                         let value = Value::Array(items.iter().map(|n| n.value.clone()).collect());
                         self.anchor(anchor, &value);
                         break Node {
@@ -176,12 +171,8 @@ impl<'a> Reader<'a> {
                 loop {
                     let (event, key_span) = self.next()?;
                     if let Event::MappingEnd = event {
-                        let flow = key_span.end.index() > key_span.start.index();
-                        let end = match (flow, entries.last()) {
-                            (true, _) => self.byte(key_span.start.index()) + 1,
-                            (false, None) => self.byte(key_span.end.index()),
-                            (false, Some((_, last))) => last.end,
-                        };
+                        let (end, flow) =
+                            self.collection_end(key_span, entries.last().map(|(_, v)| v.end));
                         let value = Value::Object(object);
                         self.anchor(anchor, &value);
                         break Node {
@@ -208,6 +199,20 @@ impl<'a> Reader<'a> {
             other => return Err(self.unexpected(&other, span)),
         };
         Ok(node)
+    }
+
+    /// Where a sequence or mapping ends (the byte after it), from its end event's span and the
+    /// end of its last item, and whether it is in flow style (`[...]`, `{...}`: the end event
+    /// spans the closing bracket).
+    fn collection_end(&self, end_span: Span, last_item_end: Option<usize>) -> (usize, bool) {
+        let flow = end_span.end.index() > end_span.start.index();
+        // A flow end's span runs on over a trailing comment: just its bracket.
+        let end = match (flow, last_item_end) {
+            (true, _) => self.byte(end_span.start.index()) + 1,
+            (false, None) => self.byte(end_span.end.index()),
+            (false, Some(last)) => last,
+        };
+        (end, flow)
     }
 
     fn anchor(&mut self, anchor: usize, value: &Value) {
