@@ -87,8 +87,8 @@ def test_manifest_is_valid_and_the_plugin_accepts_its_config(name, doc):
         assert json.loads(text) == extension["config"], where
 
 
-def mutated(path: tuple, value) -> dict:
-    doc = manifest("maintenance-gateway.yaml")
+def changed(doc: dict, path: tuple, value) -> dict:
+    """`doc` with the value at `path` replaced (None: removed)."""
     node = doc
     for key in path[:-1]:
         node = node[key]
@@ -97,6 +97,10 @@ def mutated(path: tuple, value) -> dict:
     else:
         node[path[-1]] = value
     return doc
+
+
+def mutated(path: tuple, value) -> dict:
+    return changed(manifest("maintenance-gateway.yaml"), path, value)
 
 
 W = ("spec", "wasm", 0)
@@ -138,15 +142,7 @@ D = ("spec", "dynamicModule", 0)
 
 
 def mutated_module(path: tuple, value, kind: str = "EnvoyExtensionPolicy") -> dict:
-    doc = manifest(MODULE_MANIFEST, kind)
-    node = doc
-    for key in path[:-1]:
-        node = node[key]
-    if value is None:
-        del node[path[-1]]
-    else:
-        node[path[-1]] = value
-    return doc
+    return changed(manifest(MODULE_MANIFEST, kind), path, value)
 
 
 M = ("spec", "dynamicModules", 0)
