@@ -163,14 +163,6 @@ def chapter_blocks(chapter: Path = CHAPTER) -> list[str]:
     return [textwrap.dedent(b) for b in re.findall(r"^ *```[a-z]*\n(.*?)^ *```", text, re.M | re.S)]
 
 
-def documented_module_relabelling() -> list[dict]:
-    """The metric_relabel_configs the native module's chapter gives Prometheus."""
-    blocks = [yaml.safe_load(b) for b in chapter_blocks(MODULE_CHAPTER) if "metric_relabel_configs" in b]
-    found = [configs for block in blocks for configs in find_key(block, "metric_relabel_configs")]
-    assert len(found) == 1, f"expected one metric_relabel_configs in {MODULE_CHAPTER}: {found}"
-    return found[0]
-
-
 def find_key(value, key: str) -> list:
     """Every value under `key` in a parsed document, also inside strings that hold YAML/JSON (a
     ConfigMap's file, an EnvoyProxy's bootstrap patch)."""
@@ -183,12 +175,22 @@ def find_key(value, key: str) -> list:
     return []
 
 
+def documented_once(key: str, within: str, chapter: Path = CHAPTER):
+    """The one value under `key` in the chapter's code blocks that mention `within`."""
+    blocks = [yaml.safe_load(block) for block in chapter_blocks(chapter) if within in block]
+    found = [value for block in blocks for value in find_key(block, key)]
+    assert len(found) == 1, f"expected one {within} with {key} in {chapter}: {found}"
+    return found[0]
+
+
 def documented_inclusion_prefixes() -> list[str]:
     """The prefixes the chapter adds to an Istio gateway's proxyStatsMatcher."""
-    blocks = [yaml.safe_load(block) for block in chapter_blocks() if "proxyStatsMatcher" in block]
-    found = [prefixes for block in blocks for prefixes in find_key(block, "inclusionPrefixes")]
-    assert len(found) == 1, f"expected one proxyStatsMatcher with inclusionPrefixes in {CHAPTER}: {found}"
-    return found[0]
+    return documented_once("inclusionPrefixes", within="proxyStatsMatcher")
+
+
+def documented_module_relabelling() -> list[dict]:
+    """The metric_relabel_configs the native module's chapter gives Prometheus."""
+    return documented_once("metric_relabel_configs", within="metric_relabel_configs", chapter=MODULE_CHAPTER)
 
 
 # ---------------------------------------------------------------------------
