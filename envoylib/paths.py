@@ -1,8 +1,9 @@
-"""Where things are: the repository, the plugin builds, the Envoy binary."""
+"""Where things are: the repository (and its version), the plugin builds, the Envoy binary."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,11 @@ TEMPLATE = REPO / "envoy/envoy.yaml.tmpl"
 DEFAULT_CLI = REPO / "target/release/kubectl-maintenance"
 # The bootstrap fragment with the documented stats_tags rules (metrics labelled by plugin instance).
 STATS_TAGS = REPO / "observability/stats-tags.yaml"
+
+
+def crate_version() -> str:
+    """The workspace's version (Cargo.toml): the plugin's, the module's and the CLI's."""
+    return re.search(r'^version = "(.+)"$', (REPO / "Cargo.toml").read_text(encoding="utf-8"), re.M).group(1)
 
 
 def wasm_path() -> Path:

@@ -4,13 +4,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
-
-REPO = Path(__file__).resolve().parents[2]
+from envoylib.paths import REPO, crate_version
 
 
 def test_the_changelog_has_a_dated_section_for_the_cargo_version():
-    version = re.search(r'^version = "(.+)"$', (REPO / "Cargo.toml").read_text(encoding="utf-8"), re.M).group(1)
+    version = crate_version()
     changelog = (REPO / "CHANGELOG.md").read_text(encoding="utf-8")
     heading = re.search(rf"^## \[{re.escape(version)}\] - (\d{{4}}-\d{{2}}-\d{{2}})$", changelog, re.M)
     assert heading, f"CHANGELOG.md has no `## [{version}] - YYYY-MM-DD` section"

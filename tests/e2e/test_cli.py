@@ -24,6 +24,7 @@ import harness
 import pytest
 import yaml
 from envoylib import ecds as ecds_lib
+from envoylib.paths import crate_version
 from test_operations import ecds_envoy  # noqa: F401 - the fixture: an Envoy fed by an ECDS file
 
 REPO = harness.REPO
@@ -31,7 +32,7 @@ sys.path.insert(0, str(REPO / "istio"))
 import check  # noqa: E402 - istio/check.py: the WasmPlugin schema and istiod's pluginConfig conversion
 
 CLI = Path(os.environ.get("MAINTENANCE_CLI") or REPO / "target/release/kubectl-maintenance")
-CRATE_VERSION = re.search(r'^version = "(.+)"$', (REPO / "Cargo.toml").read_text(), re.M).group(1)
+CRATE_VERSION = crate_version()
 KUBECTL = Path(sys.executable).parent / "kubectl"
 REASON = "Database upgrade: cost $5 & 'quotes'"
 LINK = re.compile(r"^\s+(https?://\S+)$", re.M)

@@ -32,6 +32,7 @@ from envoy import docker_config
 from envoylib import cli
 from envoylib import ecds as ecds_lib
 from envoylib.bootstrap import render_template
+from envoylib.paths import crate_version
 from envoylib.plugin import FILTER_NAME, WASM, Plugin
 from envoylib.process import Envoy, http_get
 
@@ -40,7 +41,7 @@ REPO = harness.REPO
 LOOPBACK = harness.LOOPBACK
 REASON = "Database upgrade, back at 14:00 UTC."
 APPLIED = "configuration applied: "
-CRATE_VERSION = re.search(r'^version = "(.+)"$', (REPO / "Cargo.toml").read_text(), re.M).group(1)
+CRATE_VERSION = crate_version()
 
 # The plugin's metrics, by their own names (src/metrics.rs), for the plugin instance the harness
 # names `maintenance-mode`; `plugin.metric` gives the name /stats shows for each build.
